@@ -1,0 +1,150 @@
+//! Classifying SDK errors into a few kinds that decide the message and the next step.
+//!
+//! Reads error codes through `ProvideErrorMetadata`, like the Secrets Manager caching agent's
+//! `svc_err`. Some endpoints answer a denial with an XML body and HTTP 403 where AWS sends a
+//! JSON `AccessDeniedException` (the emulator does, testbed.md); the SDK then has no code, so
+//! the HTTP status and the body's `<Code>`/`<Message>` decide. AWS error messages name
+//! identities, actions and resources, never secret values.
+
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    NotFound,
+    AccessDenied,
+    Kms,
+    Throttled,
+    Credentials,
+    Transport,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Classified {
+    pub(crate) kind: Kind,
+    /// One line: the AWS error code and message, or the transport failure.
+    pub(crate) message: String,
+}
+
+pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> Classified
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let (code, message) = match service.err().code() {
+                Some(code) => (
+                    code.to_owned(),
+                    service.err().message().unwrap_or_default().to_owned(),
+                ),
+                None => xml_error(service.raw()).unwrap_or_else(|| {
+                    (
+                        format!("HTTP {status}"),
+                        "unrecognised error response".to_owned(),
+                    )
+                }),
+            };
+            let kind = kind_of(&code, &message, status);
+            let message = if message.is_empty() {
+                code
+            } else {
+                format!("{code}: {message}")
+            };
+            Classified { kind, message }
+        }
+        SdkError::TimeoutError(_) => Classified {
+            kind: Kind::Transport,
+            message: "the request timed out".to_owned(),
+        },
+        SdkError::DispatchFailure(_) => Classified {
+            kind: Kind::Transport,
+            message: DisplayErrorContext(err).to_string(),
+        },
+        _ => Classified {
+            kind: Kind::Other,
+            message: DisplayErrorContext(err).to_string(),
+        },
+    }
+}
+
+fn kind_of(code: &str, message: &str, status: u16) -> Kind {
+    let mentions_kms = message.to_ascii_lowercase().contains("kms");
+    match code {
+        "ResourceNotFoundException" | "ParameterNotFound" => Kind::NotFound,
+        "DecryptionFailure" => Kind::Kms,
+        c if c.starts_with("KMS") => Kind::Kms,
+        "AccessDeniedException" | "AccessDenied" if mentions_kms => Kind::Kms,
+        "AccessDeniedException" | "AccessDenied" => Kind::AccessDenied,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded" => Kind::Throttled,
+        "ExpiredTokenException"
+        | "ExpiredToken"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch" => Kind::Credentials,
+        _ if status == 403 => Kind::AccessDenied,
+        _ if status == 429 || status == 503 => Kind::Throttled,
+        _ => Kind::Other,
+    }
+}
+
+/// `<Code>` and `<Message>` from an XML error body, when there is one.
+fn xml_error(raw: &HttpResponse) -> Option<(String, String)> {
+    let body = std::str::from_utf8(raw.body().bytes()?).ok()?;
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find(&format!("</{name}>"))?;
+        Some(body[start..start + end].trim().to_owned())
+    };
+    Some((tag("Code")?, tag("Message").unwrap_or_default()))
+}
+
+/// The hint for failures that do not depend on the service.
+pub(crate) fn common_hint(kind: Kind) -> Option<String> {
+    match kind {
+        Kind::Credentials => Some(
+            "the credentials were rejected or have expired: refresh them (`aws sso login`, a \
+             new session token) and retry"
+                .to_owned(),
+        ),
+        Kind::Throttled => {
+            Some("AWS throttled the request after the SDK's retries; retry in a moment".to_owned())
+        }
+        Kind::Transport => {
+            Some("check the network, --region and --endpoint-url (or AWS_ENDPOINT_URL)".to_owned())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert_eq!(
+            kind_of("ResourceNotFoundException", "", 400),
+            Kind::NotFound
+        );
+        assert_eq!(
+            kind_of("AccessDeniedException", "not authorized", 400),
+            Kind::AccessDenied
+        );
+        assert_eq!(
+            kind_of("AccessDeniedException", "Access to KMS is not allowed", 400),
+            Kind::Kms
+        );
+        assert_eq!(kind_of("DecryptionFailure", "", 400), Kind::Kms);
+        assert_eq!(kind_of("HTTP 403", "", 403), Kind::AccessDenied);
+        assert_eq!(kind_of("ThrottlingException", "", 400), Kind::Throttled);
+        assert_eq!(kind_of("ExpiredTokenException", "", 400), Kind::Credentials);
+        assert_eq!(kind_of("InternalServiceError", "", 500), Kind::Other);
+    }
+}

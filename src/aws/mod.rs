@@ -1,0 +1,234 @@
+//! The only module that talks to AWS.
+//!
+//! [`Session::connect`] loads the shared AWS configuration exactly as the AWS CLI does
+//! (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL[_SECRETS_MANAGER|_SSM]`, SSO,
+//! `credential_process`, assume-role profiles: all read by `aws-config` itself), with the
+//! `--profile`, `--region` and `--endpoint-url` flags on top. Credentials are resolved once,
+//! up front, so that "no credentials" is one clear error instead of one per secret, and every
+//! regional client shares them.
+//!
+//! [`Session::fetch_all`] then makes every request at once: one `GetSecretValue` per distinct
+//! secret version (keys of the same secret share it), one `GetParameters` per ten parameter
+//! names per region. Each region gets its own client, because an ARN's region decides where
+//! it is read, as on ECS. Results come back keyed by [`FetchKey`]; failures are classified
+//! into the spec's error classes with the next step as a hint (`error.rs`).
+//!
+//! Depends only on core types; nothing here decides what the environment is.
+
+mod error;
+mod secrets_manager;
+mod ssm;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+
+use crate::reference::SecretRef;
+use crate::resolve::{Failure, FetchKey, Fetched};
+
+/// One request's outcome for each key it covers.
+type Job = BoxFuture<'static, Vec<(FetchKey, Result<Fetched, Failure>)>>;
+
+/// How many requests are in flight at once. Enough to overlap every round trip of a large
+/// task definition, few enough not to trip per-account request-rate throttling.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// GetParameters takes at most ten names.
+const PARAMETER_BATCH: usize = 10;
+
+/// Credential resolution that takes longer than this is reported as a failure: an SSO or
+/// assume-role exchange is a few round trips, and a hang must not keep the child waiting.
+const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The AWS flags, as the AWS CLI has them.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
+/// `region`. Unlike the SDK's default chain this never probes EC2 instance metadata, which on
+/// a laptop only costs seconds of timeouts (testbed.md).
+pub async fn task_region(settings: &Settings) -> Option<String> {
+    region_chain(settings)
+        .region()
+        .await
+        .map(|r| r.as_ref().to_owned())
+}
+
+fn region_chain(settings: &Settings) -> RegionProviderChain {
+    let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(p) = &settings.profile {
+        profile = profile.profile_name(p);
+    }
+    RegionProviderChain::first_try(settings.region.clone().map(Region::new))
+        .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
+        .or_else(profile.build())
+}
+
+/// A loaded AWS configuration with resolved credentials.
+pub struct Session {
+    config: SdkConfig,
+}
+
+/// Why no request could be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("no usable AWS credentials: {detail}")]
+    Credentials { detail: String, hint: String },
+    #[error("resolving AWS credentials took longer than {}s", CREDENTIALS_TIMEOUT.as_secs())]
+    CredentialsTimeout,
+}
+
+impl ConnectError {
+    pub fn hint(&self) -> String {
+        match self {
+            ConnectError::Credentials { hint, .. } => hint.clone(),
+            ConnectError::CredentialsTimeout => {
+                "check the network and the profile's SSO or role settings, or override every \
+                 secret with --override / --override-file to run without AWS"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Load the configuration and resolve credentials once.
+    pub async fn connect(settings: &Settings) -> Result<Session, ConnectError> {
+        let started = Instant::now();
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).region(region_chain(settings));
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &settings.endpoint_url {
+            // Only when the flag is given: the SDK reads AWS_ENDPOINT_URL and the
+            // per-service variables itself, and calling this would override them all.
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        let Some(provider) = config.credentials_provider() else {
+            return Err(ConnectError::Credentials {
+                detail: "no credentials provider is configured".to_owned(),
+                hint: no_credentials_hint(settings),
+            });
+        };
+        let credentials = tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials())
+            .await
+            .map_err(|_| ConnectError::CredentialsTimeout)?
+            .map_err(|e| ConnectError::Credentials {
+                detail: DisplayErrorContext(&e).to_string(),
+                hint: credentials_hint(&DisplayErrorContext(&e).to_string(), settings),
+            })?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            region = ?config.region().map(|r| r.as_ref().to_owned()),
+            "loaded AWS configuration and credentials"
+        );
+        // Every regional client shares the credentials resolved once above. A run lasts
+        // seconds, well inside any credential's lifetime.
+        let config = config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        Ok(Session { config })
+    }
+
+    /// Fetch every key concurrently. Every key gets an entry: a value or a classified
+    /// failure.
+    pub async fn fetch_all(
+        &self,
+        fetches: &[(FetchKey, SecretRef)],
+        task_region: Option<&str>,
+    ) -> HashMap<FetchKey, Result<Fetched, Failure>> {
+        let started = Instant::now();
+        let mut secrets = secrets_manager::Clients::default();
+        let mut parameters = ssm::Clients::default();
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut batches: BTreeMap<String, Vec<FetchKey>> = BTreeMap::new();
+
+        for (key, reference) in fetches {
+            match (key, reference) {
+                (FetchKey::Secret { region, .. }, SecretRef::SecretsManager(r)) => {
+                    let client = secrets.get(&self.config, region);
+                    jobs.push(Box::pin(secrets_manager::fetch(
+                        client,
+                        key.clone(),
+                        r.clone(),
+                    )));
+                }
+                (FetchKey::Parameter { region, .. }, SecretRef::Parameter(_)) => {
+                    batches.entry(region.clone()).or_default().push(key.clone());
+                }
+                _ => unreachable!("fetch keys are built from their references"),
+            }
+        }
+        for (region, keys) in batches {
+            let client = parameters.get(&self.config, &region);
+            let lookup = secrets.get(&self.config, &region);
+            for chunk in keys.chunks(PARAMETER_BATCH) {
+                jobs.push(Box::pin(ssm::fetch_batch(
+                    client.clone(),
+                    lookup.clone(),
+                    region.clone(),
+                    chunk.to_vec(),
+                )));
+            }
+        }
+        let requests = jobs.len();
+        let results: HashMap<_, _> = futures_util::stream::iter(jobs)
+            .buffer_unordered(MAX_IN_FLIGHT)
+            .flat_map(futures_util::stream::iter)
+            .collect()
+            .await;
+        tracing::debug!(
+            requests,
+            values = results.len(),
+            task_region,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "fetched all references"
+        );
+        results
+    }
+}
+
+fn no_credentials_hint(settings: &Settings) -> String {
+    let profile = settings
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .unwrap_or_else(|| "default".to_owned());
+    format!(
+        "configure credentials for profile `{profile}` (`aws configure`, or `aws sso login \
+         --profile {profile}`), set AWS_PROFILE, or override every secret with --override / \
+         --override-file to run without AWS"
+    )
+}
+
+fn credentials_hint(detail: &str, settings: &Settings) -> String {
+    let profile = settings
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok());
+    if detail.contains("SSO") || detail.contains("sso") {
+        let p = profile.as_deref().unwrap_or("default");
+        format!(
+            "the SSO session has expired or was never started: run `aws sso login --profile {p}`"
+        )
+    } else if detail.contains("mfa") || detail.contains("MFA") {
+        "the Rust AWS SDK cannot prompt for MFA: run through `aws-vault exec PROFILE -- ecs-env ...` \
+         or give the profile a `credential_process`"
+            .to_owned()
+    } else {
+        no_credentials_hint(settings)
+    }
+}

@@ -1,0 +1,104 @@
+//! ecs-env: run a command with exactly the environment Amazon ECS would inject.
+//!
+//! # How it works
+//!
+//! 1. **Load** (`taskdef`): the task definition is read in any of its JSON shapes and one
+//!    container is chosen; `--env`/`--secret` add entries as if they were in the file.
+//! 2. **Plan** (`resolve::plan`, with `reference` parsing each `valueFrom`): everything ECS
+//!    would reject at registration is rejected here, before any network call, and every
+//!    secret is marked as fetched, overridden locally, or preserved from the inherited
+//!    environment.
+//! 3. **Fetch** (`aws`): credentials are resolved once; each distinct Secrets Manager version
+//!    and each batch of ten SSM names is requested concurrently, from the region its ARN names
+//!    (bare parameter names from the task region).
+//! 4. **Assemble** (`resolve::assemble`, with `jsonkey` rendering JSON keys as Go's `%v`
+//!    does): the environment is merged in the ECS agent's order, `AWS_REGION` and
+//!    `AWS_DEFAULT_REGION` injected by the agent's rule. Any failure stops here, all of them
+//!    reported at once, and nothing is started.
+//! 5. **Exec** (`process`): ecs-env replaces itself with the command.
+//!
+//! The core (`taskdef`, `reference`, `jsonkey`, `resolve`, `secret`) is pure: no clap, tokio,
+//! AWS or process code. Secret values live in [`secret::SecretValue`], whose `Debug` is
+//! redacted, and never reach a log line or an error.
+
+pub mod aws;
+pub mod cli;
+mod cmd;
+pub mod error;
+pub mod jsonkey;
+pub mod process;
+pub mod reference;
+pub mod resolve;
+mod runtime;
+pub mod secret;
+pub mod taskdef;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use crate::cli::{Cli, Command};
+
+/// Parse the arguments, do the work, report any error, and choose the exit code. The only
+/// place errors are printed.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::UnknownArgument {
+                eprintln!(
+                    "hint: the command goes after `--`: ecs-env [OPTIONS] -- COMMAND [ARGS...]"
+                );
+            }
+            // --help and --version are successes; any other usage error is ours: 125, as
+            // env(1), not clap's 2.
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(125),
+            };
+        }
+    };
+    let args = match cli.command {
+        Some(Command::Run(args)) => args,
+        None => cli.run,
+    };
+    init_logging(args.verbose);
+    match cmd::run::execute(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            e.report();
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// `-v`: ecs-env's own debug events (references, regions, timings). `-vv`: also the AWS
+/// SDK's request lifecycle at debug level. Neither prints values: ecs-env never logs one,
+/// and the SDK redacts secret fields in its `Debug` output.
+fn init_logging(verbose: u8) {
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+
+    if verbose == 0 {
+        return;
+    }
+    let mut targets = Targets::new().with_target("ecs_env", Level::DEBUG);
+    if verbose >= 2 {
+        targets = targets
+            .with_target("ecs_env", Level::TRACE)
+            .with_target("aws_config", Level::DEBUG)
+            .with_target("aws_smithy_runtime", Level::DEBUG);
+    }
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(true);
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(targets)
+        .try_init();
+}

@@ -1,0 +1,108 @@
+//! Starting the command: exec on Unix, spawn-and-wait elsewhere.
+//!
+//! One portable entry point, [`exec_replace`], with a private implementation per platform
+//! (the shape of cargo-util's `process_builder.rs`). On Unix the process is replaced: the
+//! command keeps ecs-env's PID, receives signals directly, and its exit status is the status.
+//! std's `CommandExt::exec` is used rather than `nix::unistd::execvpe` because it already
+//! does what an exec wrapper must: it resets SIGPIPE to its default (Rust ignores it at
+//! start-up, and an ignored signal survives exec), clears the signal mask, takes `OsStr`
+//! arguments unchanged, and searches the *child's* PATH.
+//!
+//! The environment is passed as a value; ecs-env never mutates its own environment.
+//!
+//! Depends on std and the core's `ChildEnv` only.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::io;
+use std::process::Command;
+
+use crate::resolve::ChildEnv;
+
+/// Why the command could not be started, with env(1)'s exit codes.
+#[derive(Debug)]
+pub enum ExecError {
+    /// 127: no such command.
+    NotFound {
+        program: OsString,
+        source: io::Error,
+    },
+    /// 126: found, but it cannot be executed (permissions, a directory, a bad format).
+    CannotExecute {
+        program: OsString,
+        source: io::Error,
+    },
+}
+
+impl ExecError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ExecError::NotFound { .. } => 127,
+            ExecError::CannotExecute { .. } => 126,
+        }
+    }
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (ExecError::NotFound { program, source }
+        | ExecError::CannotExecute { program, source }) = self;
+        // GNU env's wording: `env: 'cmd': No such file or directory`.
+        write!(f, "'{}': {}", program.to_string_lossy(), os_message(source))
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+/// The OS's text without Rust's " (os error N)" suffix.
+fn os_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+fn command(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args).env_clear().envs(env.iter());
+    cmd
+}
+
+fn exec_error(program: &OsStr, source: io::Error) -> ExecError {
+    let program = program.to_owned();
+    match source.kind() {
+        io::ErrorKind::NotFound => ExecError::NotFound { program, source },
+        _ => ExecError::CannotExecute { program, source },
+    }
+}
+
+/// Replace this process with the command. Returns only on failure (Unix), or with the
+/// command's exit code (other platforms).
+pub fn exec_replace(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Result<u8, ExecError> {
+    imp::exec_replace(command(program, args, env)).map_err(|e| exec_error(program, e))
+}
+
+#[cfg(unix)]
+mod imp {
+    use std::io;
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    pub(super) fn exec_replace(mut cmd: Command) -> io::Result<u8> {
+        // `exec` only returns on failure.
+        Err(cmd.exec())
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    use std::io;
+    use std::process::Command;
+
+    /// No exec here: spawn, wait, and pass the status on.
+    pub(super) fn exec_replace(mut cmd: Command) -> io::Result<u8> {
+        let status = cmd.status()?;
+        Ok(status.code().map_or(1, |c| (c & 0xff) as u8))
+    }
+}

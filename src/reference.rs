@@ -1,0 +1,461 @@
+//! Parsing a secret's `valueFrom` into a typed reference, exactly as ECS reads it.
+//!
+//! The rules are those of the ECS control plane and agent (spec sections 1 and 4):
+//!
+//! - An ARN whose service is `secretsmanager` goes to Secrets Manager; an ARN whose service is
+//!   `ssm`, or anything that is not an ARN, goes to SSM Parameter Store. A Secrets Manager secret
+//!   given by bare name is therefore looked up as an SSM parameter, as on ECS.
+//! - A Secrets Manager ARN is split like the AWS SDK's ARN parser (first five colons), then its
+//!   resource is split on *every* colon: two fields is a whole-secret reference sent verbatim,
+//!   five fields is `secret:name:json-key:version-stage:version-id` with the `SecretId` rebuilt
+//!   from the first two; any other count is the agent's "invalid ARN format".
+//! - SSM version and label selectors (`name:3`) are rejected as ECS rejects them at
+//!   registration.
+//!
+//! Pure: no I/O. Errors carry the `valueFrom` (a reference, never a value).
+
+use std::fmt;
+
+/// Where a secret's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SecretRef {
+    SecretsManager(SecretsManagerRef),
+    Parameter(ParameterRef),
+}
+
+/// A Secrets Manager reference, in the form the agent sends to `GetSecretValue`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SecretsManagerRef {
+    /// The `SecretId` actually sent: the valueFrom verbatim for the two-field form, the
+    /// rebuilt `arn:partition:service:region:account:secret:name` for the five-field form.
+    pub secret_id: String,
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    /// Top-level JSON key to extract; `None` means the whole `SecretString`.
+    pub json_key: Option<String>,
+    pub version_stage: Option<String>,
+    pub version_id: Option<String>,
+}
+
+/// An SSM Parameter Store reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ParameterRef {
+    /// The string sent in `GetParameters.Names`: the valueFrom verbatim.
+    pub name: String,
+    /// The region of an ARN reference; `None` for a bare name (the task region is used).
+    pub region: Option<String>,
+    /// The account of an ARN reference.
+    pub account: Option<String>,
+    pub partition: Option<String>,
+}
+
+impl SecretRef {
+    /// The region this reference is fetched from, given the task region for bare names.
+    pub fn region<'a>(&'a self, task_region: Option<&'a str>) -> Option<&'a str> {
+        match self {
+            SecretRef::SecretsManager(r) => Some(&r.region),
+            SecretRef::Parameter(p) => p.region.as_deref().or(task_region),
+        }
+    }
+
+    /// The IAM action ECS's execution role needs to read this reference.
+    pub fn iam_action(&self) -> &'static str {
+        match self {
+            SecretRef::SecretsManager(_) => "secretsmanager:GetSecretValue",
+            SecretRef::Parameter(_) => "ssm:GetParameters",
+        }
+    }
+
+    /// The API call that fetches it.
+    pub fn api(&self) -> &'static str {
+        match self {
+            SecretRef::SecretsManager(_) => "GetSecretValue",
+            SecretRef::Parameter(_) => "GetParameters",
+        }
+    }
+}
+
+impl ParameterRef {
+    /// The canonical parameter name, for matching GetParameters results to requests:
+    /// the ARN prefix removed, and a single-level name without its optional leading `/`
+    /// (Parameter Store treats `x` and `/x` as the same parameter).
+    pub fn canonical_name(&self) -> String {
+        canonical_parameter_name(&self.name)
+    }
+}
+
+/// See [`ParameterRef::canonical_name`]; also used on the names AWS returns.
+pub fn canonical_parameter_name(name_or_arn: &str) -> String {
+    let name = match name_or_arn.strip_prefix("arn:") {
+        Some(_) => match name_or_arn.splitn(6, ':').nth(5) {
+            Some(resource) => resource.strip_prefix("parameter").unwrap_or(resource),
+            None => name_or_arn,
+        },
+        None => name_or_arn,
+    };
+    match name.strip_prefix('/') {
+        Some(rest) if !rest.contains('/') => rest.to_owned(),
+        _ => name.to_owned(),
+    }
+}
+
+/// Why a `valueFrom` cannot be used. Each kind maps to one of the spec's error classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// The agent's "invalid ARN format": a Secrets Manager resource with a colon-field
+    /// count other than 2 or 5.
+    AsmInvalidFormat { fields: usize },
+    /// Not parseable as an ARN on the Secrets Manager path.
+    ArnParse(&'static str),
+    /// ECS would refuse the task definition at registration.
+    RegisterRejected(String),
+    /// Parameter Store itself would reject the name (ValidationException); ECS accepts it at
+    /// registration and the task fails when it starts.
+    ParameterValidation(String),
+}
+
+impl ParseError {
+    /// The spec's stable error class.
+    pub fn class(&self) -> &'static str {
+        match self {
+            ParseError::AsmInvalidFormat { .. } => "asm_invalid_format",
+            ParseError::ArnParse(_) => "arn_parse",
+            ParseError::RegisterRejected(_) => "register_rejected",
+            ParseError::ParameterValidation(_) => "ssm_api_error",
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::AsmInvalidFormat { fields } => write!(
+                f,
+                "invalid Secrets Manager ARN format: the part after the account has {fields} \
+                 colon-separated fields; ECS accepts `secret:NAME` (whole secret) or \
+                 `secret:NAME:JSON_KEY:VERSION_STAGE:VERSION_ID` with every colon present, \
+                 e.g. `...:secret:NAME:password::`"
+            ),
+            ParseError::ArnParse(why) => write!(f, "not a valid ARN: {why}"),
+            ParseError::RegisterRejected(why) | ParseError::ParameterValidation(why) => {
+                f.write_str(why)
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// The longest parameter name Parameter Store accepts.
+const MAX_PARAMETER_NAME: usize = 2048;
+
+/// Parse a `valueFrom` into a reference.
+pub fn parse(value_from: &str) -> Result<SecretRef, ParseError> {
+    let Some(arn) = Arn::parse(value_from)? else {
+        return parse_parameter_name(value_from).map(SecretRef::Parameter);
+    };
+    match arn.service {
+        "secretsmanager" => parse_secrets_manager(value_from, &arn).map(SecretRef::SecretsManager),
+        "ssm" => parse_parameter_arn(value_from, &arn).map(SecretRef::Parameter),
+        other => Err(ParseError::RegisterRejected(format!(
+            "ARN service `{other}` cannot be used in `valueFrom`: ECS reads secrets from \
+             Secrets Manager (`arn:...:secretsmanager:...`) or SSM Parameter Store \
+             (`arn:...:ssm:...` or a parameter name)"
+        ))),
+    }
+}
+
+/// The six sections of an ARN, split like the AWS SDK's parser: on the first five colons.
+struct Arn<'a> {
+    partition: &'a str,
+    service: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// `Ok(None)` when the string is not an ARN at all (no exact `arn:` prefix).
+    fn parse(s: &'a str) -> Result<Option<Self>, ParseError> {
+        if !s.starts_with("arn:") {
+            return Ok(None);
+        }
+        let sections: Vec<&str> = s.splitn(6, ':').collect();
+        let [_, partition, service, region, account, resource] = sections[..] else {
+            return Err(ParseError::ArnParse(
+                "not enough sections (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)",
+            ));
+        };
+        Ok(Some(Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        }))
+    }
+}
+
+fn parse_secrets_manager(value_from: &str, arn: &Arn<'_>) -> Result<SecretsManagerRef, ParseError> {
+    let fields: Vec<&str> = arn.resource.split(':').collect();
+    let (secret_id, json_key, version_stage, version_id) = match fields[..] {
+        [_, _] => (value_from.to_owned(), None, None, None),
+        [kind, name, key, stage, id] => (
+            format!(
+                "arn:{}:{}:{}:{}:{kind}:{name}",
+                arn.partition, arn.service, arn.region, arn.account
+            ),
+            non_empty(key),
+            non_empty(stage),
+            non_empty(id),
+        ),
+        _ => {
+            return Err(ParseError::AsmInvalidFormat {
+                fields: fields.len(),
+            });
+        }
+    };
+    if arn.region.is_empty() {
+        return Err(ParseError::ArnParse(
+            "the Secrets Manager ARN has no region (arn:PARTITION:secretsmanager:REGION:...)",
+        ));
+    }
+    Ok(SecretsManagerRef {
+        secret_id,
+        partition: arn.partition.to_owned(),
+        region: arn.region.to_owned(),
+        account: arn.account.to_owned(),
+        json_key,
+        version_stage,
+        version_id,
+    })
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn parse_parameter_arn(value_from: &str, arn: &Arn<'_>) -> Result<ParameterRef, ParseError> {
+    let Some(name) = arn.resource.strip_prefix("parameter/") else {
+        return Err(ParseError::RegisterRejected(
+            "an SSM ARN in `valueFrom` must name a parameter: \
+             arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME"
+                .to_owned(),
+        ));
+    };
+    if name.starts_with('/') {
+        return Err(ParseError::RegisterRejected(
+            "the SSM parameter ARN has a doubled `/` after `parameter`: the ARN of `/a/b` is \
+             `...:parameter/a/b`"
+                .to_owned(),
+        ));
+    }
+    if arn.region.is_empty() {
+        return Err(ParseError::ArnParse(
+            "the SSM parameter ARN has no region (arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME)",
+        ));
+    }
+    check_parameter_chars(name)?;
+    Ok(ParameterRef {
+        name: value_from.to_owned(),
+        region: Some(arn.region.to_owned()),
+        account: Some(arn.account.to_owned()),
+        partition: Some(arn.partition.to_owned()),
+    })
+}
+
+fn parse_parameter_name(name: &str) -> Result<ParameterRef, ParseError> {
+    check_parameter_chars(name)?;
+    // Parameter Store requires a hierarchy to start with `/`; ECS does not check this, so
+    // the task would fail at start with a ValidationException. The emulator is lenient here
+    // (testbed.md), so the rule is enforced locally.
+    if !name.starts_with('/') && name.contains('/') {
+        return Err(ParseError::ParameterValidation(format!(
+            "Parameter Store rejects a hierarchical name without a leading `/` \
+             (ValidationException): use `/{name}`"
+        )));
+    }
+    Ok(ParameterRef {
+        name: name.to_owned(),
+        region: None,
+        account: None,
+        partition: None,
+    })
+}
+
+/// The registration check ECS applies to SSM names (containers-roadmap#859).
+fn check_parameter_chars(name: &str) -> Result<(), ParseError> {
+    let ecs_text = "The parameter name can be up to 2048 characters and include the following \
+                    letters and symbols: a-zA-Z0-9_.-";
+    if name.contains(':') {
+        return Err(ParseError::RegisterRejected(format!(
+            "SSM parameter versions and labels (`name:3`, `name:label`) are rejected by ECS; \
+             only Secrets Manager references can pin a version. {ecs_text}"
+        )));
+    }
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')));
+    if name.is_empty() || name.len() > MAX_PARAMETER_NAME || bad.is_some() {
+        let why = match bad {
+            Some(c) => format!("it contains {}", describe_char(c)),
+            None if name.is_empty() => "it is empty".to_owned(),
+            None => format!("it is longer than {MAX_PARAMETER_NAME} characters"),
+        };
+        return Err(ParseError::RegisterRejected(format!(
+            "not a valid SSM parameter name ({why}). {ecs_text} (and `/`)"
+        )));
+    }
+    Ok(())
+}
+
+/// Names a character class for an error message; a `valueFrom` is a reference, not a value,
+/// so quoting the character is safe.
+fn describe_char(c: char) -> String {
+    if c.is_whitespace() || c.is_control() {
+        format!("the character U+{:04X}", u32::from(c))
+    } else {
+        format!("the character `{c}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-AbCdEf";
+
+    fn asm(vf: &str) -> SecretsManagerRef {
+        match parse(vf) {
+            Ok(SecretRef::SecretsManager(r)) => r,
+            other => panic!("{vf}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn whole_secret_is_sent_verbatim() {
+        let r = asm(BASE);
+        assert_eq!(r.secret_id, BASE);
+        assert_eq!(r.region, "us-east-1");
+        assert_eq!(
+            (r.json_key, r.version_stage, r.version_id),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn five_fields_rebuild_the_secret_id() {
+        let r = asm(&format!("{BASE}:password:AWSPREVIOUS:vid"));
+        assert_eq!(r.secret_id, BASE);
+        assert_eq!(r.json_key.as_deref(), Some("password"));
+        assert_eq!(r.version_stage.as_deref(), Some("AWSPREVIOUS"));
+        assert_eq!(r.version_id.as_deref(), Some("vid"));
+        let all_empty = asm(&format!("{BASE}:::"));
+        assert_eq!(all_empty.secret_id, BASE);
+        assert_eq!(all_empty.json_key, None);
+    }
+
+    #[test]
+    fn trailing_colons_count() {
+        for (suffix, fields) in [(":key", 3), (":key:", 4), (":", 3), ("::", 4), ("::::", 6)] {
+            assert_eq!(
+                parse(&format!("{BASE}{suffix}")),
+                Err(ParseError::AsmInvalidFormat { fields }),
+                "{suffix}"
+            );
+        }
+    }
+
+    #[test]
+    fn partial_arn_and_other_partitions() {
+        let r = asm("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db:password::");
+        assert_eq!(
+            r.secret_id,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db"
+        );
+        let cn = asm("arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:app-AbCdEf:pw::");
+        assert_eq!(
+            cn.secret_id,
+            "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:app-AbCdEf"
+        );
+        assert_eq!(cn.region, "cn-north-1");
+    }
+
+    #[test]
+    fn short_arns_do_not_parse() {
+        assert!(matches!(
+            parse("arn:aws:secretsmanager:us-east-1"),
+            Err(ParseError::ArnParse(_))
+        ));
+        // A missing account shifts the fields: `x-AbCdEf` becomes a one-field resource.
+        assert_eq!(
+            parse("arn:aws:secretsmanager:us-east-1:secret:x-AbCdEf"),
+            Err(ParseError::AsmInvalidFormat { fields: 1 })
+        );
+    }
+
+    #[test]
+    fn bare_names_and_ssm_arns_are_parameters() {
+        for (vf, region) in [
+            ("my-param", None),
+            ("/prod/db/password", None),
+            ("/aws/reference/secretsmanager/prod/app/db", None),
+            (
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/a/b",
+                Some("eu-west-1"),
+            ),
+        ] {
+            match parse(vf) {
+                Ok(SecretRef::Parameter(p)) => {
+                    assert_eq!(p.name, vf);
+                    assert_eq!(p.region.as_deref(), region);
+                }
+                other => panic!("{vf}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn registration_rejects() {
+        for vf in [
+            "my-param:3",
+            "/prod/db:live",
+            "ARN:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/x:3",
+            "arn:aws:ssm:us-east-1:123456789012:parameter//a/b",
+            "arn:aws:s3:::bucket/key",
+            "has space",
+            "",
+        ] {
+            assert_eq!(
+                parse(vf).map_err(|e| e.class()),
+                Err("register_rejected"),
+                "{vf}"
+            );
+        }
+    }
+
+    #[test]
+    fn hierarchy_without_leading_slash_is_a_validation_error() {
+        assert_eq!(
+            parse("prod/db/password").map_err(|e| e.class()),
+            Err("ssm_api_error")
+        );
+    }
+
+    #[test]
+    fn canonical_names_match_across_spellings() {
+        for (a, b) in [
+            ("x", "/x"),
+            ("arn:aws:ssm:us-east-1:1:parameter/x", "x"),
+            ("arn:aws:ssm:us-east-1:1:parameter/a/b", "/a/b"),
+        ] {
+            assert_eq!(canonical_parameter_name(a), canonical_parameter_name(b));
+        }
+        assert_ne!(
+            canonical_parameter_name("/a/b"),
+            canonical_parameter_name("a/b")
+        );
+    }
+}

@@ -1,0 +1,810 @@
+//! From a container definition and the laptop's own environment to the child's environment.
+//!
+//! Two pure steps around the network:
+//!
+//! 1. [`plan`] validates the container's `environment` and `secrets` exactly as ECS would at
+//!    registration (spec decision 3), parses every `valueFrom`, and decides for each secret
+//!    whether it must be fetched, is replaced by a local override, or is kept from the
+//!    inherited environment (`--preserve-env`). Every problem is collected, not just the first.
+//! 2. [`assemble`] takes what the AWS layer fetched and builds the environment in the agent's
+//!    order (spec 5.2): `environment` (a map: the later entry wins), then `secrets`
+//!    (overwrite), then `AWS_REGION`/`AWS_DEFAULT_REGION` when neither is set by the task nor
+//!    by the inherited environment, which plays the image's `ENV` (decision 5). The task's
+//!    values then override inherited ones, unless `--preserve-env` says otherwise.
+//!
+//! Any failure means no environment at all: the caller must not start the child (fail
+//! closed). Messages name variables and references, never values.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+
+use crate::jsonkey::{self, JsonKeyError};
+use crate::reference::{self, SecretRef};
+use crate::secret::SecretValue;
+use crate::taskdef::ContainerDefinition;
+
+/// Linux refuses to exec when one `NAME=value` string exceeds `MAX_ARG_STRLEN` (32 pages,
+/// including the terminating NUL). Checked up front for a clear error instead of E2BIG.
+pub const MAX_VARIABLE_BYTES: usize = 32 * 4096 - 1;
+
+/// The region variables the agent injects (spec 5.2 step 5).
+const REGION_VARIABLES: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// Which inherited variables win over the task definition's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Preserve {
+    /// The task definition wins (ECS: `environment` overrides the image's `ENV`).
+    #[default]
+    None,
+    /// Every inherited variable wins.
+    All,
+    /// Only these inherited variables win.
+    Names(BTreeSet<String>),
+}
+
+impl Preserve {
+    fn covers(&self, name: &str) -> bool {
+        match self {
+            Preserve::None => false,
+            Preserve::All => true,
+            Preserve::Names(names) => names.contains(name),
+        }
+    }
+}
+
+/// The laptop side of the merge.
+#[derive(Debug, Default)]
+pub struct Local {
+    /// What the child would inherit before the task definition is applied: the whole
+    /// environment, or the `--pristine` allowlist.
+    pub base: BTreeMap<OsString, OsString>,
+    pub preserve: Preserve,
+    /// `--override` / `--override-file`: replace a variable's value; a secret is not fetched.
+    pub overrides: BTreeMap<String, SecretValue>,
+    /// The region for bare SSM names and for `AWS_REGION` injection.
+    pub task_region: Option<String>,
+}
+
+impl Local {
+    fn inherits(&self, name: &str) -> bool {
+        self.base.contains_key(OsStr::new(name))
+    }
+}
+
+/// The identity of one fetch: requests with equal keys are made once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FetchKey {
+    /// One `GetSecretValue`: a distinct secret version in a region.
+    Secret {
+        region: String,
+        secret_id: String,
+        version_stage: Option<String>,
+        version_id: Option<String>,
+    },
+    /// One name in a `GetParameters` batch.
+    Parameter { region: String, name: String },
+}
+
+/// What the AWS layer hands back for one [`FetchKey`].
+#[derive(Debug)]
+pub enum Fetched {
+    /// A Secrets Manager version with a `SecretString`.
+    SecretString(SecretValue),
+    /// A Secrets Manager version with only `SecretBinary`, which ECS cannot inject.
+    SecretBinary,
+    /// An SSM parameter value (SecureStrings decrypted).
+    Parameter(SecretValue),
+}
+
+/// One reason the child cannot start, tied to a variable where there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub variable: Option<String>,
+    pub reference: Option<String>,
+    /// A stable error class (the spec's, plus ecs-env's own).
+    pub class: &'static str,
+    /// What was tried, e.g. "GetSecretValue in us-east-1".
+    pub tried: Option<String>,
+    pub message: String,
+    /// The next step, when it is known.
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(class: &'static str, message: impl Into<String>) -> Self {
+        Failure {
+            variable: None,
+            reference: None,
+            class,
+            tried: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn variable(mut self, name: &str) -> Self {
+        self.variable = Some(name.to_owned());
+        self
+    }
+
+    pub fn reference(mut self, value_from: &str) -> Self {
+        self.reference = Some(value_from.to_owned());
+        self
+    }
+
+    pub fn tried(mut self, tried: impl Into<String>) -> Self {
+        self.tried = Some(tried.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.variable, &self.reference) {
+            (Some(v), Some(r)) => write!(f, "{v} (from `{r}`): ")?,
+            (Some(v), None) => write!(f, "{v}: ")?,
+            (None, Some(r)) => write!(f, "`{r}`: ")?,
+            (None, None) => {}
+        }
+        f.write_str(&self.message)?;
+        if let Some(tried) = &self.tried {
+            write!(f, "\n    tried: {tried}")?;
+        }
+        write!(f, "\n    class: {}", self.class)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n    hint:  {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How a secret gets its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Fetch(FetchKey),
+    /// Replaced by `--override`/`--override-file`: never fetched.
+    Overridden,
+    /// Kept from the inherited environment (`--preserve-env`): never fetched.
+    Preserved,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSecret {
+    pub name: String,
+    pub value_from: String,
+    pub reference: SecretRef,
+    pub source: SecretSource,
+}
+
+/// A validated container, ready to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// `environment` in task-definition order (duplicates kept: the later one wins).
+    pub environment: Vec<(String, String)>,
+    pub secrets: Vec<PlannedSecret>,
+    /// Things worth knowing that do not stop the run. Names only, never values.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Each distinct fetch, once, with a reference that produces it.
+    pub fn fetches(&self) -> Vec<(FetchKey, SecretRef)> {
+        let mut seen = BTreeMap::new();
+        for s in &self.secrets {
+            if let SecretSource::Fetch(key) = &s.source {
+                seen.entry(key.clone())
+                    .or_insert_with(|| s.reference.clone());
+            }
+        }
+        seen.into_iter().collect()
+    }
+}
+
+/// Validate the container and decide where each secret's value comes from.
+pub fn plan(container: &ContainerDefinition, local: &Local) -> Result<Plan, Vec<Failure>> {
+    let mut failures = Vec::new();
+    let mut warnings = Vec::new();
+
+    if !container.environment_files.is_empty() {
+        failures.push(
+            Failure::new(
+                "unsupported",
+                format!(
+                    "container `{}` uses `environmentFiles`, which this version of ecs-env \
+                     cannot read yet; refusing to start without them",
+                    container.name
+                ),
+            )
+            .hint("remove `environmentFiles` from a local copy of the task definition, or set the variables with --env"),
+        );
+    }
+
+    let env_names: BTreeSet<&str> = container
+        .environment
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    for e in &container.environment {
+        check_name(&e.name, "environment", &mut failures);
+        if e.value.contains('\0') {
+            failures.push(nul_failure(&e.name));
+        }
+    }
+
+    let mut secrets = Vec::new();
+    for s in &container.secrets {
+        check_name(&s.name, "secrets", &mut failures);
+        if env_names.contains(s.name.as_str()) {
+            failures.push(
+                Failure::new(
+                    "register_rejected",
+                    "the name is in both `environment` and `secrets`; ECS rejects this at \
+                     registration: \"The secret name must be unique and not shared with any new \
+                     or existing environment variables set on the container\"",
+                )
+                .variable(&s.name)
+                .hint("remove one of the two entries"),
+            );
+        }
+        let reference = match reference::parse(&s.value_from) {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(
+                    Failure::new(e.class(), e.to_string())
+                        .variable(&s.name)
+                        .reference(&s.value_from),
+                );
+                continue;
+            }
+        };
+        let source = if local.overrides.contains_key(&s.name) {
+            SecretSource::Overridden
+        } else if local.preserve.covers(&s.name) && local.inherits(&s.name) {
+            SecretSource::Preserved
+        } else {
+            match fetch_key(&reference, local.task_region.as_deref()) {
+                Some(key) => SecretSource::Fetch(key),
+                None => {
+                    failures.push(
+                        Failure::new(
+                            "no_region",
+                            "a parameter given by name is read from the task region, and no \
+                             region is configured",
+                        )
+                        .variable(&s.name)
+                        .reference(&s.value_from)
+                        .hint(
+                            "pass --region REGION, set AWS_REGION, or use the parameter's full ARN",
+                        ),
+                    );
+                    continue;
+                }
+            }
+        };
+        secrets.push(PlannedSecret {
+            name: s.name.clone(),
+            value_from: s.value_from.clone(),
+            reference,
+            source,
+        });
+    }
+
+    let secret_names: BTreeSet<&str> = container.secrets.iter().map(|s| s.name.as_str()).collect();
+    for name in local.overrides.keys() {
+        if !env_names.contains(name.as_str()) && !secret_names.contains(name.as_str()) {
+            failures.push(
+                Failure::new(
+                    "unknown_override",
+                    format!(
+                        "an override is given for `{name}`, which container `{}` does not define",
+                        container.name
+                    ),
+                )
+                .variable(name)
+                .hint("overrides replace task-definition variables; add a new one with --env NAME=VALUE"),
+            );
+        }
+    }
+    if let Preserve::Names(names) = &local.preserve {
+        for name in names {
+            if !env_names.contains(name.as_str()) && !secret_names.contains(name.as_str()) {
+                warnings.push(format!(
+                    "--preserve-env names `{name}`, which container `{}` does not define",
+                    container.name
+                ));
+            }
+        }
+    }
+
+    if failures.is_empty() {
+        Ok(Plan {
+            environment: container
+                .environment
+                .iter()
+                .map(|e| (e.name.clone(), e.value.clone()))
+                .collect(),
+            secrets,
+            warnings,
+        })
+    } else {
+        Err(failures)
+    }
+}
+
+fn fetch_key(reference: &SecretRef, task_region: Option<&str>) -> Option<FetchKey> {
+    let region = reference.region(task_region)?.to_owned();
+    Some(match reference {
+        SecretRef::SecretsManager(r) => FetchKey::Secret {
+            region,
+            secret_id: r.secret_id.clone(),
+            version_stage: r.version_stage.clone(),
+            version_id: r.version_id.clone(),
+        },
+        SecretRef::Parameter(p) => FetchKey::Parameter {
+            region,
+            name: p.name.clone(),
+        },
+    })
+}
+
+/// A name the kernel can carry in an environment: non-empty, no `=`, no NUL.
+fn check_name(name: &str, list: &str, failures: &mut Vec<Failure>) {
+    let problem = if name.is_empty() {
+        "is empty"
+    } else if name.contains('=') {
+        "contains `=`"
+    } else if name.contains('\0') {
+        "contains a NUL byte"
+    } else {
+        return;
+    };
+    failures.push(
+        Failure::new(
+            "invalid_name",
+            format!("a variable name in `{list}` {problem}, which no environment can carry"),
+        )
+        .variable(&name.replace('\0', "\\0")),
+    );
+}
+
+fn nul_failure(name: &str) -> Failure {
+    Failure::new(
+        "invalid_value",
+        "the value contains a NUL byte, which cannot be passed in an environment variable",
+    )
+    .variable(name)
+}
+
+/// The child's environment. Values set by the task are [`SecretValue`]s.
+#[derive(Debug, Default)]
+pub struct ChildEnv {
+    vars: BTreeMap<OsString, EnvValue>,
+    /// Names set from the task definition (sorted), for logs and inspection.
+    pub task_names: Vec<String>,
+}
+
+#[derive(Debug)]
+enum EnvValue {
+    Inherited(OsString),
+    Task(SecretValue),
+}
+
+impl ChildEnv {
+    /// Every variable, for building the child process.
+    pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
+        self.vars.iter().map(|(k, v)| {
+            let v = match v {
+                EnvValue::Inherited(v) => v.as_os_str(),
+                EnvValue::Task(v) => OsStr::new(v.expose()),
+            };
+            (k.as_os_str(), v)
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.vars.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
+}
+
+/// Build the child's environment from the plan and what was fetched.
+pub fn assemble(
+    plan: &Plan,
+    local: &Local,
+    fetched: &HashMap<FetchKey, Result<Fetched, Failure>>,
+) -> Result<ChildEnv, Vec<Failure>> {
+    let mut failures = Vec::new();
+    // The task's own map, in the agent's order: environment, then secrets (overwrite).
+    let mut task: BTreeMap<String, Option<SecretValue>> = BTreeMap::new();
+    for (name, value) in &plan.environment {
+        let value = match local.overrides.get(name) {
+            Some(v) => v.clone(),
+            None => SecretValue::new(value.clone()),
+        };
+        let preserved = local.preserve.covers(name) && local.inherits(name);
+        task.insert(name.clone(), (!preserved).then_some(value));
+    }
+    for s in &plan.secrets {
+        let value = match &s.source {
+            SecretSource::Preserved => None,
+            SecretSource::Overridden => local.overrides.get(&s.name).cloned(),
+            SecretSource::Fetch(key) => match fetched.get(key) {
+                Some(Ok(f)) => match value_of(f, &s.reference) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        failures.push(e.variable(&s.name).reference(&s.value_from));
+                        continue;
+                    }
+                },
+                Some(Err(e)) => {
+                    let mut e = e.clone().variable(&s.name).reference(&s.value_from);
+                    if e.tried.is_none() {
+                        e.tried = Some(tried(&s.reference, key));
+                    }
+                    failures.push(e);
+                    continue;
+                }
+                None => {
+                    failures.push(
+                        Failure::new("internal", "the value was never fetched; this is a bug in ecs-env, please report it")
+                            .variable(&s.name)
+                            .reference(&s.value_from),
+                    );
+                    continue;
+                }
+            },
+        };
+        task.insert(s.name.clone(), value);
+    }
+
+    // AWS_REGION / AWS_DEFAULT_REGION: only when neither comes from the task nor from the
+    // inherited environment (the image's ENV on ECS). Setting one suppresses both.
+    let region_set = REGION_VARIABLES
+        .iter()
+        .any(|n| task.contains_key(*n) || local.inherits(n));
+    if !region_set {
+        match &local.task_region {
+            Some(region) => {
+                for n in REGION_VARIABLES {
+                    task.insert(n.to_owned(), Some(SecretValue::new(region.clone())));
+                }
+            }
+            None => failures.push(
+                Failure::new(
+                    "no_region",
+                    "ECS sets AWS_REGION and AWS_DEFAULT_REGION to the task's region, and no \
+                     region is configured",
+                )
+                .hint("pass --region REGION or set AWS_REGION"),
+            ),
+        }
+    }
+
+    let mut env = ChildEnv::default();
+    for (k, v) in &local.base {
+        env.vars.insert(k.clone(), EnvValue::Inherited(v.clone()));
+    }
+    for (name, value) in task {
+        let Some(value) = value else { continue };
+        if value.expose().contains('\0') {
+            failures.push(nul_failure(&name));
+            continue;
+        }
+        if name.len() + 1 + value.len() > MAX_VARIABLE_BYTES {
+            failures.push(
+                Failure::new(
+                    "invalid_value",
+                    format!(
+                        "NAME=value is {} bytes; Linux refuses to start a process with a \
+                         variable over {MAX_VARIABLE_BYTES} bytes (MAX_ARG_STRLEN)",
+                        name.len() + 1 + value.len()
+                    ),
+                )
+                .variable(&name),
+            );
+            continue;
+        }
+        env.task_names.push(name.clone());
+        env.vars.insert(OsString::from(name), EnvValue::Task(value));
+    }
+
+    if failures.is_empty() {
+        Ok(env)
+    } else {
+        Err(failures)
+    }
+}
+
+fn tried(reference: &SecretRef, key: &FetchKey) -> String {
+    let region = match key {
+        FetchKey::Secret { region, .. } | FetchKey::Parameter { region, .. } => region,
+    };
+    format!("{} in {region}", reference.api())
+}
+
+/// The variable's value from a fetched secret: the whole string or one JSON key.
+fn value_of(fetched: &Fetched, reference: &SecretRef) -> Result<SecretValue, Failure> {
+    let json_key = match reference {
+        SecretRef::SecretsManager(r) => r.json_key.as_deref(),
+        SecretRef::Parameter(_) => None,
+    };
+    match (fetched, json_key) {
+        (Fetched::Parameter(v) | Fetched::SecretString(v), None) => Ok(v.clone()),
+        (Fetched::SecretString(v), Some(key)) => {
+            jsonkey::extract(v.expose(), key)
+                .map(SecretValue::new)
+                .map_err(|e| json_failure(&e, key))
+        }
+        (Fetched::SecretBinary, key) => Err(Failure::new(
+            if key.is_some() { "asm_binary_with_key" } else { "asm_binary" },
+            "the secret holds SecretBinary and no SecretString; ECS can inject only text \
+             secrets (the EC2 agent would silently inject an empty string, or crash with a JSON key)",
+        )
+        .hint("store the value as a SecretString, or override it locally with --override NAME=VALUE")),
+        (Fetched::Parameter(_), Some(_)) => Err(Failure::new(
+            "internal",
+            "a JSON key on a parameter; this is a bug in ecs-env, please report it",
+        )),
+    }
+}
+
+fn json_failure(e: &JsonKeyError, key: &str) -> Failure {
+    match e {
+        JsonKeyError::Missing { available } => {
+            let keys = if available.is_empty() {
+                "it has no keys".to_owned()
+            } else {
+                format!(
+                    "it has {}",
+                    available
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            Failure::new(
+                e.class(),
+                format!(
+                    "retrieved secret from Secrets Manager did not contain json key {key} ({keys})"
+                ),
+            )
+            .hint(
+                "JSON keys are exact and case-sensitive, top level only (a `.` is part of the key)",
+            )
+        }
+        JsonKeyError::Parse(why) => Failure::new(
+            e.class(),
+            format!("a JSON key `{key}` is requested but {why}"),
+        )
+        .hint("drop the JSON key (`ARN` or `ARN:::`) to inject the whole secret"),
+        JsonKeyError::NotAnObject(kind) => Failure::new(
+            e.class(),
+            format!("a JSON key `{key}` is requested but the secret is {kind}, not a JSON object"),
+        )
+        .hint("drop the JSON key (`ARN` or `ARN:::`) to inject the whole secret"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taskdef::{EnvironmentEntry, SecretEntry};
+
+    const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+
+    fn container(env: &[(&str, &str)], secrets: &[(&str, &str)]) -> ContainerDefinition {
+        ContainerDefinition {
+            name: "app".into(),
+            environment: env
+                .iter()
+                .map(|(n, v)| EnvironmentEntry {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+            secrets: secrets
+                .iter()
+                .map(|(n, v)| SecretEntry {
+                    name: (*n).into(),
+                    value_from: (*v).into(),
+                })
+                .collect(),
+            environment_files: vec![],
+        }
+    }
+
+    fn local() -> Local {
+        Local {
+            task_region: Some("us-east-1".into()),
+            ..Local::default()
+        }
+    }
+
+    fn fetched(pairs: Vec<(FetchKey, Fetched)>) -> HashMap<FetchKey, Result<Fetched, Failure>> {
+        pairs.into_iter().map(|(k, v)| (k, Ok(v))).collect()
+    }
+
+    fn secret_key() -> FetchKey {
+        FetchKey::Secret {
+            region: "us-east-1".into(),
+            secret_id: ARN.into(),
+            version_stage: None,
+            version_id: None,
+        }
+    }
+
+    fn get(env: &ChildEnv, name: &str) -> Option<String> {
+        env.get(name).map(|v| v.to_string_lossy().into_owned())
+    }
+
+    #[test]
+    fn keys_of_one_secret_are_fetched_once() {
+        let c = container(
+            &[],
+            &[
+                ("U", &format!("{ARN}:user::")),
+                ("P", &format!("{ARN}:pass::")),
+            ],
+        );
+        let plan = plan(&c, &local()).unwrap();
+        assert_eq!(plan.fetches().len(), 1);
+        let f = fetched(vec![(
+            secret_key(),
+            Fetched::SecretString(SecretValue::new(r#"{"user":"u","pass":"p"}"#.into())),
+        )]);
+        let env = assemble(&plan, &local(), &f).unwrap();
+        assert_eq!(get(&env, "U").as_deref(), Some("u"));
+        assert_eq!(get(&env, "P").as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn same_name_in_environment_and_secrets_is_rejected() {
+        let c = container(&[("K", "env")], &[("K", "/p")]);
+        let failures = plan(&c, &local()).unwrap_err();
+        assert_eq!(failures[0].class, "register_rejected");
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let c = container(
+            &[("A=B", "x")],
+            &[("S1", "p:3"), ("S2", &format!("{ARN}:key"))],
+        );
+        let classes: Vec<_> = plan(&c, &local())
+            .unwrap_err()
+            .iter()
+            .map(|f| f.class)
+            .collect();
+        assert_eq!(
+            classes,
+            ["invalid_name", "register_rejected", "asm_invalid_format"]
+        );
+    }
+
+    #[test]
+    fn later_environment_entry_wins_and_task_beats_inherited() {
+        let c = container(&[("K", "1"), ("K", "2")], &[]);
+        let mut l = local();
+        l.base.insert("K".into(), "inherited".into());
+        let p = plan(&c, &l).unwrap();
+        let env = assemble(&p, &l, &HashMap::new()).unwrap();
+        assert_eq!(get(&env, "K").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn preserve_env_keeps_inherited_and_skips_the_fetch() {
+        let c = container(&[("K", "task")], &[("S", "/p")]);
+        let mut l = local();
+        l.base.insert("K".into(), "mine".into());
+        l.base.insert("S".into(), "my-secret".into());
+        l.preserve = Preserve::All;
+        let p = plan(&c, &l).unwrap();
+        assert!(p.fetches().is_empty());
+        let env = assemble(&p, &l, &HashMap::new()).unwrap();
+        assert_eq!(get(&env, "K").as_deref(), Some("mine"));
+        assert_eq!(get(&env, "S").as_deref(), Some("my-secret"));
+    }
+
+    #[test]
+    fn overridden_secret_is_not_fetched() {
+        let c = container(&[], &[("S", ARN)]);
+        let mut l = local();
+        l.overrides
+            .insert("S".into(), SecretValue::new("local".into()));
+        let p = plan(&c, &l).unwrap();
+        assert!(p.fetches().is_empty());
+        let env = assemble(&p, &l, &HashMap::new()).unwrap();
+        assert_eq!(get(&env, "S").as_deref(), Some("local"));
+    }
+
+    #[test]
+    fn unknown_override_is_an_error() {
+        let mut l = local();
+        l.overrides
+            .insert("NOPE".into(), SecretValue::new("x".into()));
+        let failures = plan(&container(&[], &[]), &l).unwrap_err();
+        assert_eq!(failures[0].class, "unknown_override");
+    }
+
+    #[test]
+    fn region_injection_follows_the_agent() {
+        // Neither set anywhere: both injected (merge-008).
+        let p = plan(&container(&[], &[]), &local()).unwrap();
+        let env = assemble(&p, &local(), &HashMap::new()).unwrap();
+        assert_eq!(get(&env, "AWS_REGION").as_deref(), Some("us-east-1"));
+        assert_eq!(
+            get(&env, "AWS_DEFAULT_REGION").as_deref(),
+            Some("us-east-1")
+        );
+        // One set by a secret suppresses both (merge-013).
+        let c = container(&[], &[("AWS_REGION", "/r")]);
+        let p = plan(&c, &local()).unwrap();
+        let f = fetched(vec![(
+            FetchKey::Parameter {
+                region: "us-east-1".into(),
+                name: "/r".into(),
+            },
+            Fetched::Parameter(SecretValue::new("eu-west-1".into())),
+        )]);
+        let env = assemble(&p, &local(), &f).unwrap();
+        assert_eq!(get(&env, "AWS_REGION").as_deref(), Some("eu-west-1"));
+        assert_eq!(get(&env, "AWS_DEFAULT_REGION"), None);
+        // Inherited (the image's ENV) suppresses injection too.
+        let mut l = local();
+        l.base
+            .insert("AWS_DEFAULT_REGION".into(), "ap-south-1".into());
+        let env = assemble(
+            &plan(&container(&[], &[]), &l).unwrap(),
+            &l,
+            &HashMap::new(),
+        )
+        .unwrap();
+        assert_eq!(get(&env, "AWS_REGION"), None);
+    }
+
+    #[test]
+    fn binary_secrets_and_nul_values_are_refused() {
+        let c = container(&[], &[("B", ARN)]);
+        let p = plan(&c, &local()).unwrap();
+        let f = fetched(vec![(secret_key(), Fetched::SecretBinary)]);
+        assert_eq!(
+            assemble(&p, &local(), &f).unwrap_err()[0].class,
+            "asm_binary"
+        );
+        let f = fetched(vec![(
+            secret_key(),
+            Fetched::SecretString(SecretValue::new("a\0b".into())),
+        )]);
+        let failures = assemble(&p, &local(), &f).unwrap_err();
+        assert_eq!(failures[0].class, "invalid_value");
+        assert_eq!(failures[0].variable.as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn failures_never_carry_values() {
+        let c = container(&[], &[("P", &format!("{ARN}:missing::"))]);
+        let p = plan(&c, &local()).unwrap();
+        let f = fetched(vec![(
+            secret_key(),
+            Fetched::SecretString(SecretValue::new(r#"{"user":"canary-value-77"}"#.into())),
+        )]);
+        let failures = assemble(&p, &local(), &f).unwrap_err();
+        let text = format!("{failures:?} {}", failures[0]);
+        assert!(!text.contains("canary-value-77"), "{text}");
+        assert!(text.contains("`user`"), "{text}");
+    }
+}

@@ -1,0 +1,426 @@
+//! Task definitions: detect which JSON shape a file is, normalise it, pick a container.
+//!
+//! Accepted shapes (spec section 8):
+//! - `aws ecs describe-task-definition` / `register-task-definition` output:
+//!   `{"taskDefinition": {...}}`;
+//! - `register-task-definition --cli-input-json` input: `{"family": ..., "containerDefinitions": [...]}`
+//!   (read-only fields from describe output are tolerated);
+//! - a bare container-definitions array, as Terraform's `jsonencode([...])` produces, where
+//!   modules emit `null` for unset fields.
+//!
+//! Only the fields that decide the environment are read; everything else is ignored. Values
+//! must be JSON strings, as the ECS API requires: a number or boolean where a string belongs is
+//! an error that names its JSON path, never a silent conversion.
+//!
+//! Pure: parsing works on text; reading the file or stdin is the caller's job.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// The part of a task definition that decides a container's environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDefinition {
+    pub shape: Shape,
+    pub family: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub containers: Vec<ContainerDefinition>,
+}
+
+/// Which JSON shape the task definition came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"taskDefinition": {...}}` (describe-task-definition or register output).
+    Described,
+    /// A top-level task definition object (register-task-definition input).
+    Registration,
+    /// A bare array of container definitions (Terraform `container_definitions`).
+    ContainerArray,
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Shape::Described => "describe-task-definition output",
+            Shape::Registration => "register-task-definition input",
+            Shape::ContainerArray => "container definitions array",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub environment: Vec<EnvironmentEntry>,
+    pub secrets: Vec<SecretEntry>,
+    pub environment_files: Vec<EnvironmentFileEntry>,
+}
+
+/// One `environment` entry: a literal value, visible in the task definition itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentEntry {
+    pub name: String,
+    pub value: String,
+}
+
+/// One `secrets` entry: a name and a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretEntry {
+    pub name: String,
+    pub value_from: String,
+}
+
+/// One `environmentFiles` entry (an S3 object ARN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentFileEntry {
+    pub value: String,
+    pub kind: String,
+}
+
+/// Why a task definition could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadError {
+    Json(String),
+    UnknownShape(String),
+    Invalid { path: String, problem: String },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Json(e) => write!(f, "not valid JSON: {e}"),
+            LoadError::UnknownShape(found) => write!(
+                f,
+                "unrecognised task definition shape ({found}); accepted shapes are \
+                 describe-task-definition output (`{{\"taskDefinition\": {{...}}}}`), \
+                 register-task-definition input (`{{\"family\": ..., \"containerDefinitions\": [...]}}`) \
+                 and a bare container definitions array (`[{{\"name\": ...}}]`, as Terraform's \
+                 `container_definitions`)"
+            ),
+            LoadError::Invalid { path, problem } => write!(f, "at `{path}`: {problem}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Parse a task definition in any accepted shape.
+pub fn parse(text: &str) -> Result<TaskDefinition, LoadError> {
+    // serde_json's messages name a position, never content: safe even if someone pastes a
+    // value into the file.
+    let root: Value = serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))?;
+    match &root {
+        Value::Array(items) => Ok(TaskDefinition {
+            shape: Shape::ContainerArray,
+            family: None,
+            execution_role_arn: None,
+            containers: containers(items, "$")?,
+        }),
+        Value::Object(obj) => {
+            if let Some(inner) = obj.get("taskDefinition") {
+                let Value::Object(inner) = inner else {
+                    return Err(invalid("$.taskDefinition", "expected an object", inner));
+                };
+                task_definition(inner, "$.taskDefinition", Shape::Described)
+            } else if obj.contains_key("containerDefinitions") {
+                task_definition(obj, "$", Shape::Registration)
+            } else {
+                Err(LoadError::UnknownShape(describe_object(obj)))
+            }
+        }
+        other => Err(LoadError::UnknownShape(format!(
+            "the top level is {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+fn describe_object(obj: &Map<String, Value>) -> String {
+    if obj.contains_key("ContainerDefinitions") || obj.contains_key("Resources") {
+        return "this looks like CloudFormation (PascalCase keys), which is not supported yet"
+            .to_owned();
+    }
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).take(8).collect();
+    keys.sort_unstable();
+    if keys.is_empty() {
+        "an empty object".to_owned()
+    } else {
+        format!("an object with keys {}", keys.join(", "))
+    }
+}
+
+fn task_definition(
+    obj: &Map<String, Value>,
+    path: &str,
+    shape: Shape,
+) -> Result<TaskDefinition, LoadError> {
+    let defs_path = format!("{path}.containerDefinitions");
+    let items = match obj.get("containerDefinitions") {
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(other) => return Err(invalid(&defs_path, "expected an array", other)),
+        None => return Err(invalid_missing(&defs_path)),
+    };
+    Ok(TaskDefinition {
+        shape,
+        family: optional_string(obj, "family", path)?,
+        execution_role_arn: optional_string(obj, "executionRoleArn", path)?,
+        containers: containers(items, &defs_path)?,
+    })
+}
+
+fn containers(items: &[Value], path: &str) -> Result<Vec<ContainerDefinition>, LoadError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let path = format!("{path}[{i}]");
+            match item {
+                Value::Object(obj) => container(obj, &path),
+                other => Err(invalid(
+                    &path,
+                    "expected a container definition object",
+                    other,
+                )),
+            }
+        })
+        .collect()
+}
+
+fn container(obj: &Map<String, Value>, path: &str) -> Result<ContainerDefinition, LoadError> {
+    let name = optional_string(obj, "name", path)?
+        .ok_or_else(|| invalid_missing(&format!("{path}.name")))?;
+    Ok(ContainerDefinition {
+        name,
+        environment: entries(obj, "environment", path, |o, p| {
+            Ok(EnvironmentEntry {
+                name: required_string(o, "name", p)?,
+                value: required_string(o, "value", p)?,
+            })
+        })?,
+        secrets: entries(obj, "secrets", path, |o, p| {
+            Ok(SecretEntry {
+                name: required_string(o, "name", p)?,
+                value_from: required_string(o, "valueFrom", p)?,
+            })
+        })?,
+        environment_files: entries(obj, "environmentFiles", path, |o, p| {
+            Ok(EnvironmentFileEntry {
+                value: required_string(o, "value", p)?,
+                kind: optional_string(o, "type", p)?.unwrap_or_else(|| "s3".to_owned()),
+            })
+        })?,
+    })
+}
+
+/// A list field of a container; absent or `null` (Terraform modules emit it) is empty.
+fn entries<T>(
+    obj: &Map<String, Value>,
+    field: &str,
+    path: &str,
+    each: impl Fn(&Map<String, Value>, &str) -> Result<T, LoadError>,
+) -> Result<Vec<T>, LoadError> {
+    let path = format!("{path}.{field}");
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let path = format!("{path}[{i}]");
+                match item {
+                    Value::Object(o) => each(o, &path),
+                    other => Err(invalid(&path, "expected an object", other)),
+                }
+            })
+            .collect(),
+        Some(other) => Err(invalid(&path, "expected an array", other)),
+    }
+}
+
+fn required_string(obj: &Map<String, Value>, field: &str, path: &str) -> Result<String, LoadError> {
+    optional_string(obj, field, path)?.ok_or_else(|| invalid_missing(&format!("{path}.{field}")))
+}
+
+fn optional_string(
+    obj: &Map<String, Value>,
+    field: &str,
+    path: &str,
+) -> Result<Option<String>, LoadError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(invalid(
+            &format!("{path}.{field}"),
+            "expected a string (the ECS API takes only strings here; quote the value)",
+            other,
+        )),
+    }
+}
+
+fn invalid(path: &str, expected: &str, found: &Value) -> LoadError {
+    // Only the JSON type is named, never the content: an `environment` value may be sensitive.
+    LoadError::Invalid {
+        path: path.to_owned(),
+        problem: format!("{expected}, found {}", kind_of(found)),
+    }
+}
+
+fn invalid_missing(path: &str) -> LoadError {
+    LoadError::Invalid {
+        path: path.to_owned(),
+        problem: "required field is missing or null".to_owned(),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl TaskDefinition {
+    /// The container to run: the named one, or the only one.
+    pub fn container(&self, name: Option<&str>) -> Result<&ContainerDefinition, ContainerError> {
+        let names = || self.containers.iter().map(|c| c.name.clone()).collect();
+        match name {
+            Some(name) => self
+                .containers
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| ContainerError::NotFound {
+                    wanted: name.to_owned(),
+                    available: names(),
+                }),
+            None => match self.containers.as_slice() {
+                [only] => Ok(only),
+                [] => Err(ContainerError::Empty),
+                _ => Err(ContainerError::Ambiguous { available: names() }),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerError {
+    Empty,
+    NotFound {
+        wanted: String,
+        available: Vec<String>,
+    },
+    Ambiguous {
+        available: Vec<String>,
+    },
+}
+
+impl fmt::Display for ContainerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |names: &[String]| {
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            ContainerError::Empty => f.write_str("the task definition has no containers"),
+            ContainerError::NotFound { wanted, available } => write!(
+                f,
+                "no container named `{wanted}`; the task definition has {}",
+                list(available)
+            ),
+            ContainerError::Ambiguous { available } => write!(
+                f,
+                "the task definition has {} containers ({}); choose one with --container NAME",
+                available.len(),
+                list(available)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ContainerError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTAINER: &str = r#"{"name": "app", "image": "x",
+        "environment": [{"name": "A", "value": "1"}],
+        "secrets": [{"name": "S", "valueFrom": "/p"}]}"#;
+
+    #[test]
+    fn every_shape_yields_the_same_container() {
+        let inputs = [
+            (
+                format!(
+                    r#"{{"taskDefinition": {{"family": "f", "containerDefinitions": [{CONTAINER}]}}, "tags": []}}"#
+                ),
+                Shape::Described,
+            ),
+            (
+                format!(
+                    r#"{{"family": "f", "revision": 3, "containerDefinitions": [{CONTAINER}]}}"#
+                ),
+                Shape::Registration,
+            ),
+            (format!("[{CONTAINER}]"), Shape::ContainerArray),
+        ];
+        for (text, shape) in inputs {
+            let td = parse(&text).unwrap();
+            assert_eq!(td.shape, shape);
+            let c = td.container(None).unwrap();
+            assert_eq!(c.name, "app");
+            assert_eq!(c.environment[0].value, "1");
+            assert_eq!(c.secrets[0].value_from, "/p");
+        }
+    }
+
+    #[test]
+    fn terraform_nulls_are_empty_lists() {
+        let td = parse(r#"[{"name": "app", "environment": null, "secrets": null, "environmentFiles": null, "cpu": null}]"#).unwrap();
+        let c = td.container(None).unwrap();
+        assert!(c.environment.is_empty() && c.secrets.is_empty() && c.environment_files.is_empty());
+    }
+
+    #[test]
+    fn non_string_values_name_the_path_not_the_value() {
+        let err = parse(r#"[{"name": "app", "environment": [{"name": "PORT", "value": 8080}]}]"#)
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("$[0].environment[0].value"), "{text}");
+        assert!(
+            text.contains("a number") && !text.contains("8080"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unknown_shapes_list_the_accepted_ones() {
+        for text in [r#"{"foo": 1}"#, "42", r#"{"Resources": {}}"#] {
+            let err = parse(text).unwrap_err();
+            assert!(matches!(err, LoadError::UnknownShape(_)), "{text}");
+            assert!(err.to_string().contains("describe-task-definition output"));
+        }
+        assert!(matches!(parse("{"), Err(LoadError::Json(_))));
+    }
+
+    #[test]
+    fn container_choice() {
+        let td = parse(r#"[{"name": "app"}, {"name": "sidecar"}]"#).unwrap();
+        let err = td.container(None).unwrap_err().to_string();
+        assert!(
+            err.contains("`app`, `sidecar`") && err.contains("--container"),
+            "{err}"
+        );
+        assert_eq!(td.container(Some("sidecar")).unwrap().name, "sidecar");
+        assert!(matches!(
+            td.container(Some("web")),
+            Err(ContainerError::NotFound { .. })
+        ));
+    }
+}

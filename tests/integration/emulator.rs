@@ -1,0 +1,205 @@
+//! The AWS API emulator (moto's standalone server) on 127.0.0.1, shared by every test in this
+//! binary, and blocking helpers that create secrets and parameters through the real API.
+//!
+//! Tests isolate themselves by name (every secret and parameter carries a unique prefix), not
+//! by resetting the server, so they can run in parallel.
+//!
+//! moto is started through a small `sh` watchdog that holds a pipe from this process: when
+//! the test binary exits, the pipe closes, and the watchdog stops moto and waits for it, so no
+//! server outlives the tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_secretsmanager::primitives::Blob;
+
+pub struct Emulator {
+    pub endpoint: String,
+    runtime: tokio::runtime::Runtime,
+    configs: Mutex<std::collections::HashMap<String, SdkConfig>>,
+    _watchdog: Mutex<(Child, ChildStdin)>,
+}
+
+static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+static UNIQUE: AtomicUsize = AtomicUsize::new(0);
+
+/// The shared emulator, started on first use.
+pub fn emulator() -> &'static Emulator {
+    EMULATOR.get_or_init(Emulator::start)
+}
+
+/// A prefix no other test uses, for names of secrets and parameters.
+pub fn unique(tag: &str) -> String {
+    format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        UNIQUE.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn moto_server() -> PathBuf {
+    if let Some(path) = std::env::var_os("ECS_ENV_MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    assert!(
+        venv.exists(),
+        "moto_server not found at {}: run `scripts/test` (it installs the pinned emulator into \
+         .venv), or set ECS_ENV_MOTO_SERVER",
+        venv.display()
+    );
+    venv
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let server = moto_server();
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(r#""$0" -H 127.0.0.1 -p 0 2>&1 & pid=$!; read _ignored; kill $pid; wait $pid"#)
+            .arg(&server)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start moto_server");
+        let stdin = child.stdin.take().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let endpoint = loop {
+            let line = lines
+                .next()
+                .expect("moto_server exited before it was ready")
+                .expect("read moto_server output");
+            if let Some(i) = line.find("Running on http://") {
+                break line[i + "Running on ".len()..].trim().to_owned();
+            }
+        };
+        // Keep draining: moto logs every request, and a full pipe would block it.
+        std::thread::spawn(move || for _ in lines {});
+        Emulator {
+            endpoint,
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+            configs: Mutex::default(),
+            _watchdog: Mutex::new((child, stdin)),
+        }
+    }
+
+    fn config(&self, region: &str) -> SdkConfig {
+        let mut configs = self.configs.lock().unwrap();
+        configs
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let creds = aws_credential_types::Credentials::new(
+                    "testing", "testing", None, None, "tests",
+                );
+                self.runtime.block_on(
+                    aws_config::defaults(BehaviorVersion::latest())
+                        .region(Region::new(region.to_owned()))
+                        .endpoint_url(&self.endpoint)
+                        .credentials_provider(creds)
+                        .load(),
+                )
+            })
+            .clone()
+    }
+
+    pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.config(region))
+    }
+
+    pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.config(region))
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Create a string secret; returns its real ARN (the emulator picks the suffix).
+    pub fn create_secret(&self, region: &str, name: &str, value: &str) -> String {
+        self.create(region, name, Some(value), None, None)
+    }
+
+    /// Create a secret with a chosen first version id.
+    pub fn create_secret_version(
+        &self,
+        region: &str,
+        name: &str,
+        value: &str,
+        version_id: &str,
+    ) -> String {
+        self.create(region, name, Some(value), None, Some(version_id))
+    }
+
+    pub fn create_binary_secret(&self, region: &str, name: &str, bytes: &[u8]) -> String {
+        self.create(region, name, None, Some(bytes), None)
+    }
+
+    pub fn create_secret_version_binary(&self, region: &str, name: &str, bytes: &[u8]) -> String {
+        self.create_binary_secret(region, name, bytes)
+    }
+
+    fn create(
+        &self,
+        region: &str,
+        name: &str,
+        value: Option<&str>,
+        bytes: Option<&[u8]>,
+        version_id: Option<&str>,
+    ) -> String {
+        let client = self.secrets(region);
+        let out = self
+            .block_on(
+                client
+                    .create_secret()
+                    .name(name)
+                    .set_secret_string(value.map(str::to_owned))
+                    .set_secret_binary(bytes.map(Blob::new))
+                    .set_client_request_token(version_id.map(str::to_owned))
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("create secret {name}: {e:?}"));
+        out.arn().unwrap().to_owned()
+    }
+
+    /// Add a version with the given stages (AWSCURRENT moves to it; the old one becomes
+    /// AWSPREVIOUS).
+    pub fn put_secret_value(&self, region: &str, secret_id: &str, value: &str, version_id: &str) {
+        let client = self.secrets(region);
+        self.block_on(
+            client
+                .put_secret_value()
+                .secret_id(secret_id)
+                .secret_string(value)
+                .client_request_token(version_id)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put secret value {secret_id}: {e:?}"));
+    }
+
+    pub fn put_parameter(&self, region: &str, name: &str, value: &str, secure: bool) {
+        use aws_sdk_ssm::types::ParameterType;
+        let client = self.ssm(region);
+        let kind = if secure {
+            ParameterType::SecureString
+        } else {
+            ParameterType::String
+        };
+        self.block_on(
+            client
+                .put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(kind)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put parameter {name}: {e:?}"));
+    }
+}

@@ -1,0 +1,12 @@
+//! Black-box tests: the real `ecs-env` binary against the AWS API emulator on 127.0.0.1.
+
+// Test helpers are `pub` for the sibling modules of this one test crate.
+#![allow(unreachable_pub)]
+
+mod canary;
+mod emulator;
+mod exit_codes;
+mod proxy;
+mod run;
+mod util;
+mod vectors;
