@@ -108,7 +108,14 @@ impl Session {
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).region(region_chain(settings));
         if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
+            // As in the AWS CLI, `--profile` beats credentials in the environment; the default
+            // chain would try AWS_ACCESS_KEY_ID first. The profile provider handles static
+            // keys, SSO, credential_process and assume-role chains.
+            loader = loader.profile_name(profile).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build(),
+            );
         }
         if let Some(url) = &settings.endpoint_url {
             // Only when the flag is given: the SDK reads AWS_ENDPOINT_URL and the

@@ -17,6 +17,10 @@ pub struct Request {
     /// The region from the request's signature.
     pub region: String,
     pub body: serde_json::Value,
+    /// The body as sent (form-encoded for query-protocol APIs such as STS).
+    pub raw: String,
+    /// The access key id from the request's signature.
+    pub access_key: String,
 }
 
 impl Request {
@@ -86,6 +90,7 @@ fn handle(
     let mut content_length = 0;
     let mut target = String::new();
     let mut region = String::new();
+    let mut access_key = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -102,6 +107,7 @@ fn handle(
             // Credential=AKID/20260101/us-east-1/secretsmanager/aws4_request
             if let Some(cred) = line.split("Credential=").nth(1) {
                 region = cred.split('/').nth(2).unwrap_or_default().to_owned();
+                access_key = cred.split('/').next().unwrap_or_default().to_owned();
             }
         }
         if lower.starts_with("connection:") {
@@ -120,6 +126,8 @@ fn handle(
         target: target.clone(),
         region,
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        raw: text.clone(),
+        access_key,
     });
 
     if let Some(f) = faults

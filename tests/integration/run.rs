@@ -402,3 +402,63 @@ fn no_credentials_fails_fast_with_a_clear_message() {
     // A hang guard only; the figure itself is reported by the benchmark.
     assert!(elapsed.as_secs() < 10, "took {elapsed:?}");
 }
+
+/// A HOME whose `~/.aws/config` holds `config`.
+fn home_with_config(config: &str) -> std::path::PathBuf {
+    let home = empty_dir();
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(home.join(".aws/config"), config).unwrap();
+    home
+}
+
+#[test]
+fn credential_process_profiles_work_and_profile_beats_environment_keys() {
+    let e = emulator();
+    let arn = e.create_secret(REGION, &unique("proc"), "via-process");
+    let home = home_with_config(
+        "[profile proc]\nregion = us-east-1\ncredential_process = printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDFROMPROCESS\", \"SecretAccessKey\": \"x\"}'\n",
+    );
+    let proxy = Proxy::start(&e.endpoint, vec![]);
+    // Environment keys are present too: `--profile`, as in the AWS CLI, wins over them.
+    let env = ecs_env()
+        .env("HOME", &home)
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args(["--profile", "proc", "--secret", &format!("S={arn}")])
+        .child_env();
+    env.assert("S", "via-process");
+    let calls = proxy.calls("GetSecretValue");
+    assert_eq!(calls[0].access_key, "AKIDFROMPROCESS");
+}
+
+#[test]
+fn assume_role_profiles_work() {
+    let e = emulator();
+    let arn = e.create_secret(REGION, &unique("role"), "via-role");
+    let home = home_with_config(
+        "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = x\n\n\
+         [profile dev]\nregion = us-east-1\nrole_arn = arn:aws:iam::123456789012:role/dev\nsource_profile = base\n",
+    );
+    let proxy = Proxy::start(&e.endpoint, vec![]);
+    let env = ecs_env()
+        .env("HOME", &home)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_PROFILE", "dev")
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args(["--secret", &format!("S={arn}")])
+        .child_env();
+    env.assert("S", "via-role");
+    let requests = proxy.requests();
+    let assume = requests
+        .iter()
+        .find(|r| r.raw.contains("Action=AssumeRole"))
+        .expect("an AssumeRole call");
+    assert_eq!(assume.access_key, "AKIDBASE");
+    let get = proxy.calls("GetSecretValue");
+    assert_ne!(
+        get[0].access_key, "AKIDBASE",
+        "the secret is read with the role's credentials"
+    );
+    // The child inherits ecs-env's environment, not the resolved credentials.
+    assert_eq!(env.get("AWS_ACCESS_KEY_ID"), None);
+}
