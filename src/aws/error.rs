@@ -7,7 +7,7 @@
 //! identities, actions and resources, never secret values.
 
 use aws_sdk_secretsmanager::config::http::HttpResponse;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -60,13 +60,29 @@ where
         },
         SdkError::DispatchFailure(_) => Classified {
             kind: Kind::Transport,
-            message: DisplayErrorContext(err).to_string(),
+            message: chain(err),
         },
         _ => Classified {
             kind: Kind::Other,
-            message: DisplayErrorContext(err).to_string(),
+            message: chain(err),
         },
     }
+}
+
+/// An error and its sources as one line of `Display` texts joined by ": ", skipping a
+/// source whose text the previous one already contains. (The SDK's `DisplayErrorContext`
+/// appends a `Debug` dump, which is no message for a person.)
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 fn kind_of(code: &str, message: &str, status: u16) -> Kind {

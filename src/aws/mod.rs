@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 
@@ -132,9 +131,12 @@ impl Session {
         let credentials = tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials())
             .await
             .map_err(|_| ConnectError::CredentialsTimeout)?
-            .map_err(|e| ConnectError::Credentials {
-                detail: DisplayErrorContext(&e).to_string(),
-                hint: credentials_hint(&DisplayErrorContext(&e).to_string(), settings),
+            .map_err(|e| {
+                let detail = error::chain(&e);
+                ConnectError::Credentials {
+                    hint: credentials_hint(&detail, settings),
+                    detail,
+                }
             })?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
