@@ -37,8 +37,48 @@ impl JsonKeyError {
     }
 }
 
+/// Where the agent's `%v` rendering of a JSON value is not the JSON a reader might expect.
+/// `ecs-env check` warns about each (spec section 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Quirk {
+    /// A number printed differently from its JSON text (`1000000` becomes `1e+06`, or
+    /// digits lost through float64).
+    NumberReformatted,
+    /// `null` becomes `<nil>`.
+    Nil,
+    /// An object becomes `map[k:v ...]`.
+    Map,
+    /// An array becomes `[a b c]`.
+    Array,
+}
+
+impl Quirk {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Quirk::NumberReformatted => {
+                "a JSON number is rendered as Go's float64 `%v` (e.g. 1000000 becomes 1e+06)"
+            }
+            Quirk::Nil => "a JSON null is rendered as `<nil>`",
+            Quirk::Map => "a JSON object is rendered in Go map syntax `map[k:v]`, not as JSON",
+            Quirk::Array => "a JSON array is rendered as `[a b c]`, not as JSON",
+        }
+    }
+}
+
+/// A rendered value and the quirks its rendering went through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub value: String,
+    pub quirks: Vec<Quirk>,
+}
+
 /// Extract `key` from `secret_string` and render it as the agent would.
 pub fn extract(secret_string: &str, key: &str) -> Result<String, JsonKeyError> {
+    extract_detailed(secret_string, key).map(|e| e.value)
+}
+
+/// [`extract`], also reporting the rendering quirks.
+pub fn extract_detailed(secret_string: &str, key: &str) -> Result<Extracted, JsonKeyError> {
     let value: Value = serde_json::from_str(secret_string).map_err(|e| {
         // serde_json's messages describe the syntax ("expected value at line 1 column 1"),
         // never the input, so they are safe to show.
@@ -58,7 +98,14 @@ pub fn extract(secret_string: &str, key: &str) -> Result<String, JsonKeyError> {
         Value::Bool(_) => return Err(JsonKeyError::NotAnObject("a boolean")),
     };
     match object.get(key) {
-        Some(v) => render(v).map_err(JsonKeyError::Parse),
+        Some(v) => {
+            let mut quirks = Vec::new();
+            let mut value = String::new();
+            render_into(v, &mut value, &mut quirks).map_err(JsonKeyError::Parse)?;
+            quirks.sort_unstable();
+            quirks.dedup();
+            Ok(Extracted { value, quirks })
+        }
         None => Err(JsonKeyError::Missing {
             available: object.keys().cloned().collect(),
         }),
@@ -66,15 +113,12 @@ pub fn extract(secret_string: &str, key: &str) -> Result<String, JsonKeyError> {
 }
 
 /// Go's `fmt.Sprintf("%v", v)` of a value decoded by `encoding/json` into `interface{}`.
-fn render(value: &Value) -> Result<String, String> {
-    let mut out = String::new();
-    render_into(value, &mut out)?;
-    Ok(out)
-}
-
-fn render_into(value: &Value, out: &mut String) -> Result<(), String> {
+fn render_into(value: &Value, out: &mut String, quirks: &mut Vec<Quirk>) -> Result<(), String> {
     match value {
-        Value::Null => out.push_str("<nil>"),
+        Value::Null => {
+            quirks.push(Quirk::Nil);
+            out.push_str("<nil>");
+        }
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::String(s) => out.push_str(s),
         Value::Number(n) => {
@@ -84,21 +128,27 @@ fn render_into(value: &Value, out: &mut String) -> Result<(), String> {
             let f = n
                 .as_f64()
                 .ok_or_else(|| "a number in the secret does not fit in a float64".to_owned())?;
-            out.push_str(&go_float(f));
+            let text = go_float(f);
+            if text != n.to_string() {
+                quirks.push(Quirk::NumberReformatted);
+            }
+            out.push_str(&text);
         }
         Value::Array(items) => {
+            quirks.push(Quirk::Array);
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
-                render_into(item, out)?;
+                render_into(item, out, quirks)?;
             }
             out.push(']');
         }
         Value::Object(map) => {
             // serde_json's default map is a BTreeMap: keys come out sorted by bytes, as Go's
             // fmt sorts map keys, and a duplicate key keeps its last occurrence, as Go does.
+            quirks.push(Quirk::Map);
             out.push_str("map[");
             for (i, (k, v)) in map.iter().enumerate() {
                 if i > 0 {
@@ -106,7 +156,7 @@ fn render_into(value: &Value, out: &mut String) -> Result<(), String> {
                 }
                 out.push_str(k);
                 out.push(':');
-                render_into(v, out)?;
+                render_into(v, out, quirks)?;
             }
             out.push(']');
         }
@@ -214,6 +264,20 @@ mod tests {
         assert_eq!(key(r#"{"k":"first","k":"second"}"#, "k"), "second");
         assert_eq!(key(r#"{"k":"l1\nl2\t\u00e9"}"#, "k"), "l1\nl2\té");
         assert_eq!(key(r#"{"k":""}"#, "k"), "");
+    }
+
+    #[test]
+    fn quirks_are_reported() {
+        let q = |json: &str| extract_detailed(json, "k").unwrap().quirks;
+        assert_eq!(q(r#"{"k":"s"}"#), []);
+        assert_eq!(q(r#"{"k":5432}"#), []);
+        assert_eq!(q(r#"{"k":1000000}"#), [Quirk::NumberReformatted]);
+        assert_eq!(q(r#"{"k":1.0}"#), [Quirk::NumberReformatted]);
+        assert_eq!(q(r#"{"k":null}"#), [Quirk::Nil]);
+        assert_eq!(
+            q(r#"{"k":{"a":[null]}}"#),
+            [Quirk::Nil, Quirk::Map, Quirk::Array]
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 
-use crate::jsonkey::{self, JsonKeyError};
+use crate::jsonkey::{self, JsonKeyError, Quirk};
 use crate::reference::{self, SecretRef};
 use crate::secret::SecretValue;
 use crate::taskdef::ContainerDefinition;
@@ -187,7 +187,11 @@ pub struct PlannedSecret {
 pub struct Plan {
     /// `environment` in task-definition order (duplicates kept: the later one wins).
     pub environment: Vec<(String, String)>,
+    /// The secrets whose reference is valid, in task-definition order.
     pub secrets: Vec<PlannedSecret>,
+    /// What ECS would reject at registration, or what can never work: reported before any
+    /// API call. `run` stops here; `check` reports them next to the online results.
+    pub problems: Vec<Failure>,
     /// Things worth knowing that do not stop the run. Names only, never values.
     pub warnings: Vec<String>,
 }
@@ -207,12 +211,12 @@ impl Plan {
 }
 
 /// Validate the container and decide where each secret's value comes from.
-pub fn plan(container: &ContainerDefinition, local: &Local) -> Result<Plan, Vec<Failure>> {
-    let mut failures = Vec::new();
+pub fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
+    let mut problems = Vec::new();
     let mut warnings = Vec::new();
 
     if !container.environment_files.is_empty() {
-        failures.push(
+        problems.push(
             Failure::new(
                 "unsupported",
                 format!(
@@ -231,17 +235,17 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Result<Plan, Vec<
         .map(|e| e.name.as_str())
         .collect();
     for e in &container.environment {
-        check_name(&e.name, "environment", &mut failures);
+        check_name(&e.name, "environment", &mut problems);
         if e.value.contains('\0') {
-            failures.push(nul_failure(&e.name));
+            problems.push(nul_failure(&e.name));
         }
     }
 
     let mut secrets = Vec::new();
     for s in &container.secrets {
-        check_name(&s.name, "secrets", &mut failures);
+        check_name(&s.name, "secrets", &mut problems);
         if env_names.contains(s.name.as_str()) {
-            failures.push(
+            problems.push(
                 Failure::new(
                     "register_rejected",
                     "the name is in both `environment` and `secrets`; ECS rejects this at \
@@ -255,7 +259,7 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Result<Plan, Vec<
         let reference = match reference::parse(&s.value_from) {
             Ok(r) => r,
             Err(e) => {
-                failures.push(
+                problems.push(
                     Failure::new(e.class(), e.to_string())
                         .variable(&s.name)
                         .reference(&s.value_from),
@@ -271,7 +275,7 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Result<Plan, Vec<
             match fetch_key(&reference, local.task_region.as_deref()) {
                 Some(key) => SecretSource::Fetch(key),
                 None => {
-                    failures.push(
+                    problems.push(
                         Failure::new(
                             "no_region",
                             "a parameter given by name is read from the task region, and no \
@@ -298,7 +302,7 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Result<Plan, Vec<
     let secret_names: BTreeSet<&str> = container.secrets.iter().map(|s| s.name.as_str()).collect();
     for name in local.overrides.keys() {
         if !env_names.contains(name.as_str()) && !secret_names.contains(name.as_str()) {
-            failures.push(
+            problems.push(
                 Failure::new(
                     "unknown_override",
                     format!(
@@ -322,18 +326,15 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Result<Plan, Vec<
         }
     }
 
-    if failures.is_empty() {
-        Ok(Plan {
-            environment: container
-                .environment
-                .iter()
-                .map(|e| (e.name.clone(), e.value.clone()))
-                .collect(),
-            secrets,
-            warnings,
-        })
-    } else {
-        Err(failures)
+    Plan {
+        environment: container
+            .environment
+            .iter()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect(),
+        secrets,
+        problems,
+        warnings,
     }
 }
 
@@ -381,12 +382,126 @@ fn nul_failure(name: &str) -> Failure {
     .variable(name)
 }
 
+/// Where a task variable comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The container's `environment`: a literal in the task definition.
+    Environment,
+    /// The container's `secrets`: fetched (or overridden locally).
+    Secret,
+    /// Injected by the agent's rule (`AWS_REGION`, `AWS_DEFAULT_REGION`).
+    Injected,
+}
+
+impl Origin {
+    pub fn label(self) -> &'static str {
+        match self {
+            Origin::Environment => "environment",
+            Origin::Secret => "secret",
+            Origin::Injected => "injected",
+        }
+    }
+}
+
+/// What became of one variable of the task definition.
+#[derive(Debug)]
+pub struct Evaluated {
+    pub name: String,
+    pub origin: Origin,
+    /// The `valueFrom` of a secret.
+    pub reference: Option<String>,
+    /// The request that fetched it, if any.
+    pub fetch: Option<FetchKey>,
+    pub status: Status,
+}
+
+#[derive(Debug)]
+pub enum Status {
+    /// Resolved; the rendering quirks of a JSON key, if any.
+    Value(SecretValue, Vec<Quirk>),
+    /// Replaced by a local override.
+    Overridden(SecretValue),
+    /// The inherited value is kept (`--preserve-env`).
+    Preserved,
+    Failed(Failure),
+}
+
+/// Every variable of the plan, evaluated against what was fetched, in task-definition order
+/// (`environment`, then `secrets`).
+pub fn evaluate(
+    plan: &Plan,
+    local: &Local,
+    fetched: &HashMap<FetchKey, Result<Fetched, Failure>>,
+) -> Vec<Evaluated> {
+    let mut out = Vec::new();
+    for (name, value) in &plan.environment {
+        let status = if local.preserve.covers(name) && local.inherits(name) {
+            Status::Preserved
+        } else if let Some(v) = local.overrides.get(name) {
+            Status::Overridden(v.clone())
+        } else {
+            Status::Value(SecretValue::new(value.clone()), Vec::new())
+        };
+        out.push(Evaluated {
+            name: name.clone(),
+            origin: Origin::Environment,
+            reference: None,
+            fetch: None,
+            status,
+        });
+    }
+    for s in &plan.secrets {
+        let (fetch, status) = match &s.source {
+            SecretSource::Preserved => (None, Status::Preserved),
+            SecretSource::Overridden => (
+                None,
+                Status::Overridden(
+                    local
+                        .overrides
+                        .get(&s.name)
+                        .cloned()
+                        .unwrap_or_else(|| SecretValue::new(String::new())),
+                ),
+            ),
+            SecretSource::Fetch(key) => {
+                let status = match fetched.get(key) {
+                    Some(Ok(f)) => match value_of(f, &s.reference) {
+                        Ok((v, quirks)) => Status::Value(v, quirks),
+                        Err(e) => Status::Failed(e.variable(&s.name).reference(&s.value_from)),
+                    },
+                    Some(Err(e)) => {
+                        let mut e = e.clone().variable(&s.name).reference(&s.value_from);
+                        if e.tried.is_none() {
+                            e.tried = Some(tried(&s.reference, key));
+                        }
+                        Status::Failed(e)
+                    }
+                    None => Status::Failed(
+                        Failure::new("internal", "the value was never fetched; this is a bug in ecs-env, please report it")
+                            .variable(&s.name)
+                            .reference(&s.value_from),
+                    ),
+                };
+                (Some(key.clone()), status)
+            }
+        };
+        out.push(Evaluated {
+            name: s.name.clone(),
+            origin: Origin::Secret,
+            reference: Some(s.value_from.clone()),
+            fetch,
+            status,
+        });
+    }
+    out
+}
+
 /// The child's environment. Values set by the task are [`SecretValue`]s.
 #[derive(Debug, Default)]
 pub struct ChildEnv {
     vars: BTreeMap<OsString, EnvValue>,
-    /// Names set from the task definition (sorted), for logs and inspection.
-    pub task_names: Vec<String>,
+    /// The variables the task sets, by name, with where each came from.
+    task: BTreeMap<String, Origin>,
 }
 
 #[derive(Debug)]
@@ -407,6 +522,16 @@ impl ChildEnv {
         })
     }
 
+    /// The variables the task definition sets (not inherited ones), sorted by name.
+    pub fn task_vars(&self) -> impl Iterator<Item = (&str, Origin, &SecretValue)> {
+        self.task
+            .iter()
+            .filter_map(|(name, origin)| match self.vars.get(OsStr::new(name)) {
+                Some(EnvValue::Task(v)) => Some((name.as_str(), *origin, v)),
+                _ => None,
+            })
+    }
+
     pub fn get(&self, name: &str) -> Option<&OsStr> {
         self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
@@ -420,54 +545,23 @@ impl ChildEnv {
     }
 }
 
-/// Build the child's environment from the plan and what was fetched.
-pub fn assemble(
-    plan: &Plan,
-    local: &Local,
-    fetched: &HashMap<FetchKey, Result<Fetched, Failure>>,
-) -> Result<ChildEnv, Vec<Failure>> {
+/// Build the child's environment from the evaluated variables: any failure means no
+/// environment.
+pub fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<ChildEnv, Vec<Failure>> {
     let mut failures = Vec::new();
-    // The task's own map, in the agent's order: environment, then secrets (overwrite).
-    let mut task: BTreeMap<String, Option<SecretValue>> = BTreeMap::new();
-    for (name, value) in &plan.environment {
-        let value = match local.overrides.get(name) {
-            Some(v) => v.clone(),
-            None => SecretValue::new(value.clone()),
+    // The task's own map, in the agent's order: environment (later entry wins), then secrets
+    // (overwrite). `None` marks a name whose inherited value is preserved.
+    let mut task: BTreeMap<String, (Origin, Option<SecretValue>)> = BTreeMap::new();
+    for e in evaluated {
+        let value = match e.status {
+            Status::Value(v, _) | Status::Overridden(v) => Some(v),
+            Status::Preserved => None,
+            Status::Failed(f) => {
+                failures.push(f);
+                continue;
+            }
         };
-        let preserved = local.preserve.covers(name) && local.inherits(name);
-        task.insert(name.clone(), (!preserved).then_some(value));
-    }
-    for s in &plan.secrets {
-        let value = match &s.source {
-            SecretSource::Preserved => None,
-            SecretSource::Overridden => local.overrides.get(&s.name).cloned(),
-            SecretSource::Fetch(key) => match fetched.get(key) {
-                Some(Ok(f)) => match value_of(f, &s.reference) {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        failures.push(e.variable(&s.name).reference(&s.value_from));
-                        continue;
-                    }
-                },
-                Some(Err(e)) => {
-                    let mut e = e.clone().variable(&s.name).reference(&s.value_from);
-                    if e.tried.is_none() {
-                        e.tried = Some(tried(&s.reference, key));
-                    }
-                    failures.push(e);
-                    continue;
-                }
-                None => {
-                    failures.push(
-                        Failure::new("internal", "the value was never fetched; this is a bug in ecs-env, please report it")
-                            .variable(&s.name)
-                            .reference(&s.value_from),
-                    );
-                    continue;
-                }
-            },
-        };
-        task.insert(s.name.clone(), value);
+        task.insert(e.name, (e.origin, value));
     }
 
     // AWS_REGION / AWS_DEFAULT_REGION: only when neither comes from the task nor from the
@@ -479,7 +573,10 @@ pub fn assemble(
         match &local.task_region {
             Some(region) => {
                 for n in REGION_VARIABLES {
-                    task.insert(n.to_owned(), Some(SecretValue::new(region.clone())));
+                    task.insert(
+                        n.to_owned(),
+                        (Origin::Injected, Some(SecretValue::new(region.clone()))),
+                    );
                 }
             }
             None => failures.push(
@@ -497,7 +594,7 @@ pub fn assemble(
     for (k, v) in &local.base {
         env.vars.insert(k.clone(), EnvValue::Inherited(v.clone()));
     }
-    for (name, value) in task {
+    for (name, (origin, value)) in task {
         let Some(value) = value else { continue };
         if value.expose().contains('\0') {
             failures.push(nul_failure(&name));
@@ -517,8 +614,9 @@ pub fn assemble(
             );
             continue;
         }
-        env.task_names.push(name.clone());
-        env.vars.insert(OsString::from(name), EnvValue::Task(value));
+        env.vars
+            .insert(OsString::from(&name), EnvValue::Task(value));
+        env.task.insert(name, origin);
     }
 
     if failures.is_empty() {
@@ -536,18 +634,19 @@ fn tried(reference: &SecretRef, key: &FetchKey) -> String {
 }
 
 /// The variable's value from a fetched secret: the whole string or one JSON key.
-fn value_of(fetched: &Fetched, reference: &SecretRef) -> Result<SecretValue, Failure> {
+fn value_of(
+    fetched: &Fetched,
+    reference: &SecretRef,
+) -> Result<(SecretValue, Vec<Quirk>), Failure> {
     let json_key = match reference {
         SecretRef::SecretsManager(r) => r.json_key.as_deref(),
         SecretRef::Parameter(_) => None,
     };
     match (fetched, json_key) {
-        (Fetched::Parameter(v) | Fetched::SecretString(v), None) => Ok(v.clone()),
-        (Fetched::SecretString(v), Some(key)) => {
-            jsonkey::extract(v.expose(), key)
-                .map(SecretValue::new)
-                .map_err(|e| json_failure(&e, key))
-        }
+        (Fetched::Parameter(v) | Fetched::SecretString(v), None) => Ok((v.clone(), Vec::new())),
+        (Fetched::SecretString(v), Some(key)) => jsonkey::extract_detailed(v.expose(), key)
+            .map(|e| (SecretValue::new(e.value), e.quirks))
+            .map_err(|e| json_failure(&e, key)),
         (Fetched::SecretBinary, key) => Err(Failure::new(
             if key.is_some() { "asm_binary_with_key" } else { "asm_binary" },
             "the secret holds SecretBinary and no SecretString; ECS can inject only text \
@@ -627,6 +726,24 @@ mod tests {
         }
     }
 
+    fn ok_plan(c: &ContainerDefinition, l: &Local) -> Plan {
+        let p = plan(c, l);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        p
+    }
+
+    fn problems(c: &ContainerDefinition, l: &Local) -> Vec<Failure> {
+        plan(c, l).problems
+    }
+
+    fn build(
+        p: &Plan,
+        l: &Local,
+        f: &HashMap<FetchKey, Result<Fetched, Failure>>,
+    ) -> Result<ChildEnv, Vec<Failure>> {
+        assemble(evaluate(p, l, f), l)
+    }
+
     fn local() -> Local {
         Local {
             task_region: Some("us-east-1".into()),
@@ -660,13 +777,13 @@ mod tests {
                 ("P", &format!("{ARN}:pass::")),
             ],
         );
-        let plan = plan(&c, &local()).unwrap();
+        let plan = ok_plan(&c, &local());
         assert_eq!(plan.fetches().len(), 1);
         let f = fetched(vec![(
             secret_key(),
             Fetched::SecretString(SecretValue::new(r#"{"user":"u","pass":"p"}"#.into())),
         )]);
-        let env = assemble(&plan, &local(), &f).unwrap();
+        let env = build(&plan, &local(), &f).unwrap();
         assert_eq!(get(&env, "U").as_deref(), Some("u"));
         assert_eq!(get(&env, "P").as_deref(), Some("p"));
     }
@@ -674,7 +791,7 @@ mod tests {
     #[test]
     fn same_name_in_environment_and_secrets_is_rejected() {
         let c = container(&[("K", "env")], &[("K", "/p")]);
-        let failures = plan(&c, &local()).unwrap_err();
+        let failures = problems(&c, &local());
         assert_eq!(failures[0].class, "register_rejected");
     }
 
@@ -684,11 +801,7 @@ mod tests {
             &[("A=B", "x")],
             &[("S1", "p:3"), ("S2", &format!("{ARN}:key"))],
         );
-        let classes: Vec<_> = plan(&c, &local())
-            .unwrap_err()
-            .iter()
-            .map(|f| f.class)
-            .collect();
+        let classes: Vec<_> = problems(&c, &local()).iter().map(|f| f.class).collect();
         assert_eq!(
             classes,
             ["invalid_name", "register_rejected", "asm_invalid_format"]
@@ -700,8 +813,8 @@ mod tests {
         let c = container(&[("K", "1"), ("K", "2")], &[]);
         let mut l = local();
         l.base.insert("K".into(), "inherited".into());
-        let p = plan(&c, &l).unwrap();
-        let env = assemble(&p, &l, &HashMap::new()).unwrap();
+        let p = ok_plan(&c, &l);
+        let env = build(&p, &l, &HashMap::new()).unwrap();
         assert_eq!(get(&env, "K").as_deref(), Some("2"));
     }
 
@@ -712,9 +825,9 @@ mod tests {
         l.base.insert("K".into(), "mine".into());
         l.base.insert("S".into(), "my-secret".into());
         l.preserve = Preserve::All;
-        let p = plan(&c, &l).unwrap();
+        let p = ok_plan(&c, &l);
         assert!(p.fetches().is_empty());
-        let env = assemble(&p, &l, &HashMap::new()).unwrap();
+        let env = build(&p, &l, &HashMap::new()).unwrap();
         assert_eq!(get(&env, "K").as_deref(), Some("mine"));
         assert_eq!(get(&env, "S").as_deref(), Some("my-secret"));
     }
@@ -725,9 +838,9 @@ mod tests {
         let mut l = local();
         l.overrides
             .insert("S".into(), SecretValue::new("local".into()));
-        let p = plan(&c, &l).unwrap();
+        let p = ok_plan(&c, &l);
         assert!(p.fetches().is_empty());
-        let env = assemble(&p, &l, &HashMap::new()).unwrap();
+        let env = build(&p, &l, &HashMap::new()).unwrap();
         assert_eq!(get(&env, "S").as_deref(), Some("local"));
     }
 
@@ -736,15 +849,15 @@ mod tests {
         let mut l = local();
         l.overrides
             .insert("NOPE".into(), SecretValue::new("x".into()));
-        let failures = plan(&container(&[], &[]), &l).unwrap_err();
+        let failures = problems(&container(&[], &[]), &l);
         assert_eq!(failures[0].class, "unknown_override");
     }
 
     #[test]
     fn region_injection_follows_the_agent() {
         // Neither set anywhere: both injected (merge-008).
-        let p = plan(&container(&[], &[]), &local()).unwrap();
-        let env = assemble(&p, &local(), &HashMap::new()).unwrap();
+        let p = ok_plan(&container(&[], &[]), &local());
+        let env = build(&p, &local(), &HashMap::new()).unwrap();
         assert_eq!(get(&env, "AWS_REGION").as_deref(), Some("us-east-1"));
         assert_eq!(
             get(&env, "AWS_DEFAULT_REGION").as_deref(),
@@ -752,7 +865,7 @@ mod tests {
         );
         // One set by a secret suppresses both (merge-013).
         let c = container(&[], &[("AWS_REGION", "/r")]);
-        let p = plan(&c, &local()).unwrap();
+        let p = ok_plan(&c, &local());
         let f = fetched(vec![(
             FetchKey::Parameter {
                 region: "us-east-1".into(),
@@ -760,36 +873,28 @@ mod tests {
             },
             Fetched::Parameter(SecretValue::new("eu-west-1".into())),
         )]);
-        let env = assemble(&p, &local(), &f).unwrap();
+        let env = build(&p, &local(), &f).unwrap();
         assert_eq!(get(&env, "AWS_REGION").as_deref(), Some("eu-west-1"));
         assert_eq!(get(&env, "AWS_DEFAULT_REGION"), None);
         // Inherited (the image's ENV) suppresses injection too.
         let mut l = local();
         l.base
             .insert("AWS_DEFAULT_REGION".into(), "ap-south-1".into());
-        let env = assemble(
-            &plan(&container(&[], &[]), &l).unwrap(),
-            &l,
-            &HashMap::new(),
-        )
-        .unwrap();
+        let env = build(&ok_plan(&container(&[], &[]), &l), &l, &HashMap::new()).unwrap();
         assert_eq!(get(&env, "AWS_REGION"), None);
     }
 
     #[test]
     fn binary_secrets_and_nul_values_are_refused() {
         let c = container(&[], &[("B", ARN)]);
-        let p = plan(&c, &local()).unwrap();
+        let p = ok_plan(&c, &local());
         let f = fetched(vec![(secret_key(), Fetched::SecretBinary)]);
-        assert_eq!(
-            assemble(&p, &local(), &f).unwrap_err()[0].class,
-            "asm_binary"
-        );
+        assert_eq!(build(&p, &local(), &f).unwrap_err()[0].class, "asm_binary");
         let f = fetched(vec![(
             secret_key(),
             Fetched::SecretString(SecretValue::new("a\0b".into())),
         )]);
-        let failures = assemble(&p, &local(), &f).unwrap_err();
+        let failures = build(&p, &local(), &f).unwrap_err();
         assert_eq!(failures[0].class, "invalid_value");
         assert_eq!(failures[0].variable.as_deref(), Some("B"));
     }
@@ -797,12 +902,12 @@ mod tests {
     #[test]
     fn failures_never_carry_values() {
         let c = container(&[], &[("P", &format!("{ARN}:missing::"))]);
-        let p = plan(&c, &local()).unwrap();
+        let p = ok_plan(&c, &local());
         let f = fetched(vec![(
             secret_key(),
             Fetched::SecretString(SecretValue::new(r#"{"user":"canary-value-77"}"#.into())),
         )]);
-        let failures = assemble(&p, &local(), &f).unwrap_err();
+        let failures = build(&p, &local(), &f).unwrap_err();
         let text = format!("{failures:?} {}", failures[0]);
         assert!(!text.contains("canary-value-77"), "{text}");
         assert!(text.contains("`user`"), "{text}");

@@ -57,7 +57,11 @@ pub(crate) fn resolve_environment(
     crate::runtime::block_on(async {
         local.task_region = aws::task_region(&settings).await;
         tracing::debug!(task_region = ?local.task_region, container = %container.name, "planning");
-        let plan = resolve::plan(&container, &local).map_err(Error::Unresolved)?;
+        let plan = resolve::plan(&container, &local);
+        if !plan.problems.is_empty() {
+            // Everything ECS would refuse at registration stops here, before any API call.
+            return Err(Error::Unresolved(plan.problems));
+        }
         for w in &plan.warnings {
             eprintln!("ecs-env: warning: {w}");
         }
@@ -72,7 +76,8 @@ pub(crate) fn resolve_environment(
             let session = Session::connect(&settings).await?;
             session.fetch_all(&fetches, local.task_region.as_deref()).await
         };
-        resolve::assemble(&plan, &local, &fetched).map_err(Error::Unresolved)
+        resolve::assemble(resolve::evaluate(&plan, &local, &fetched), &local)
+            .map_err(Error::Unresolved)
     })
     .map_err(Error::Runtime)?
 }
