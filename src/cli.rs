@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueHint};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 const EXIT_CODES: &str = "\
 Exit status (as env(1)):
@@ -34,6 +34,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub run: RunArgs,
+
+    /// Log references, regions and timings to stderr (-vv for more); never values
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,7 +45,40 @@ pub enum Command {
     /// Run a command with the task definition's environment (the default)
     #[command(after_long_help = EXIT_CODES)]
     Run(RunArgs),
+
+    /// Print the variables the task definition would inject, in a chosen format
+    #[command(after_long_help = EXPORT_EXIT)]
+    Export(ExportArgs),
+
+    /// Verify every reference without printing any value
+    #[command(after_long_help = CHECK_EXIT)]
+    Check(CheckArgs),
+
+    /// Print the least-privilege IAM policy the task execution role needs
+    Policy(PolicyArgs),
+
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
 }
+
+const EXPORT_EXIT: &str = "\
+Exit status:
+  0    the variables were printed
+  125  ecs-env failed: bad arguments, a reference that could not be resolved, or a value the
+       format cannot carry (nothing is printed)";
+
+const CHECK_EXIT: &str = "\
+Exit status:
+  0    every reference would resolve
+  1    at least one would not (or, with --offline, is invalid)
+  125  the check itself could not run (bad arguments, no credentials, unreadable input)";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -54,10 +91,6 @@ pub struct RunArgs {
     #[command(flatten)]
     pub local: LocalArgs,
 
-    /// Log references, regions and timings to stderr (-vv for more); never values
-    #[arg(short, long, action = ArgAction::Count, global = true)]
-    pub verbose: u8,
-
     /// The command to run, and its arguments, after `--`. Requiring `--` means a mistyped
     /// option is an error, never a program name
     #[arg(
@@ -66,6 +99,111 @@ pub struct RunArgs {
         value_hint = ValueHint::CommandWithArguments
     )]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub local: LocalArgs,
+
+    /// Output format. dotenv is the dialect dotenvy and Docker Compose `env_file` read back
+    /// exactly (python-dotenv and npm dotenv read it differently)
+    #[arg(long, value_enum, default_value_t = ExportFormat::Dotenv)]
+    pub format: ExportFormat,
+
+    /// Print secret values instead of masking them
+    #[arg(long)]
+    pub reveal: bool,
+
+    /// Write to FILE (mode 0600, atomically) instead of stdout; with `--format github` the
+    /// entries are appended, as $GITHUB_ENV expects, and the `::add-mask::` lines go to stdout
+    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// NAME="..." (dotenvy, Docker Compose env_file)
+    Dotenv,
+    /// export NAME='...' (POSIX sh, bash, dash: safe to eval)
+    Shell,
+    /// set -gx NAME '...'
+    Fish,
+    /// $env:NAME = '...'
+    Powershell,
+    /// NAME=value, verbatim (docker run --env-file, Compose `format: raw`)
+    Docker,
+    /// one flat JSON object
+    Json,
+    /// heredoc entries for $GITHUB_ENV, with ::add-mask:: lines
+    Github,
+    /// names only, one per line (docker run -e NAME pass-through)
+    Names,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Syntax and registration checks only, no AWS call (a lint for CI)
+    #[arg(long)]
+    pub offline: bool,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Cover every container of the task definition, not just one
+    #[arg(long, conflicts_with = "container")]
+    pub all_containers: bool,
+
+    /// Account id for parameters given by bare name (default: from sts:GetCallerIdentity)
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// Grant kms:Decrypt on this customer-managed key (repeatable); without --offline, keys
+    /// are also discovered with DescribeSecret / DescribeParameters
+    #[arg(long = "kms-key", value_name = "ARN")]
+    pub kms_keys: Vec<String>,
+
+    /// Make no AWS call: needs --account when a parameter is given by bare name
+    #[arg(long)]
+    pub offline: bool,
+
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Json)]
+    pub format: PolicyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// an IAM policy document
+    Json,
+    /// a Terraform `aws_iam_policy_document` data block
+    Terraform,
 }
 
 /// Where the variables come from.
@@ -94,6 +232,17 @@ pub struct SourceArgs {
     /// Add a plain variable, as an `environment` entry of the container (repeatable)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
+
+    /// How environment files are parsed: the EC2 agent's rules, or Docker env-file rules as
+    /// documented for Fargate. Lines the two read differently get a warning either way
+    #[arg(long, value_enum, default_value_t = LaunchType::Ec2)]
+    pub launch_type: LaunchType,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LaunchType {
+    Ec2,
+    Fargate,
 }
 
 /// The AWS CLI's own flags; the SDK's environment variables keep working underneath.
@@ -144,7 +293,8 @@ pub struct LocalArgs {
     #[arg(long = "override", value_name = "NAME=VALUE")]
     pub overrides: Vec<String>,
 
-    /// Replace task variables' values from a dotenv file; overridden secrets are not fetched
+    /// Replace task variables' values from a dotenv file (repeatable; later files win, and
+    /// --override wins over files); overridden secrets are not fetched
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub override_file: Vec<PathBuf>,
 }

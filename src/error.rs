@@ -17,7 +17,7 @@ pub enum Error {
     #[error("failed to read task definition `{}`: {source}", path.display())]
     ReadTaskDefinition { path: PathBuf, source: io::Error },
 
-    #[error("task definition `{}` {source}", path.display())]
+    #[error("task definition `{}`: {source}", path.display())]
     TaskDefinition { path: PathBuf, source: LoadError },
 
     #[error("task definition `{}`: {source}", path.display())]
@@ -46,6 +46,15 @@ pub enum Error {
 
     #[error("failed to start the async runtime: {0}")]
     Runtime(io::Error),
+
+    #[error("failed to write output: {0}")]
+    Output(io::Error),
+
+    #[error("failed to write `{}`: {source}", path.display())]
+    WriteFile { path: PathBuf, source: io::Error },
+
+    #[error("{0}")]
+    Refused(#[from] crate::export::Refusal),
 }
 
 fn failures_headline(failures: &[Failure]) -> String {

@@ -17,21 +17,32 @@
 //!    reported at once, and nothing is started.
 //! 5. **Exec** (`process`): ecs-env replaces itself with the command.
 //!
+//! The inspection subcommands share steps 1-4: `export` renders the assembled variables
+//! (`export`, masked unless asked), `check` reports each variable's outcome without values
+//! (`check`), and `policy` turns the references into the IAM policy that reads them
+//! (`policy`).
+//!
 //! The core (`taskdef`, `reference`, `jsonkey`, `resolve`, `secret`) is pure: no clap, tokio,
 //! AWS or process code. Secret values live in [`secret::SecretValue`], whose `Debug` is
 //! redacted, and never reach a log line or an error.
 
 pub mod aws;
+pub mod check;
 pub mod cli;
+pub mod cloudformation;
 mod cmd;
+pub mod envfile;
 pub mod error;
+pub mod export;
 pub mod jsonkey;
+pub mod policy;
 pub mod process;
 pub mod reference;
 pub mod resolve;
 mod runtime;
 pub mod secret;
 pub mod taskdef;
+pub mod terraform;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -40,6 +51,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::{Cli, Command};
+use crate::error::Error;
 
 /// Parse the arguments, do the work, report any error, and choose the exit code. The only
 /// place errors are printed.
@@ -61,13 +73,20 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             };
         }
     };
-    let args = match cli.command {
-        Some(Command::Run(args)) => args,
-        None => cli.run,
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        None => cmd::run::execute(cli.run),
+        Some(Command::Run(args)) => cmd::run::execute(args),
+        Some(Command::Export(args)) => cmd::export::execute(&args),
+        Some(Command::Check(args)) => cmd::check::execute(&args),
+        Some(Command::Policy(args)) => cmd::policy::execute(&args),
+        Some(Command::Completions { shell }) => cmd::docs::completions(shell),
+        Some(Command::Man) => cmd::docs::man(),
     };
-    init_logging(args.verbose);
-    match cmd::run::execute(args) {
+    match result {
         Ok(code) => ExitCode::from(code),
+        // A closed pipe (`ecs-env export | head -1`) is the reader's choice, not a failure.
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             e.report();
             ExitCode::from(e.exit_code())

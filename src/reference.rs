@@ -288,6 +288,16 @@ fn parse_parameter_name(name: &str) -> Result<ParameterRef, ParseError> {
 fn check_parameter_chars(name: &str) -> Result<(), ParseError> {
     let ecs_text = "The parameter name can be up to 2048 characters and include the following \
                     letters and symbols: a-zA-Z0-9_.-";
+    if name
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("arn:"))
+    {
+        return Err(ParseError::RegisterRejected(
+            "this looks like an ARN, but an ARN must start with lowercase `arn:`; as written, \
+             ECS reads it as an SSM parameter name, and names cannot contain `:`"
+                .to_owned(),
+        ));
+    }
     if name.contains(':') {
         return Err(ParseError::RegisterRejected(format!(
             "SSM parameter versions and labels (`name:3`, `name:label`) are rejected by ECS; \

@@ -19,6 +19,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 
+use zeroize::Zeroizing;
+
+use crate::envfile::{self, Dialect, S3Object};
 use crate::jsonkey::{self, JsonKeyError, Quirk};
 use crate::reference::{self, SecretRef};
 use crate::secret::SecretValue;
@@ -64,6 +67,8 @@ pub struct Local {
     pub overrides: BTreeMap<String, SecretValue>,
     /// The region for bare SSM names and for `AWS_REGION` injection.
     pub task_region: Option<String>,
+    /// How environment files are parsed (`--launch-type`).
+    pub dialect: Dialect,
 }
 
 impl Local {
@@ -84,6 +89,15 @@ pub enum FetchKey {
     },
     /// One name in a `GetParameters` batch.
     Parameter { region: String, name: String },
+    /// One environment file (`GetObject`, after finding the bucket's region).
+    EnvironmentFile { arn: String },
+}
+
+/// What a fetch reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Secret(SecretRef),
+    File(S3Object),
 }
 
 /// What the AWS layer hands back for one [`FetchKey`].
@@ -95,6 +109,8 @@ pub enum Fetched {
     SecretBinary,
     /// An SSM parameter value (SecureStrings decrypted).
     Parameter(SecretValue),
+    /// An environment file's bytes (wiped when dropped: it may hold secrets).
+    File(Zeroizing<Vec<u8>>),
 }
 
 /// One reason the child cannot start, tied to a variable where there is one.
@@ -109,6 +125,9 @@ pub struct Failure {
     pub message: String,
     /// The next step, when it is known.
     pub hint: Option<String>,
+    /// A short outcome for reports ("access denied", "KMS denied"...), where the class alone
+    /// does not say it.
+    pub outcome: Option<&'static str>,
 }
 
 impl Failure {
@@ -120,6 +139,34 @@ impl Failure {
             tried: None,
             message: message.into(),
             hint: None,
+            outcome: None,
+        }
+    }
+
+    pub fn outcome(mut self, outcome: &'static str) -> Self {
+        self.outcome = Some(outcome);
+        self
+    }
+
+    /// A short label for the outcome, for `check`'s table.
+    pub fn label(&self) -> &'static str {
+        if let Some(o) = self.outcome {
+            return o;
+        }
+        match self.class {
+            "asm_not_found" | "ssm_invalid_parameters" => "not found",
+            "json_key_missing" => "JSON key missing",
+            "json_parse" => "not JSON",
+            "asm_binary" | "asm_binary_with_key" => "binary secret",
+            "register_rejected" | "asm_invalid_format" | "arn_parse" | "invalid_name" => {
+                "invalid format"
+            }
+            "ssm_api_error" => "invalid name",
+            "invalid_value" => "invalid value",
+            "no_region" => "no region",
+            "unknown_override" => "unknown override",
+            "unsupported" => "unsupported",
+            _ => "error",
         }
     }
 
@@ -189,6 +236,8 @@ pub struct Plan {
     pub environment: Vec<(String, String)>,
     /// The secrets whose reference is valid, in task-definition order.
     pub secrets: Vec<PlannedSecret>,
+    /// The valid `environmentFiles`, in order (the first file wins across files).
+    pub environment_files: Vec<(String, S3Object)>,
     /// What ECS would reject at registration, or what can never work: reported before any
     /// API call. `run` stops here; `check` reports them next to the online results.
     pub problems: Vec<Failure>,
@@ -197,14 +246,18 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Each distinct fetch, once, with a reference that produces it.
-    pub fn fetches(&self) -> Vec<(FetchKey, SecretRef)> {
+    /// Each distinct fetch, once, with what it reads.
+    pub fn fetches(&self) -> Vec<(FetchKey, Target)> {
         let mut seen = BTreeMap::new();
         for s in &self.secrets {
             if let SecretSource::Fetch(key) = &s.source {
                 seen.entry(key.clone())
-                    .or_insert_with(|| s.reference.clone());
+                    .or_insert_with(|| Target::Secret(s.reference.clone()));
             }
+        }
+        for (arn, object) in &self.environment_files {
+            seen.entry(FetchKey::EnvironmentFile { arn: arn.clone() })
+                .or_insert_with(|| Target::File(object.clone()));
         }
         seen.into_iter().collect()
     }
@@ -215,19 +268,7 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
 
-    if !container.environment_files.is_empty() {
-        problems.push(
-            Failure::new(
-                "unsupported",
-                format!(
-                    "container `{}` uses `environmentFiles`, which this version of ecs-env \
-                     cannot read yet; refusing to start without them",
-                    container.name
-                ),
-            )
-            .hint("remove `environmentFiles` from a local copy of the task definition, or set the variables with --env"),
-        );
-    }
+    let environment_files = plan_environment_files(container, &mut problems, &mut warnings);
 
     let env_names: BTreeSet<&str> = container
         .environment
@@ -300,7 +341,41 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
     }
 
     let secret_names: BTreeSet<&str> = container.secrets.iter().map(|s| s.name.as_str()).collect();
-    for name in local.overrides.keys() {
+    let task_sets_region = REGION_VARIABLES
+        .iter()
+        .any(|n| env_names.contains(n) || secret_names.contains(n));
+    let inherited_region = REGION_VARIABLES.iter().find_map(|n| {
+        local
+            .base
+            .get(OsStr::new(n))
+            .map(|v| (*n, v.to_string_lossy()))
+    });
+    match (&local.task_region, task_sets_region, inherited_region) {
+        // Checked before any API call: the agent's rule would need a region.
+        (None, false, None) => problems.push(
+            Failure::new(
+                "no_region",
+                "ECS sets AWS_REGION and AWS_DEFAULT_REGION to the task's region, and no \
+                 region is configured",
+            )
+            .hint("pass --region REGION or set AWS_REGION"),
+        ),
+        (Some(task), false, Some((name, inherited))) if inherited != task.as_str() => {
+            warnings.push(format!(
+                "the task region is {task}, but the command inherits {name}={inherited}, which \
+                 suppresses ECS's region injection (as an image's ENV would); use --pristine or \
+                 unset it to get {task}"
+            ));
+        }
+        _ => {}
+    }
+    // With environment files, their names are known only once they are read: `evaluate`
+    // checks the overrides then.
+    for name in local
+        .overrides
+        .keys()
+        .filter(|_| environment_files.is_empty())
+    {
         if !env_names.contains(name.as_str()) && !secret_names.contains(name.as_str()) {
             problems.push(
                 Failure::new(
@@ -333,9 +408,59 @@ pub fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
             .map(|e| (e.name.clone(), e.value.clone()))
             .collect(),
         secrets,
+        environment_files,
         problems,
         warnings,
     }
+}
+
+/// ECS's limits on `environmentFiles` (spec 5.1, 5.4): at most ten, of type `s3`, each an S3
+/// object ARN.
+fn plan_environment_files(
+    container: &ContainerDefinition,
+    problems: &mut Vec<Failure>,
+    warnings: &mut Vec<String>,
+) -> Vec<(String, S3Object)> {
+    const MAX_FILES: usize = 10;
+    if container.environment_files.len() > MAX_FILES {
+        problems.push(Failure::new(
+            "register_rejected",
+            format!(
+                "container `{}` lists {} environment files; ECS allows at most {MAX_FILES}",
+                container.name,
+                container.environment_files.len()
+            ),
+        ));
+    }
+    let mut files = Vec::new();
+    for f in &container.environment_files {
+        if f.kind != "s3" {
+            problems.push(
+                Failure::new(
+                    "register_rejected",
+                    format!(
+                        "environment file type `{}` is not supported; ECS accepts only `s3`",
+                        f.kind
+                    ),
+                )
+                .reference(&f.value),
+            );
+            continue;
+        }
+        match envfile::parse_s3_arn(&f.value) {
+            Ok(object) => {
+                if !object.key.ends_with(".env") {
+                    warnings.push(format!(
+                        "environment file `{}` does not have the `.env` extension ECS requires",
+                        f.value
+                    ));
+                }
+                files.push((f.value.clone(), object));
+            }
+            Err(why) => problems.push(Failure::new("envfile_read", why).reference(&f.value)),
+        }
+    }
+    files
 }
 
 fn fetch_key(reference: &SecretRef, task_region: Option<&str>) -> Option<FetchKey> {
@@ -391,6 +516,8 @@ pub enum Origin {
     Secret,
     /// Injected by the agent's rule (`AWS_REGION`, `AWS_DEFAULT_REGION`).
     Injected,
+    /// A line of one of the container's `environmentFiles`.
+    EnvironmentFile,
 }
 
 impl Origin {
@@ -399,6 +526,7 @@ impl Origin {
             Origin::Environment => "environment",
             Origin::Secret => "secret",
             Origin::Injected => "injected",
+            Origin::EnvironmentFile => "environment file",
         }
     }
 }
@@ -426,19 +554,83 @@ pub enum Status {
     Failed(Failure),
 }
 
-/// Every variable of the plan, evaluated against what was fetched, in task-definition order
-/// (`environment`, then `secrets`).
+/// The evaluated variables and what reading the environment files taught.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Environment-file lines (file order; a failed file is one entry with an empty name),
+    /// then `environment`, then `secrets`, in task-definition order.
+    pub vars: Vec<Evaluated>,
+    /// Lines the EC2 and Fargate parsers read differently. Names only.
+    pub warnings: Vec<String>,
+}
+
+/// Every variable of the plan, evaluated against what was fetched.
 pub fn evaluate(
     plan: &Plan,
     local: &Local,
     fetched: &HashMap<FetchKey, Result<Fetched, Failure>>,
-) -> Vec<Evaluated> {
+) -> Evaluation {
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let mut file_names = BTreeSet::new();
+    for (arn, _) in &plan.environment_files {
+        let key = FetchKey::EnvironmentFile { arn: arn.clone() };
+        let parsed = match fetched.get(&key) {
+            Some(Ok(Fetched::File(bytes))) => {
+                let host = |name: &str| {
+                    local.base.get(OsStr::new(name)).and_then(|v| v.to_str()).map(str::to_owned)
+                };
+                envfile::parse(bytes, local.dialect, arn, host).map_err(|e| {
+                    Failure::new(e.class(), e.to_string()).reference(arn)
+                })
+            }
+            Some(Ok(_)) | None => Err(Failure::new(
+                "internal",
+                "the environment file was never fetched; this is a bug in ecs-env, please report it",
+            )
+            .reference(arn)),
+            Some(Err(e)) => Err(e.clone().reference(arn)),
+        };
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(f) => {
+                out.push(Evaluated {
+                    name: String::new(),
+                    origin: Origin::EnvironmentFile,
+                    reference: Some(arn.clone()),
+                    fetch: Some(key),
+                    status: Status::Failed(f),
+                });
+                continue;
+            }
+        };
+        warnings.extend(parsed.warnings);
+        for (name, value) in parsed.vars {
+            file_names.insert(name.clone());
+            let status = if let Some(v) = local.overrides.get(&name) {
+                Status::Overridden(v.clone())
+            } else if local.preserve.covers(&name) && local.inherits(&name) {
+                Status::Preserved
+            } else if value.contains('\0') {
+                Status::Failed(nul_failure(&name).reference(arn))
+            } else {
+                Status::Value(SecretValue::new(value), Vec::new())
+            };
+            out.push(Evaluated {
+                name,
+                origin: Origin::EnvironmentFile,
+                reference: Some(arn.clone()),
+                fetch: Some(key.clone()),
+                status,
+            });
+        }
+    }
     for (name, value) in &plan.environment {
-        let status = if local.preserve.covers(name) && local.inherits(name) {
-            Status::Preserved
-        } else if let Some(v) = local.overrides.get(name) {
+        // As for secrets: an explicit override beats --preserve-env.
+        let status = if let Some(v) = local.overrides.get(name) {
             Status::Overridden(v.clone())
+        } else if local.preserve.covers(name) && local.inherits(name) {
+            Status::Preserved
         } else {
             Status::Value(SecretValue::new(value.clone()), Vec::new())
         };
@@ -493,7 +685,34 @@ pub fn evaluate(
             status,
         });
     }
-    out
+    // `plan` could not check overrides against names that only environment files define.
+    if !plan.environment_files.is_empty() {
+        for name in local.overrides.keys() {
+            let known = file_names.contains(name)
+                || plan.environment.iter().any(|(n, _)| n == name)
+                || plan.secrets.iter().any(|s| &s.name == name);
+            if !known {
+                out.push(Evaluated {
+                    name: name.clone(),
+                    origin: Origin::EnvironmentFile,
+                    reference: None,
+                    fetch: None,
+                    status: Status::Failed(
+                        Failure::new(
+                            "unknown_override",
+                            "an override is given for a variable that neither the container nor its environment files define",
+                        )
+                        .variable(name)
+                        .hint("overrides replace task-definition variables; add a new one with --env NAME=VALUE"),
+                    ),
+                });
+            }
+        }
+    }
+    Evaluation {
+        vars: out,
+        warnings,
+    }
 }
 
 /// The child's environment. Values set by the task are [`SecretValue`]s.
@@ -561,6 +780,12 @@ pub fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<ChildEnv, Ve
                 continue;
             }
         };
+        // Environment files only fill gaps, so across files the first one wins; within a
+        // file the parser already kept the last line. `environment` and `secrets` come later
+        // and overwrite (spec 5.2).
+        if e.origin == Origin::EnvironmentFile && task.contains_key(&e.name) {
+            continue;
+        }
         task.insert(e.name, (e.origin, value));
     }
 
@@ -569,24 +794,13 @@ pub fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<ChildEnv, Ve
     let region_set = REGION_VARIABLES
         .iter()
         .any(|n| task.contains_key(*n) || local.inherits(n));
-    if !region_set {
-        match &local.task_region {
-            Some(region) => {
-                for n in REGION_VARIABLES {
-                    task.insert(
-                        n.to_owned(),
-                        (Origin::Injected, Some(SecretValue::new(region.clone()))),
-                    );
-                }
-            }
-            None => failures.push(
-                Failure::new(
-                    "no_region",
-                    "ECS sets AWS_REGION and AWS_DEFAULT_REGION to the task's region, and no \
-                     region is configured",
-                )
-                .hint("pass --region REGION or set AWS_REGION"),
-            ),
+    // Without a task region `plan` has already reported `no_region`.
+    if let (false, Some(region)) = (region_set, &local.task_region) {
+        for n in REGION_VARIABLES {
+            task.insert(
+                n.to_owned(),
+                (Origin::Injected, Some(SecretValue::new(region.clone()))),
+            );
         }
     }
 
@@ -627,10 +841,12 @@ pub fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<ChildEnv, Ve
 }
 
 fn tried(reference: &SecretRef, key: &FetchKey) -> String {
-    let region = match key {
-        FetchKey::Secret { region, .. } | FetchKey::Parameter { region, .. } => region,
-    };
-    format!("{} in {region}", reference.api())
+    match key {
+        FetchKey::Secret { region, .. } | FetchKey::Parameter { region, .. } => {
+            format!("{} in {region}", reference.api())
+        }
+        FetchKey::EnvironmentFile { .. } => "GetObject".to_owned(),
+    }
 }
 
 /// The variable's value from a fetched secret: the whole string or one JSON key.
@@ -653,9 +869,9 @@ fn value_of(
              secrets (the EC2 agent would silently inject an empty string, or crash with a JSON key)",
         )
         .hint("store the value as a SecretString, or override it locally with --override NAME=VALUE")),
-        (Fetched::Parameter(_), Some(_)) => Err(Failure::new(
+        (Fetched::Parameter(_), Some(_)) | (Fetched::File(_), _) => Err(Failure::new(
             "internal",
-            "a JSON key on a parameter; this is a bug in ecs-env, please report it",
+            "a value of the wrong kind was fetched; this is a bug in ecs-env, please report it",
         )),
     }
 }
@@ -741,7 +957,7 @@ mod tests {
         l: &Local,
         f: &HashMap<FetchKey, Result<Fetched, Failure>>,
     ) -> Result<ChildEnv, Vec<Failure>> {
-        assemble(evaluate(p, l, f), l)
+        assemble(evaluate(p, l, f).vars, l)
     }
 
     fn local() -> Local {

@@ -31,42 +31,54 @@ pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> Classified
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match err {
-        SdkError::ServiceError(service) => {
-            let status = service.raw().status().as_u16();
-            let (code, message) = match service.err().code() {
-                Some(code) => (
-                    code.to_owned(),
-                    service.err().message().unwrap_or_default().to_owned(),
-                ),
-                None => xml_error(service.raw()).unwrap_or_else(|| {
-                    (
-                        format!("HTTP {status}"),
-                        "unrecognised error response".to_owned(),
-                    )
-                }),
-            };
-            let kind = kind_of(&code, &message, status);
-            let message = if message.is_empty() {
-                code
-            } else {
-                format!("{code}: {message}")
-            };
-            Classified { kind, message }
-        }
-        SdkError::TimeoutError(_) => Classified {
+    let code = err
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .map(str::to_owned);
+    match (err, code, err.raw_response()) {
+        (SdkError::TimeoutError(_), _, _) => Classified {
             kind: Kind::Transport,
             message: "the request timed out".to_owned(),
         },
-        SdkError::DispatchFailure(_) => Classified {
+        (SdkError::DispatchFailure(_), _, _) => Classified {
             kind: Kind::Transport,
             message: chain(err),
         },
+        (_, Some(code), Some(raw)) => {
+            let message = err
+                .as_service_error()
+                .and_then(ProvideErrorMetadata::message)
+                .unwrap_or_default()
+                .to_owned();
+            service_error(code, message, raw.status().as_u16())
+        }
+        // An error answer the SDK could not parse (an XML body where JSON was expected):
+        // the status and the body's own <Code>/<Message> still say what happened.
+        (_, None, Some(raw)) if raw.status().as_u16() >= 400 => {
+            let status = raw.status().as_u16();
+            let (code, message) = xml_error(raw).unwrap_or_else(|| {
+                (
+                    format!("HTTP {status}"),
+                    "unrecognised error response".to_owned(),
+                )
+            });
+            service_error(code, message, status)
+        }
         _ => Classified {
             kind: Kind::Other,
             message: chain(err),
         },
     }
+}
+
+fn service_error(code: String, message: String, status: u16) -> Classified {
+    let kind = kind_of(&code, &message, status);
+    let message = if message.is_empty() {
+        code
+    } else {
+        format!("{code}: {message}")
+    };
+    Classified { kind, message }
 }
 
 /// An error and its sources as one line of `Display` texts joined by ": ", skipping a
@@ -88,7 +100,11 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 fn kind_of(code: &str, message: &str, status: u16) -> Kind {
     let mentions_kms = message.to_ascii_lowercase().contains("kms");
     match code {
-        "ResourceNotFoundException" | "ParameterNotFound" => Kind::NotFound,
+        "ResourceNotFoundException"
+        | "ParameterNotFound"
+        | "NoSuchKey"
+        | "NoSuchBucket"
+        | "NotFound" => Kind::NotFound,
         "DecryptionFailure" => Kind::Kms,
         c if c.starts_with("KMS") => Kind::Kms,
         "AccessDeniedException" | "AccessDenied" if mentions_kms => Kind::Kms,
@@ -119,6 +135,21 @@ fn xml_error(raw: &HttpResponse) -> Option<(String, String)> {
         Some(body[start..start + end].trim().to_owned())
     };
     Some((tag("Code")?, tag("Message").unwrap_or_default()))
+}
+
+impl Kind {
+    /// The outcome label `check` shows.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Kind::NotFound => "not found",
+            Kind::AccessDenied => "access denied",
+            Kind::Kms => "KMS denied",
+            Kind::Throttled => "throttled",
+            Kind::Credentials => "credentials rejected",
+            Kind::Transport => "network error",
+            Kind::Other => "error",
+        }
+    }
 }
 
 /// The hint for failures that do not depend on the service.

@@ -16,7 +16,10 @@
 //! Depends only on core types; nothing here decides what the environment is.
 
 mod error;
+pub use sources::SourceError;
+mod s3;
 mod secrets_manager;
+mod sources;
 mod ssm;
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,7 +32,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 
 use crate::reference::SecretRef;
-use crate::resolve::{Failure, FetchKey, Fetched};
+use crate::resolve::{Failure, FetchKey, Fetched, Target};
 
 /// One request's outcome for each key it covers.
 type Job = BoxFuture<'static, Vec<(FetchKey, Result<Fetched, Failure>)>>;
@@ -76,6 +79,8 @@ fn region_chain(settings: &Settings) -> RegionProviderChain {
 /// A loaded AWS configuration with resolved credentials.
 pub struct Session {
     config: SdkConfig,
+    /// An endpoint is configured (flag or environment): S3 must use path-style addressing.
+    custom_endpoint: bool,
 }
 
 /// Why no request could be made at all.
@@ -149,25 +154,33 @@ impl Session {
             .into_builder()
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .build();
-        Ok(Session { config })
+        let custom_endpoint = settings.endpoint_url.is_some()
+            || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        Ok(Session {
+            config,
+            custom_endpoint,
+        })
     }
 
     /// Fetch every key concurrently. Every key gets an entry: a value or a classified
     /// failure.
     pub async fn fetch_all(
         &self,
-        fetches: &[(FetchKey, SecretRef)],
+        fetches: &[(FetchKey, Target)],
         task_region: Option<&str>,
     ) -> HashMap<FetchKey, Result<Fetched, Failure>> {
         let started = Instant::now();
         let mut secrets = secrets_manager::Clients::default();
         let mut parameters = ssm::Clients::default();
+        let mut buckets = s3::Clients::new(self.custom_endpoint);
         let mut jobs: Vec<Job> = Vec::new();
         let mut batches: BTreeMap<String, Vec<FetchKey>> = BTreeMap::new();
 
-        for (key, reference) in fetches {
-            match (key, reference) {
-                (FetchKey::Secret { region, .. }, SecretRef::SecretsManager(r)) => {
+        for (key, target) in fetches {
+            match (key, target) {
+                (FetchKey::Secret { region, .. }, Target::Secret(SecretRef::SecretsManager(r))) => {
                     let client = secrets.get(&self.config, region);
                     jobs.push(Box::pin(secrets_manager::fetch(
                         client,
@@ -175,8 +188,21 @@ impl Session {
                         r.clone(),
                     )));
                 }
-                (FetchKey::Parameter { region, .. }, SecretRef::Parameter(_)) => {
+                (FetchKey::Parameter { region, .. }, Target::Secret(SecretRef::Parameter(_))) => {
                     batches.entry(region.clone()).or_default().push(key.clone());
+                }
+                (FetchKey::EnvironmentFile { arn }, Target::File(object)) => {
+                    // Any region answers GetBucketLocation; the task region is the likely one.
+                    let locator = buckets.get(&self.config, task_region.unwrap_or("us-east-1"));
+                    let config = self.config.clone();
+                    let mut regional = s3::Clients::new(self.custom_endpoint);
+                    jobs.push(Box::pin(s3::fetch(
+                        locator,
+                        move |region| regional.get(&config, region),
+                        key.clone(),
+                        arn.clone(),
+                        object.clone(),
+                    )));
                 }
                 _ => unreachable!("fetch keys are built from their references"),
             }
@@ -239,5 +265,132 @@ fn credentials_hint(detail: &str, settings: &Settings) -> String {
             .to_owned()
     } else {
         no_credentials_hint(settings)
+    }
+}
+
+impl Session {
+    /// The ARN of the identity in use (`sts:GetCallerIdentity`), for `check`'s report and
+    /// for the account of bare parameter names in `policy`.
+    pub async fn identity(&self) -> Result<Identity, String> {
+        let mut conf = aws_sdk_sts::config::Builder::from(&self.config);
+        if self.config.region().is_none() {
+            // STS answers in every region; without a configured one, use the global default.
+            conf = conf.region(Region::new("us-east-1"));
+        }
+        let client = aws_sdk_sts::Client::from_conf(conf.build());
+        let out = client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| error::classify(&e).message)?;
+        Ok(Identity {
+            arn: out.arn().unwrap_or_default().to_owned(),
+            account: out.account().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// Customer-managed KMS keys protecting these secrets and parameters, from
+    /// `DescribeSecret` and `DescribeParameters`. AWS-managed keys (`alias/aws/...`) need no
+    /// grant and are left out. Lookups that fail are returned as notes, not errors: the
+    /// policy is still right for everything else.
+    pub async fn kms_keys(
+        &self,
+        references: &[SecretRef],
+        task_region: Option<&str>,
+    ) -> (Vec<String>, Vec<String>) {
+        let mut keys = Vec::new();
+        let mut notes = Vec::new();
+        let mut secrets = secrets_manager::Clients::default();
+        let mut parameters = ssm::Clients::default();
+        for r in references {
+            match r {
+                SecretRef::SecretsManager(s) => {
+                    let client = secrets.get(&self.config, &s.region);
+                    match client.describe_secret().secret_id(&s.secret_id).send().await {
+                        Ok(out) => {
+                            if let Some(k) = out.kms_key_id() {
+                                keys.push(key_arn(k, &s.partition, &s.region, &s.account));
+                            }
+                        }
+                        Err(e) => notes.push(format!(
+                            "could not read the KMS key of `{}` (secretsmanager:DescribeSecret): {}",
+                            s.secret_id,
+                            error::classify(&e).message
+                        )),
+                    }
+                }
+                SecretRef::Parameter(p) => {
+                    let Some(region) = p.region.as_deref().or(task_region) else {
+                        continue;
+                    };
+                    let client = parameters.get(&self.config, region);
+                    let name = crate::reference::canonical_parameter_name(&p.name);
+                    let name = if name.contains('/') || p.name.starts_with('/') {
+                        format!("/{}", name.trim_start_matches('/'))
+                    } else {
+                        name
+                    };
+                    let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+                        .key("Name")
+                        .option("Equals")
+                        .values(name.clone())
+                        .build();
+                    let Ok(filter) = filter else { continue };
+                    match client
+                        .describe_parameters()
+                        .parameter_filters(filter)
+                        .send()
+                        .await
+                    {
+                        Ok(out) => {
+                            for meta in out.parameters() {
+                                if let Some(k) = meta.key_id() {
+                                    let account = p.account.clone().unwrap_or_default();
+                                    keys.push(key_arn(
+                                        k,
+                                        crate::policy::partition_of(region),
+                                        region,
+                                        &account,
+                                    ));
+                                }
+                            }
+                        }
+                        Err(e) => notes.push(format!(
+                            "could not read the KMS key of `{}` (ssm:DescribeParameters): {}",
+                            p.name,
+                            error::classify(&e).message
+                        )),
+                    }
+                }
+            }
+        }
+        keys.retain(|k| !k.contains(":alias/aws/") && !k.starts_with("alias/aws/"));
+        keys.sort();
+        keys.dedup();
+        (keys, notes)
+    }
+}
+
+/// The caller's identity.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub arn: String,
+    pub account: String,
+}
+
+/// A KMS key reference as an ARN: a bare key id is qualified with the secret's region and
+/// account.
+fn key_arn(key: &str, partition: &str, region: &str, account: &str) -> String {
+    if key.starts_with("arn:") {
+        key.to_owned()
+    } else {
+        format!(
+            "arn:{partition}:kms:{region}:{account}:{}",
+            if key.starts_with("alias/") {
+                key.to_owned()
+            } else {
+                format!("key/{key}")
+            }
+        )
     }
 }

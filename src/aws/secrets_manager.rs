@@ -86,7 +86,7 @@ fn failure(kind: Kind, message: String, r: &SecretsManagerRef) -> Failure {
             Some(format!(
                 "grant `secretsmanager:GetSecretValue` on `{}` to the identity in use (on ECS, \
                  the task execution role)",
-                resource_pattern(r)
+                crate::policy::secret_resource(r)
             )),
         ),
         Kind::Kms => (
@@ -99,23 +99,11 @@ fn failure(kind: Kind, message: String, r: &SecretsManagerRef) -> Failure {
         ),
         other => ("asm_api_error", common_hint(other)),
     };
-    let f = Failure::new(class, message).tried(tried);
+    let f = Failure::new(class, message)
+        .tried(tried)
+        .outcome(kind.label());
     match hint {
         Some(h) => f.hint(h),
         None => f,
-    }
-}
-
-/// The IAM resource that grants access to this secret: a partial ARN (no `-XXXXXX` suffix)
-/// needs the suffix wildcard.
-fn resource_pattern(r: &SecretsManagerRef) -> String {
-    let name = r.secret_id.rsplit(':').next().unwrap_or_default();
-    let has_suffix = name
-        .rsplit_once('-')
-        .is_some_and(|(_, s)| s.len() == 6 && s.chars().all(|c| c.is_ascii_alphanumeric()));
-    if has_suffix {
-        r.secret_id.clone()
-    } else {
-        format!("{}-??????", r.secret_id)
     }
 }

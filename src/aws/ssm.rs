@@ -51,7 +51,7 @@ pub(super) async fn fetch_batch(
         .iter()
         .map(|k| match k {
             FetchKey::Parameter { name, .. } => name.clone(),
-            FetchKey::Secret { .. } => unreachable!("only parameter keys are batched"),
+            _ => unreachable!("only parameter keys are batched"),
         })
         .collect();
     let started = Instant::now();
@@ -159,7 +159,7 @@ fn api_failure(kind: Kind, message: &str, name: &str, region: &str) -> Failure {
         ),
         other => common_hint(other),
     };
-    let f = Failure::new("ssm_api_error", message);
+    let f = Failure::new("ssm_api_error", message).outcome(kind.label());
     match hint {
         Some(h) => f.hint(h),
         None => f,
@@ -172,7 +172,8 @@ fn parameter_arn_pattern(name: &str, region: &str) -> String {
         return name.to_owned();
     }
     let path = name.strip_prefix('/').unwrap_or(name);
-    format!("arn:aws:ssm:{region}:ACCOUNT_ID:parameter/{path}")
+    let partition = crate::policy::partition_of(region);
+    format!("arn:{partition}:ssm:{region}:ACCOUNT_ID:parameter/{path}")
 }
 
 /// Spec decision 4: a bare name that is not a parameter but is the name of a Secrets Manager

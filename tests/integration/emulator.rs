@@ -32,6 +32,12 @@ pub fn emulator() -> &'static Emulator {
     EMULATOR.get_or_init(Emulator::start)
 }
 
+/// An emulator of its own, for a test that changes server-wide state (IAM enforcement).
+/// Stopped when dropped.
+pub fn private_emulator() -> Emulator {
+    Emulator::start()
+}
+
 /// A prefix no other test uses, for names of secrets and parameters.
 pub fn unique(tag: &str) -> String {
     format!(
@@ -89,6 +95,32 @@ impl Emulator {
             configs: Mutex::default(),
             _watchdog: Mutex::new((child, stdin)),
         }
+    }
+
+    /// Turn on the emulator's IAM enforcement for every later request (actions only).
+    pub fn enforce_iam(&self) {
+        use std::io::{Read, Write};
+        let host = self.endpoint.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        write!(
+            s,
+            "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0"
+        )
+        .unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    /// Run a helper script from tests/support with the emulator's Python.
+    pub fn python(&self, script: &str, args: &[&str]) -> std::process::Output {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let python = moto_server().with_file_name("python");
+        Command::new(python)
+            .arg(root.join("tests/support").join(script))
+            .args(args)
+            .output()
+            .expect("run a tests/support script")
     }
 
     fn config(&self, region: &str) -> SdkConfig {

@@ -6,6 +6,8 @@
 mod canary;
 mod emulator;
 mod exit_codes;
+mod export;
+mod inspect;
 mod proxy;
 mod run;
 mod util;

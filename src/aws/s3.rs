@@ -1,0 +1,149 @@
+//! Environment files: find the bucket's region, then `GetObject` there, as the agent does
+//! (spec 5.4: the bucket may be in any region; downloads time out after 30 s).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_s3::Client;
+use zeroize::Zeroizing;
+
+use super::error::{Kind, classify, common_hint};
+use crate::envfile::S3Object;
+use crate::resolve::{Failure, FetchKey, Fetched};
+
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One client per region, built on first use.
+pub(super) struct Clients {
+    clients: HashMap<String, Client>,
+    /// Path-style addressing when an endpoint is configured (an emulator or a private
+    /// endpoint has no per-bucket host names).
+    path_style: bool,
+}
+
+impl Clients {
+    pub(super) fn new(path_style: bool) -> Self {
+        Clients {
+            clients: HashMap::new(),
+            path_style,
+        }
+    }
+
+    pub(super) fn get(&mut self, config: &SdkConfig, region: &str) -> Client {
+        let path_style = self.path_style;
+        self.clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = aws_sdk_s3::config::Builder::from(config)
+                    .region(Region::new(region.to_owned()))
+                    .force_path_style(path_style)
+                    .build();
+                Client::from_conf(conf)
+            })
+            .clone()
+    }
+}
+
+/// Download one environment file. `locator` is a client in any region, for the bucket's
+/// location; `client_for` builds the client for the bucket's own region.
+pub(super) async fn fetch(
+    locator: Client,
+    regional: impl FnOnce(&str) -> Client,
+    key: FetchKey,
+    arn: String,
+    object: S3Object,
+) -> Vec<(FetchKey, Result<Fetched, Failure>)> {
+    let started = Instant::now();
+    let location = locator
+        .get_bucket_location()
+        .bucket(&object.bucket)
+        .send()
+        .await;
+    let region = match location {
+        // An empty constraint means us-east-1; `EU` is the legacy name of eu-west-1.
+        Ok(out) => match out.location_constraint().map(|c| c.as_str().to_owned()) {
+            None => "us-east-1".to_owned(),
+            Some(c) if c.is_empty() => "us-east-1".to_owned(),
+            Some(c) if c == "EU" => "eu-west-1".to_owned(),
+            Some(c) => c,
+        },
+        Err(err) => {
+            let c = classify(&err);
+            let f = failure(c.kind, c.message, &arn, &object, "GetBucketLocation");
+            return vec![(key, Err(f))];
+        }
+    };
+    let client = regional(&region);
+    let result = tokio::time::timeout(DOWNLOAD_TIMEOUT, async {
+        let out = client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .send()
+            .await?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(aws_sdk_s3::error::SdkError::construction_failure)?;
+        Ok::<_, aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::get_object::GetObjectError, _>>(
+            bytes.to_vec(),
+        )
+    })
+    .await;
+    tracing::debug!(
+        file = %arn,
+        region = %region,
+        ok = matches!(result, Ok(Ok(_))),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "GetObject"
+    );
+    let outcome = match result {
+        Ok(Ok(bytes)) => Ok(Fetched::File(Zeroizing::new(bytes))),
+        Ok(Err(err)) => {
+            let c = classify(&err);
+            Err(failure(c.kind, c.message, &arn, &object, "GetObject")
+                .tried(format!("GetObject in {region}")))
+        }
+        Err(_) => Err(Failure::new(
+            "envfile_read",
+            format!(
+                "downloading the environment file took longer than {}s",
+                DOWNLOAD_TIMEOUT.as_secs()
+            ),
+        )
+        .tried(format!("GetObject in {region}"))
+        .outcome("network error")
+        .hint("check the network and --endpoint-url")),
+    };
+    vec![(key, outcome)]
+}
+
+fn failure(kind: Kind, message: String, arn: &str, object: &S3Object, api: &str) -> Failure {
+    let bucket_arn = arn
+        .split_once(":::")
+        .map(|(p, _)| format!("{p}:::{}", object.bucket));
+    let hint = match kind {
+        Kind::AccessDenied => Some(format!(
+            "grant `s3:GetObject` on `{arn}` and `s3:GetBucketLocation` on `{}` to the identity in \
+             use (on ECS, the task execution role)",
+            bucket_arn.unwrap_or_default()
+        )),
+        Kind::NotFound => Some(
+            "check the bucket and key; ECS fails the task when an environment file is missing"
+                .to_owned(),
+        ),
+        other => common_hint(other),
+    };
+    let f = Failure::new(
+        "envfile_read",
+        format!("{api} for the environment file failed: {message}"),
+    )
+    .tried(api.to_owned())
+    .outcome(kind.label());
+    match hint {
+        Some(h) => f.hint(h),
+        None => f,
+    }
+}

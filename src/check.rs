@@ -1,0 +1,479 @@
+//! `ecs-env check`'s report: one row per variable, warnings where ECS surprises, and the
+//! table and JSON renderings.
+//!
+//! Built from the same plan and evaluation as `run`, so a reference that `check` calls ok is
+//! one `run` resolves. The report holds no values: rows carry names, references, where each
+//! was read, and outcomes; JSON-key rendering quirks are described, not shown.
+//!
+//! Pure: the caller fetches, then hands the results here.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::reference::SecretRef;
+use crate::resolve::{Evaluation, Failure, FetchKey, Origin, Plan, SecretSource, Status};
+use crate::taskdef::{ContainerDefinition, Shape, TaskDefinition};
+
+/// Width the table is laid out for.
+const WIDTH: usize = 80;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub variable: String,
+    /// `environment` or `secret`.
+    pub source: &'static str,
+    pub reference: Option<String>,
+    /// `secretsmanager` or `ssm`.
+    pub service: Option<&'static str>,
+    pub region: Option<String>,
+    pub api: Option<&'static str>,
+    /// `ok`, `valid` (offline), `overridden`, or the failure's label.
+    pub outcome: &'static str,
+    pub failure: Option<Failure>,
+    pub warnings: Vec<String>,
+}
+
+impl Row {
+    pub fn ok(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// Record what evaluation found; `None` offline.
+    fn apply(&mut self, status: Option<Status>) {
+        match status {
+            None => {}
+            Some(Status::Value(_, quirks)) => {
+                self.warnings = quirks.iter().map(|q| q.describe().to_owned()).collect();
+            }
+            Some(Status::Overridden(_)) => self.outcome = "overridden",
+            Some(Status::Preserved) => self.outcome = "preserved",
+            Some(Status::Failed(f)) => {
+                self.outcome = f.label();
+                self.failure = Some(f);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The caller's identity (`sts:GetCallerIdentity`), or why it is unknown.
+    pub identity: Option<Result<String, String>>,
+    pub task_region: Option<String>,
+    pub offline: bool,
+    pub rows: Vec<Row>,
+    /// Problems not tied to one variable (e.g. no region).
+    pub general: Vec<Failure>,
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// A report from the plan and, online, the evaluated variables.
+    pub fn new(
+        task: Option<&TaskDefinition>,
+        container: &ContainerDefinition,
+        plan: &Plan,
+        evaluation: Option<Evaluation>,
+        task_region: Option<String>,
+    ) -> Report {
+        let mut report = Report {
+            offline: evaluation.is_none(),
+            task_region: task_region.clone(),
+            ..Report::default()
+        };
+        let (file_vars, evaluated, file_warnings) = match evaluation {
+            Some(e) => {
+                let (files, rest) = e
+                    .vars
+                    .into_iter()
+                    .partition(|v| v.origin == Origin::EnvironmentFile);
+                (files, Some(rest), e.warnings)
+            }
+            None => (Vec::new(), None, Vec::new()),
+        };
+        if report.offline {
+            for (arn, _) in &plan.environment_files {
+                report.rows.push(Row {
+                    variable: "(environment file)".to_owned(),
+                    source: "environment file",
+                    reference: Some(arn.clone()),
+                    service: Some("s3"),
+                    region: None,
+                    api: Some("GetObject"),
+                    outcome: "valid",
+                    failure: None,
+                    warnings: Vec::new(),
+                });
+            }
+        }
+        for v in file_vars {
+            if v.name.is_empty() {
+                if let Status::Failed(f) = v.status {
+                    report.general.push(f);
+                }
+                continue;
+            }
+            let mut row = Row {
+                variable: v.name,
+                source: "environment file",
+                reference: v.reference,
+                service: Some("s3"),
+                region: None,
+                api: Some("GetObject"),
+                outcome: "ok",
+                failure: None,
+                warnings: Vec::new(),
+            };
+            row.apply(Some(v.status));
+            report.rows.push(row);
+        }
+        // `evaluate` yields one entry per plan entry, in order: environment, then secrets.
+        let mut statuses = evaluated.map(|v| v.into_iter().map(|e| e.status));
+        let mut next_status = || statuses.as_mut().and_then(Iterator::next);
+
+        for (name, _) in &plan.environment {
+            let mut row = Row {
+                variable: name.clone(),
+                source: "environment",
+                reference: None,
+                service: None,
+                region: None,
+                api: None,
+                outcome: "ok",
+                failure: None,
+                warnings: Vec::new(),
+            };
+            row.apply(next_status());
+            report.rows.push(row);
+        }
+        for s in &plan.secrets {
+            let (service, api) = match s.reference {
+                SecretRef::SecretsManager(_) => ("secretsmanager", "GetSecretValue"),
+                SecretRef::Parameter(_) => ("ssm", "GetParameters"),
+            };
+            let region = match &s.source {
+                SecretSource::Fetch(
+                    FetchKey::Secret { region, .. } | FetchKey::Parameter { region, .. },
+                ) => Some(region.clone()),
+                _ => s
+                    .reference
+                    .region(task_region.as_deref())
+                    .map(str::to_owned),
+            };
+            let mut row = Row {
+                variable: s.name.clone(),
+                source: "secret",
+                reference: Some(s.value_from.clone()),
+                service: Some(service),
+                region,
+                api: Some(api),
+                outcome: if report.offline { "valid" } else { "ok" },
+                failure: None,
+                warnings: Vec::new(),
+            };
+            row.apply(next_status());
+            report.rows.push(row);
+        }
+        // Registration-time problems: a row for a variable, or a general problem.
+        for p in &plan.problems {
+            match &p.variable {
+                Some(v) => report.rows.push(Row {
+                    variable: v.clone(),
+                    source: if p.reference.is_some() {
+                        "secret"
+                    } else {
+                        "environment"
+                    },
+                    reference: p.reference.clone(),
+                    service: None,
+                    region: None,
+                    api: None,
+                    outcome: p.label(),
+                    failure: Some(p.clone()),
+                    warnings: Vec::new(),
+                }),
+                None => report.general.push(p.clone()),
+            }
+        }
+        report.warnings = warnings(task, container, plan);
+        report.warnings.extend(file_warnings);
+        report
+    }
+
+    /// Every reference would resolve.
+    pub fn passed(&self) -> bool {
+        self.general.is_empty() && self.rows.iter().all(Row::ok)
+    }
+
+    /// The regions references are read from, the task region first.
+    fn regions(&self) -> Vec<String> {
+        let mut regions: Vec<String> = self.task_region.iter().cloned().collect();
+        for r in self.rows.iter().filter_map(|r| r.region.as_ref()) {
+            if !regions.contains(r) {
+                regions.push(r.clone());
+            }
+        }
+        regions
+    }
+
+    /// The table, laid out for an 80-column terminal.
+    pub fn to_table(&self, colour: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if colour {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_owned()
+            }
+        };
+        let mut out = String::new();
+        match &self.identity {
+            Some(Ok(arn)) => wrap(&mut out, "identity: ", arn),
+            Some(Err(e)) => wrap(&mut out, "identity: ", &format!("unknown ({e})")),
+            None => wrap(
+                &mut out,
+                "identity: ",
+                "none (offline: no AWS call was made)",
+            ),
+        }
+        let regions = self.regions();
+        let regions = if regions.is_empty() {
+            "none".to_owned()
+        } else {
+            regions.join(", ")
+        };
+        wrap(&mut out, "regions:  ", &regions);
+        out.push('\n');
+        let name_width = self
+            .rows
+            .iter()
+            .map(|r| r.variable.len())
+            .max()
+            .unwrap_or(8)
+            .clamp(8, 30);
+        let _ = writeln!(
+            out,
+            "{:<name_width$}  {:<11}  OUTCOME",
+            "VARIABLE", "SOURCE"
+        );
+        for row in &self.rows {
+            let outcome = if row.ok() {
+                paint("32", row.outcome)
+            } else {
+                paint("31", row.outcome)
+            };
+            let _ = writeln!(
+                out,
+                "{:<name_width$}  {:<11}  {outcome}",
+                row.variable, row.source
+            );
+            if let Some(r) = &row.reference {
+                wrap(&mut out, "    ", r);
+            }
+            if let (Some(service), Some(api), Some(region)) = (row.service, row.api, &row.region) {
+                wrap(&mut out, "    ", &format!("{service}:{api} in {region}"));
+            }
+            if let Some(f) = &row.failure {
+                wrap(&mut out, "    ", &format!("[{}] {}", f.class, f.message));
+                if let Some(h) = &f.hint {
+                    wrap(&mut out, "    hint: ", h);
+                }
+            }
+            for w in &row.warnings {
+                wrap(&mut out, &format!("    {}: ", paint("33", "warning")), w);
+            }
+        }
+        for f in &self.general {
+            wrap(
+                &mut out,
+                &format!("{}: ", paint("31", "error")),
+                &format!("[{}] {}", f.class, f.message),
+            );
+            if let Some(h) = &f.hint {
+                wrap(&mut out, "  hint: ", h);
+            }
+        }
+        for w in &self.warnings {
+            wrap(&mut out, &format!("{}: ", paint("33", "warning")), w);
+        }
+        let failed = self.rows.iter().filter(|r| !r.ok()).count() + self.general.len();
+        let _ = writeln!(
+            out,
+            "\n{} variables: {} ok, {} failed{}",
+            self.rows.len(),
+            self.rows.len() - self.rows.iter().filter(|r| !r.ok()).count(),
+            failed,
+            if self.offline {
+                " (offline: syntax and registration checks only)"
+            } else {
+                ""
+            }
+        );
+        out
+    }
+
+    pub fn to_json(&self) -> String {
+        let failure = |f: &Failure| serde_json::json!({"class": f.class, "message": f.message, "tried": f.tried, "hint": f.hint});
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "variable": r.variable,
+                    "source": r.source,
+                    "reference": r.reference,
+                    "service": r.service,
+                    "region": r.region,
+                    "api": r.api,
+                    "outcome": r.outcome,
+                    "ok": r.ok(),
+                    "error": r.failure.as_ref().map(failure),
+                    "warnings": r.warnings,
+                })
+            })
+            .collect();
+        let identity = match &self.identity {
+            Some(Ok(arn)) => serde_json::json!(arn),
+            _ => serde_json::Value::Null,
+        };
+        let doc = serde_json::json!({
+            "ok": self.passed(),
+            "offline": self.offline,
+            "identity": identity,
+            "identity_error": self.identity.as_ref().and_then(|i| i.as_ref().err()),
+            "regions": self.regions(),
+            "variables": rows,
+            "errors": self.general.iter().map(failure).collect::<Vec<_>>(),
+            "warnings": self.warnings,
+        });
+        let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+        out.push('\n');
+        out
+    }
+}
+
+/// Warnings where ECS behaves surprisingly (spec section 9) that the plan alone shows.
+fn warnings(
+    task: Option<&TaskDefinition>,
+    container: &ContainerDefinition,
+    plan: &Plan,
+) -> Vec<String> {
+    let mut out = plan.warnings.clone();
+    if let Some(td) = task
+        && td.shape != Shape::ContainerArray
+        && td.execution_role_arn.is_none()
+        && !container.secrets.is_empty()
+    {
+        out.push(
+            "the task definition has `secrets` but no `executionRoleArn`; ECS rejects it at \
+             registration (the execution role is what reads the secrets)"
+                .to_owned(),
+        );
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &container.environment {
+        *counts.entry(&e.name).or_default() += 1;
+    }
+    for (name, n) in counts.into_iter().filter(|(_, n)| *n > 1) {
+        out.push(format!(
+            "`{name}` appears {n} times in `environment`; the last one wins"
+        ));
+    }
+    out
+}
+
+/// Append `prefix` + `text`, wrapped to [`WIDTH`] with continuation lines indented under the
+/// text. Long unbreakable words (ARNs) are split so that every line fits.
+fn wrap(out: &mut String, prefix: &str, text: &str) {
+    let visible = strip_ansi(prefix).chars().count();
+    let indent = " ".repeat(visible.min(12));
+    let width = WIDTH - visible.min(12);
+    let mut line = String::new();
+    let mut first = true;
+    let mut flush = |line: &mut String, first: &mut bool| {
+        let lead = if *first { prefix } else { indent.as_str() };
+        let _ = writeln!(out, "{lead}{line}");
+        line.clear();
+        *first = false;
+    };
+    for word in text.split(' ') {
+        let mut word = word.to_owned();
+        loop {
+            let room = if first {
+                WIDTH.saturating_sub(visible)
+            } else {
+                width
+            };
+            let needed = if line.is_empty() {
+                word.chars().count()
+            } else {
+                line.chars().count() + 1 + word.chars().count()
+            };
+            if needed <= room {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if !line.is_empty() {
+                flush(&mut line, &mut first);
+                continue;
+            }
+            // A single word longer than the line: split it.
+            let room = if first {
+                WIDTH.saturating_sub(visible)
+            } else {
+                width
+            }
+            .max(1);
+            let split: String = word.chars().take(room).collect();
+            let rest: String = word.chars().skip(room).collect();
+            line.push_str(&split);
+            flush(&mut line, &mut first);
+            if rest.is_empty() {
+                break;
+            }
+            word = rest;
+        }
+    }
+    if !line.is_empty() || first {
+        flush(&mut line, &mut first);
+    }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_lines_fit_80_columns() {
+        let mut out = String::new();
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:a/very/long/path/to/a/secret/name-AbCdEf:password::";
+        wrap(&mut out, "    ", arn);
+        wrap(
+            &mut out,
+            "    hint: ",
+            &"grant `secretsmanager:GetSecretValue` on the resource ".repeat(4),
+        );
+        for line in out.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line:?}");
+        }
+        // Nothing is lost by wrapping.
+        let joined: String = out.lines().map(str::trim).collect();
+        assert!(joined.contains(&arn.replace(' ', "")[..40]));
+    }
+}

@@ -1,0 +1,120 @@
+//! `ecs-env policy`: the least-privilege IAM policy for the task execution role.
+
+use std::io::Write;
+
+use super::load;
+use crate::aws::{self, Session};
+use crate::cli::{PolicyArgs, PolicyFormat};
+use crate::error::Error;
+use crate::policy::{Context, Policy};
+use crate::reference::{self, SecretRef};
+use crate::resolve::Failure;
+use crate::taskdef::ContainerDefinition;
+
+pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
+    let task = load::task_definition(&args.source)?;
+    let containers: Vec<ContainerDefinition> = match (&task, args.all_containers) {
+        (Some(td), true) => td.containers.clone(),
+        _ => vec![load::container(&args.source, task.as_ref())?],
+    };
+    // With --all-containers, --env/--secret entries join the first container.
+    let mut references = Vec::new();
+    let mut environment_files = Vec::new();
+    let mut problems = Vec::new();
+    for (i, c) in containers.iter().enumerate() {
+        let c = if args.all_containers && i == 0 {
+            load::with_flag_entries(c.clone(), &args.source)?
+        } else {
+            c.clone()
+        };
+        for s in &c.secrets {
+            match reference::parse(&s.value_from) {
+                Ok(r) => references.push(r),
+                Err(e) => problems.push(
+                    Failure::new(e.class(), e.to_string())
+                        .variable(&s.name)
+                        .reference(&s.value_from),
+                ),
+            }
+        }
+        environment_files.extend(c.environment_files.iter().map(|f| f.value.clone()));
+    }
+    if !problems.is_empty() {
+        return Err(Error::Unresolved(problems));
+    }
+    references.sort_by_key(|r| format!("{r:?}"));
+    references.dedup();
+
+    let settings = load::aws_settings(&args.aws);
+    let needs_account = args.account.is_none()
+        && references
+            .iter()
+            .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none()));
+    let (ctx, kms_keys, notes) = crate::runtime::block_on(async {
+        let mut ctx = Context {
+            task_region: aws::task_region(&settings).await,
+            account: args.account.clone(),
+        };
+        let mut kms_keys = args.kms_keys.clone();
+        let mut notes = Vec::new();
+        if args.offline {
+            return Ok::<_, Error>((ctx, kms_keys, notes));
+        }
+        let session = Session::connect(&settings).await?;
+        if needs_account {
+            match session.identity().await {
+                Ok(identity) => ctx.account = Some(identity.account),
+                Err(e) => notes.push(format!(
+                    "could not read the account (sts:GetCallerIdentity): {e}"
+                )),
+            }
+        }
+        let (discovered, lookup_notes) = session
+            .kms_keys(&references, ctx.task_region.as_deref())
+            .await;
+        kms_keys.extend(discovered);
+        notes.extend(lookup_notes);
+        Ok((ctx, kms_keys, notes))
+    })
+    .map_err(Error::Runtime)??;
+    for note in &notes {
+        eprintln!("ecs-env: warning: {note}");
+    }
+
+    let mut kms_keys = kms_keys;
+    kms_keys.sort();
+    kms_keys.dedup();
+    let policy = Policy::build(&references, &kms_keys, &environment_files, &ctx).map_err(|missing| {
+        Error::Unresolved(
+            missing
+                .into_iter()
+                .map(|m| {
+                    let (class, hint) = match m.missing {
+                        "account" => ("no_account", "pass --account ID (or drop --offline to read it from sts:GetCallerIdentity)"),
+                        _ => ("no_region", "pass --region REGION or set AWS_REGION"),
+                    };
+                    Failure::new(
+                        class,
+                        format!("a parameter given by bare name needs the task's {} to write its ARN", m.missing),
+                    )
+                    .reference(&m.reference)
+                    .hint(hint)
+                })
+                .collect(),
+        )
+    })?;
+    if policy.is_empty() {
+        eprintln!(
+            "ecs-env: note: the selected container(s) reference no secrets or environment files: no permission is needed"
+        );
+    }
+    let text = match args.format {
+        PolicyFormat::Json => policy.to_json(),
+        PolicyFormat::Terraform => policy.to_terraform("ecs_env_execution_role"),
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(Error::Output)?;
+    Ok(0)
+}

@@ -1,0 +1,368 @@
+//! The least-privilege IAM policy a task execution role needs to resolve its references.
+//!
+//! - `secretsmanager:GetSecretValue` on each secret's ARN. A partial ARN (no `-XXXXXX`
+//!   suffix) gets the `-??????` wildcard, which matches exactly the six characters Secrets
+//!   Manager appends; the JSON key, stage and version id are not part of the resource.
+//! - `ssm:GetParameters` on each parameter's ARN. A bare name is read from the task region of
+//!   the caller's account, so both are needed to write its ARN. The
+//!   `/aws/reference/secretsmanager/NAME` path also needs `GetSecretValue` on the secret.
+//! - `kms:Decrypt` on customer-managed keys (AWS-managed keys need no grant).
+//! - `s3:GetObject` on environment files and `s3:GetBucketLocation` on their buckets.
+//!
+//! Pure: the caller supplies the account, region and discovered keys.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::reference::{ParameterRef, SecretRef, SecretsManagerRef};
+
+/// The SSM path that reads a Secrets Manager secret (spec 1.1).
+const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
+
+/// The partition a region belongs to.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+/// Whether a Secrets Manager ARN's name carries the six-character suffix Secrets Manager
+/// appends (`name-AbCdEf`). A partial ARN whose name happens to end that way is
+/// indistinguishable, which is exactly why Secrets Manager itself misreads it.
+fn has_secret_suffix(secret_id: &str) -> bool {
+    let name = secret_id.rsplit(":secret:").next().unwrap_or_default();
+    name.rsplit_once('-')
+        .is_some_and(|(_, s)| s.len() == 6 && s.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The IAM resource that grants `GetSecretValue` on this secret.
+pub fn secret_resource(r: &SecretsManagerRef) -> String {
+    if has_secret_suffix(&r.secret_id) {
+        r.secret_id.clone()
+    } else {
+        format!("{}-??????", r.secret_id)
+    }
+}
+
+/// Where a bare name's ARN comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub task_region: Option<String>,
+    pub account: Option<String>,
+}
+
+/// Why a resource cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolvable {
+    pub reference: String,
+    pub missing: &'static str,
+}
+
+/// The ARN of a parameter, and for a Secrets Manager reference path, the secret it reads.
+fn parameter_resources(
+    p: &ParameterRef,
+    ctx: &Context,
+) -> Result<Vec<(Action, String)>, Unresolvable> {
+    let (partition, region, account, name) = if p.name.starts_with("arn:") {
+        let name = p.name.splitn(6, ':').nth(5).unwrap_or_default();
+        let name = name.strip_prefix("parameter").unwrap_or(name);
+        (
+            p.partition.clone().unwrap_or_default(),
+            p.region.clone().unwrap_or_default(),
+            p.account.clone().unwrap_or_default(),
+            name.to_owned(),
+        )
+    } else {
+        let unresolvable = |missing| Unresolvable {
+            reference: p.name.clone(),
+            missing,
+        };
+        let region = ctx
+            .task_region
+            .clone()
+            .ok_or_else(|| unresolvable("region"))?;
+        let account = ctx.account.clone().ok_or_else(|| unresolvable("account"))?;
+        let name = if p.name.starts_with('/') {
+            p.name.clone()
+        } else {
+            format!("/{}", p.name)
+        };
+        (partition_of(&region).to_owned(), region, account, name)
+    };
+    let mut out = vec![(
+        Action::GetParameters,
+        format!("arn:{partition}:ssm:{region}:{account}:parameter{name}"),
+    )];
+    if let Some(secret) = name.strip_prefix(SECRETS_MANAGER_REFERENCE) {
+        out.push((
+            Action::GetSecretValue,
+            format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{secret}-??????"),
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    GetSecretValue,
+    GetParameters,
+    Decrypt,
+    GetObject,
+    GetBucketLocation,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::GetSecretValue => "secretsmanager:GetSecretValue",
+            Action::GetParameters => "ssm:GetParameters",
+            Action::Decrypt => "kms:Decrypt",
+            Action::GetObject => "s3:GetObject",
+            Action::GetBucketLocation => "s3:GetBucketLocation",
+        }
+    }
+
+    fn sid(self) -> &'static str {
+        match self {
+            Action::GetSecretValue => "ReadSecrets",
+            Action::GetParameters => "ReadParameters",
+            Action::Decrypt => "DecryptWithCustomerManagedKeys",
+            Action::GetObject => "ReadEnvironmentFiles",
+            Action::GetBucketLocation => "LocateEnvironmentFileBuckets",
+        }
+    }
+}
+
+/// An IAM policy document: one Allow statement per action, resources sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    statements: BTreeMap<Action, BTreeSet<String>>,
+}
+
+impl Policy {
+    /// The policy for these references, KMS keys (ARNs) and environment files (S3 ARNs).
+    pub fn build(
+        references: &[SecretRef],
+        kms_keys: &[String],
+        environment_files: &[String],
+        ctx: &Context,
+    ) -> Result<Policy, Vec<Unresolvable>> {
+        let mut policy = Policy::default();
+        let mut unresolvable = Vec::new();
+        for r in references {
+            match r {
+                SecretRef::SecretsManager(s) => {
+                    policy.grant(Action::GetSecretValue, secret_resource(s))
+                }
+                SecretRef::Parameter(p) => match parameter_resources(p, ctx) {
+                    Ok(grants) => grants.into_iter().for_each(|(a, res)| policy.grant(a, res)),
+                    Err(e) => unresolvable.push(e),
+                },
+            }
+        }
+        for key in kms_keys {
+            policy.grant(Action::Decrypt, key.clone());
+        }
+        for file in environment_files {
+            policy.grant(Action::GetObject, file.clone());
+            if let Some(bucket) = s3_bucket_arn(file) {
+                policy.grant(Action::GetBucketLocation, bucket);
+            }
+        }
+        if unresolvable.is_empty() {
+            Ok(policy)
+        } else {
+            Err(unresolvable)
+        }
+    }
+
+    fn grant(&mut self, action: Action, resource: String) {
+        self.statements.entry(action).or_default().insert(resource);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// The policy as an IAM policy document (JSON).
+    pub fn to_json(&self) -> String {
+        let statements: Vec<serde_json::Value> = self
+            .statements
+            .iter()
+            .map(|(action, resources)| {
+                serde_json::json!({
+                    "Sid": action.sid(),
+                    "Effect": "Allow",
+                    "Action": action.name(),
+                    "Resource": resources.iter().collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+        let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+        out.push('\n');
+        out
+    }
+
+    /// The policy as a Terraform `aws_iam_policy_document` data block.
+    pub fn to_terraform(&self, name: &str) -> String {
+        let mut out = format!("data \"aws_iam_policy_document\" \"{name}\" {{\n");
+        for (action, resources) in &self.statements {
+            let _ = writeln!(out, "  statement {{");
+            let _ = writeln!(out, "    sid       = {}", hcl_string(action.sid()));
+            let _ = writeln!(out, "    effect    = \"Allow\"");
+            let _ = writeln!(out, "    actions   = [{}]", hcl_string(action.name()));
+            let _ = writeln!(out, "    resources = [");
+            for r in resources {
+                let _ = writeln!(out, "      {},", hcl_string(r));
+            }
+            let _ = writeln!(out, "    ]");
+            let _ = writeln!(out, "  }}");
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+/// `arn:aws:s3:::bucket/key` → `arn:aws:s3:::bucket`.
+fn s3_bucket_arn(object_arn: &str) -> Option<String> {
+    let (prefix, path) = object_arn.split_once(":::")?;
+    let bucket = path.split('/').next()?;
+    Some(format!("{prefix}:::{bucket}"))
+}
+
+/// A Terraform string literal: escapes quotes and backslashes, and `${` / `%{`, which would
+/// start an interpolation or a directive.
+fn hcl_string(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace("${", "$${")
+        .replace("%{", "%%{");
+    format!("\"{escaped}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::parse;
+
+    fn ctx() -> Context {
+        Context {
+            task_region: Some("us-east-1".into()),
+            account: Some("123456789012".into()),
+        }
+    }
+
+    #[test]
+    fn resources_follow_iam_rules() {
+        let refs: Vec<SecretRef> = [
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:password::",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf:username::",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/token:key:AWSPREVIOUS:",
+            "/prod/api-key",
+            "simple",
+            "arn:aws:ssm:eu-west-1:123456789012:parameter/a/b",
+            "/aws/reference/secretsmanager/legacy",
+        ]
+        .iter()
+        .map(|v| parse(v).unwrap())
+        .collect();
+        let p = Policy::build(
+            &refs,
+            &[],
+            &["arn:aws:s3:::cfg-bucket/app/prod.env".into()],
+            &ctx(),
+        )
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+        let statements = json["Statement"].as_array().unwrap();
+        let by_action = |a: &str| -> Vec<String> {
+            statements
+                .iter()
+                .find(|s| s["Action"] == a)
+                .map(|s| {
+                    s["Resource"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            by_action("secretsmanager:GetSecretValue"),
+            [
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/token-??????",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:legacy-??????",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+            ]
+        );
+        assert_eq!(
+            by_action("ssm:GetParameters"),
+            [
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/a/b",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/legacy",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/prod/api-key",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/simple",
+            ]
+        );
+        assert_eq!(
+            by_action("s3:GetObject"),
+            ["arn:aws:s3:::cfg-bucket/app/prod.env"]
+        );
+        assert_eq!(
+            by_action("s3:GetBucketLocation"),
+            ["arn:aws:s3:::cfg-bucket"]
+        );
+    }
+
+    #[test]
+    fn bare_names_need_account_and_region() {
+        let refs = vec![parse("/p").unwrap()];
+        let err = Policy::build(&refs, &[], &[], &Context::default()).unwrap_err();
+        assert_eq!(err[0].missing, "region");
+        let ctx = Context {
+            task_region: Some("us-east-1".into()),
+            account: None,
+        };
+        assert_eq!(
+            Policy::build(&refs, &[], &[], &ctx).unwrap_err()[0].missing,
+            "account"
+        );
+    }
+
+    #[test]
+    fn partitions_and_terraform() {
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        let refs = vec![parse("/p").unwrap()];
+        let ctx = Context {
+            task_region: Some("cn-north-1".into()),
+            account: Some("1".into()),
+        };
+        let p = Policy::build(
+            &refs,
+            &["arn:aws-cn:kms:cn-north-1:1:key/k".into()],
+            &[],
+            &ctx,
+        )
+        .unwrap();
+        let tf = p.to_terraform("exec");
+        assert!(
+            tf.contains("\"arn:aws-cn:ssm:cn-north-1:1:parameter/p\","),
+            "{tf}"
+        );
+        assert!(tf.contains("actions   = [\"kms:Decrypt\"]"), "{tf}");
+        assert_eq!(hcl_string("a${b}%{c}\"\\"), r#""a$${b}%%{c}\"\\""#);
+    }
+}

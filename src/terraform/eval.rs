@@ -1,0 +1,1859 @@
+//! The expression evaluator: Terraform's expression language over `hcl-edit`'s syntax tree.
+//!
+//! Why not `hcl::eval`: its user functions are plain `fn` pointers, so `file` and
+//! `templatefile` could not know the module directory and `try` could not evaluate its
+//! arguments lazily; it stops at the first error, where ecs-env reports every problem at
+//! once; and its tree has no source positions. `hcl-edit`'s tree (re-exported as
+//! `hcl::edit`) keeps a byte span on every expression, so each problem names its file,
+//! line and the exact text that failed.
+//!
+//! Evaluation is lazy and memoised: a local, a variable or a module output is computed
+//! when first referenced, once, and a reference cycle is reported rather than followed.
+//! Nothing unreferenced is evaluated, so a local the task definition does not use cannot
+//! fail the load.
+//!
+//! A failed evaluation carries all the problems found beneath it, and whether `try()` may
+//! swallow them: a missing input (variable without value, value not in state, module out
+//! of reach) is never swallowed, because to Terraform it is not an error but a value not
+//! known yet, and `try` does not replace unknown values.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use hcl::edit::expr::{
+    BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
+};
+use hcl::edit::template::{Directive, Element, Strip, Template};
+use hcl::edit::{Decorated, Span};
+
+use super::Problem;
+use super::source::{Attr, Mode, Module, ModuleCall, SourceFile, display_join, load_module};
+use super::state::{Each, StateIndex};
+use super::types::{Ty, convert, parse_type};
+use super::value::{Value, format_number, quote_json};
+use super::vars::{Assigned, Raw};
+
+/// Hint for a value that only the state knows.
+pub(crate) const STATE_HINT: &str = "pass --tfstate FILE (terraform state pull > state.json)";
+
+/// Why an evaluation failed: every problem found, and whether `try()`/`can()` may catch it.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    /// Every problem found beneath the failed expression, in source order.
+    pub(crate) problems: Vec<Problem>,
+    /// A missing input or an invalid configuration, not a dynamic error: never caught.
+    pub(crate) fatal: bool,
+}
+
+impl Failure {
+    /// A failure `try()` must not hide: a missing input, an invalid configuration.
+    pub(crate) fn fatal(problem: Problem) -> Failure {
+        Failure {
+            problems: vec![problem],
+            fatal: true,
+        }
+    }
+
+    /// A dynamic error (a missing map key, a bad argument): `try()` falls back on it.
+    pub(crate) fn error(problem: Problem) -> Failure {
+        Failure {
+            problems: vec![problem],
+            fatal: false,
+        }
+    }
+}
+
+/// The result of evaluating an expression.
+pub(crate) type Eval = Result<Value, Failure>;
+
+/// Accumulates the failures of sibling evaluations (array elements, function arguments) so
+/// that all of them are reported, not only the first.
+#[derive(Default)]
+struct Collect {
+    failure: Option<Failure>,
+}
+
+impl Collect {
+    fn take<T>(&mut self, result: Result<T, Failure>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(f) => {
+                self.add(f);
+                None
+            }
+        }
+    }
+
+    fn add(&mut self, f: Failure) {
+        match &mut self.failure {
+            Some(acc) => {
+                acc.problems.extend(f.problems);
+                acc.fatal |= f.fatal;
+            }
+            None => self.failure = Some(f),
+        }
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, Failure> {
+        match self.failure {
+            Some(f) => Err(f),
+            None => Ok(value),
+        }
+    }
+}
+
+/// `count.index` or `each.key`/`each.value` of the block being evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Iteration {
+    /// The block has neither `count` nor `for_each`.
+    None,
+    /// `count.index`.
+    Count(usize),
+    /// `each.key` and `each.value` (for a set of strings, both are the element).
+    Each { key: String, value: Value },
+}
+
+impl Iteration {
+    /// The instance key as it appears in an address: `[0]`, `["web"]`, or nothing.
+    pub(crate) fn address_suffix(&self) -> String {
+        match self {
+            Iteration::None => String::new(),
+            Iteration::Count(i) => format!("[{i}]"),
+            Iteration::Each { key, .. } => {
+                let mut quoted = String::new();
+                quote_json(key, &mut quoted);
+                format!("[{quoted}]")
+            }
+        }
+    }
+}
+
+/// What names an expression may refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScopeKind {
+    /// Configuration: `var`, `local`, resources, modules, functions.
+    Config,
+    /// A `templatefile` template: only the variables passed to it, and functions.
+    Template,
+    /// A `.tfvars` file, a `-var` value, a variable default: literals only.
+    Literal,
+}
+
+/// A name bound by a `for` expression or a template directive.
+#[derive(Debug)]
+struct Binding {
+    name: String,
+    value: Value,
+    next: Option<Rc<Binding>>,
+}
+
+/// Where an expression is evaluated.
+#[derive(Debug, Clone)]
+pub(crate) struct Scope {
+    /// The module instance whose `var`, `local`, resources and modules are meant.
+    pub(crate) inst: usize,
+    /// The file the expression is written in: problems are located there.
+    pub(crate) file: Rc<SourceFile>,
+    /// `count`/`each` of the enclosing block.
+    pub(crate) iteration: Rc<Iteration>,
+    /// `for` and template-directive variables, innermost first.
+    bindings: Option<Rc<Binding>>,
+    /// What the expression may refer to.
+    pub(crate) kind: ScopeKind,
+}
+
+impl Scope {
+    pub(crate) fn new(
+        inst: usize,
+        file: Rc<SourceFile>,
+        iteration: Iteration,
+        kind: ScopeKind,
+    ) -> Scope {
+        Scope {
+            inst,
+            file,
+            iteration: Rc::new(iteration),
+            bindings: None,
+            kind,
+        }
+    }
+
+    fn bind(&self, name: &str, value: Value) -> Scope {
+        let mut scope = self.clone();
+        scope.bindings = Some(Rc::new(Binding {
+            name: name.to_owned(),
+            value,
+            next: self.bindings.clone(),
+        }));
+        scope
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        let mut cursor = self.bindings.as_deref();
+        while let Some(b) = cursor {
+            if b.name == name {
+                return Some(&b.value);
+            }
+            cursor = b.next.as_deref();
+        }
+        None
+    }
+
+    pub(crate) fn problem(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Problem {
+        self.file.problem(span, message, hint)
+    }
+}
+
+/// A memoised named value.
+#[derive(Debug, Clone)]
+enum Slot {
+    /// Being computed: meeting it again is a reference cycle.
+    Busy,
+    /// Computed, successfully or not.
+    Done(Eval),
+}
+
+/// How a module instance's variables are set: by a `module` block of its parent.
+#[derive(Debug, Clone)]
+struct CallSite {
+    parent: usize,
+    name: String,
+    iteration: Iteration,
+}
+
+/// One instance of a module (the root, or `module.x["k"]`).
+#[derive(Debug)]
+pub(crate) struct ModuleInst {
+    pub(crate) module: Rc<Module>,
+    /// `""` for the root, else `module.a["k"].module.b`, as in state.
+    pub(crate) address: String,
+    /// `a.b`: the key of `.terraform/modules/modules.json` (instance keys left out).
+    pub(crate) manifest_key: String,
+    /// `path.module`: the module directory relative to the root module.
+    path_module: String,
+    /// `None` for the root, whose variables come from [`Evaluator::root_vars`].
+    call: Option<CallSite>,
+    vars: HashMap<String, Slot>,
+    locals: HashMap<String, Slot>,
+    outputs: HashMap<String, Slot>,
+    /// (call name, instance key suffix) → instance index.
+    children: HashMap<(String, String), usize>,
+}
+
+/// How deep modules may nest before a self-including module is assumed.
+const MAX_MODULE_DEPTH: usize = 32;
+
+/// Evaluates expressions of one configuration.
+#[derive(Debug)]
+pub(crate) struct Evaluator {
+    /// Where `terraform` runs: relative paths in `file()` and friends start here.
+    pub(crate) root_dir: PathBuf,
+    /// Attribute values of resources and data sources; `None` when no state was given.
+    pub(crate) state: Option<StateIndex>,
+    /// The root module's variable assignments, winners only (see `vars`).
+    pub(crate) root_vars: BTreeMap<String, Assigned>,
+    /// `terraform.workspace`.
+    pub(crate) workspace: String,
+    /// Module instances; 0 is the root.
+    pub(crate) insts: Vec<ModuleInst>,
+    /// Parsed module directories, shared by all instances of a module.
+    loaded: HashMap<PathBuf, Rc<Module>>,
+    /// `.terraform/modules/modules.json`: module key → directory, for non-local sources.
+    manifest: BTreeMap<String, String>,
+    /// Module calls whose `count`/`for_each` is being evaluated (cycle guard).
+    expanding: HashSet<(usize, String)>,
+}
+
+impl Evaluator {
+    /// An evaluator whose root module (instance 0) is `root`.
+    pub(crate) fn new(root: Module, state: Option<StateIndex>) -> Evaluator {
+        let root_dir = root.dir.clone();
+        let manifest = read_manifest(&root_dir);
+        let root = Rc::new(root);
+        let mut loaded = HashMap::new();
+        loaded.insert(root_dir.clone(), root.clone());
+        Evaluator {
+            root_dir,
+            state,
+            root_vars: BTreeMap::new(),
+            workspace: "default".to_owned(),
+            insts: vec![ModuleInst {
+                module: root,
+                address: String::new(),
+                manifest_key: String::new(),
+                path_module: ".".to_owned(),
+                call: None,
+                vars: HashMap::new(),
+                locals: HashMap::new(),
+                outputs: HashMap::new(),
+                children: HashMap::new(),
+            }],
+            loaded,
+            manifest,
+            expanding: HashSet::new(),
+        }
+    }
+
+    /// Evaluates an attribute of a block in module instance `inst`.
+    pub(crate) fn eval_attr(&mut self, inst: usize, attr: &Attr, iteration: Iteration) -> Eval {
+        let scope = Scope::new(inst, attr.file.clone(), iteration, ScopeKind::Config);
+        self.eval(&attr.expr, &scope)
+    }
+
+    /// Evaluates a literal (`.tfvars`, `-var`, defaults): no references, no functions.
+    pub(crate) fn eval_literal(&mut self, expr: &Expression, file: Rc<SourceFile>) -> Eval {
+        let scope = Scope::new(0, file, Iteration::None, ScopeKind::Literal);
+        self.eval(expr, &scope)
+    }
+
+    /// Evaluates one expression.
+    pub(crate) fn eval(&mut self, expr: &Expression, scope: &Scope) -> Eval {
+        match expr {
+            Expression::Null(_) => Ok(Value::Null),
+            Expression::Bool(b) => Ok(Value::Bool(*b.value())),
+            Expression::Number(n) => match n.value().as_f64() {
+                Some(n) => Ok(Value::Number(n)),
+                None => Err(Failure::fatal(scope.problem(
+                    expr.span(),
+                    "number out of range",
+                    "",
+                ))),
+            },
+            Expression::String(s) => Ok(Value::String(s.value().clone())),
+            Expression::Array(items) => {
+                let mut collect = Collect::default();
+                let values: Vec<Value> = items
+                    .iter()
+                    .filter_map(|item| {
+                        let r = self.eval(item, scope);
+                        collect.take(r)
+                    })
+                    .collect();
+                collect.finish(Value::List(values))
+            }
+            Expression::Object(object) => {
+                let mut collect = Collect::default();
+                let mut map = BTreeMap::new();
+                for (key, value) in object.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(id) => Ok(id.as_str().to_owned()),
+                        ObjectKey::Expression(k) => self.eval_key(k, scope),
+                    };
+                    let value = self.eval(value.expr(), scope);
+                    if let (Some(k), Some(v)) = (collect.take(key), collect.take(value)) {
+                        map.insert(k, v);
+                    }
+                }
+                collect.finish(Value::Object(map))
+            }
+            Expression::StringTemplate(t) => self.eval_template(t, scope),
+            Expression::HeredocTemplate(h) => self.eval_template(&h.template, scope),
+            Expression::Parenthesis(p) => self.eval(p.inner(), scope),
+            Expression::Variable(_) | Expression::Traversal(_) => self.eval_traversal(expr, scope),
+            Expression::Conditional(c) => {
+                let cond = self.eval(&c.cond_expr, scope)?;
+                // Only the chosen branch is evaluated: a problem in the other one is not one
+                // in the result.
+                match cond.to_bool() {
+                    Some(true) => self.eval(&c.true_expr, scope),
+                    Some(false) => self.eval(&c.false_expr, scope),
+                    None => Err(Failure::error(scope.problem(
+                        c.cond_expr.span(),
+                        format!("the condition is a {}, not a bool", cond.type_name()),
+                        "",
+                    ))),
+                }
+            }
+            Expression::FuncCall(call) => self.call(call, expr.span(), scope),
+            Expression::UnaryOp(op) => {
+                let v = self.eval(&op.expr, scope)?;
+                match (op.operator.value(), &v) {
+                    (UnaryOperator::Not, v) if v.to_bool().is_some() => {
+                        Ok(Value::Bool(!v.to_bool().unwrap_or_default()))
+                    }
+                    (UnaryOperator::Neg, v) if v.to_number().is_some() => {
+                        Ok(Value::Number(-v.to_number().unwrap_or_default()))
+                    }
+                    (op, v) => Err(Failure::error(scope.problem(
+                        expr.span(),
+                        format!("operator {op:?} does not apply to a {}", v.type_name()),
+                        "",
+                    ))),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                // Terraform evaluates both operands (no short-circuit), so both are checked.
+                let mut collect = Collect::default();
+                let l = self.eval(&op.lhs_expr, scope);
+                let r = self.eval(&op.rhs_expr, scope);
+                let (l, r) = (collect.take(l), collect.take(r));
+                let (Some(l), Some(r)) = (l, r) else {
+                    return collect.finish(Value::Null);
+                };
+                binary(*op.operator.value(), &l, &r)
+                    .map_err(|m| Failure::error(scope.problem(expr.span(), m, "")))
+            }
+            Expression::ForExpr(f) => self.eval_for(f, expr.span(), scope),
+        }
+    }
+
+    /// An object key expression: a string, or a number or bool converted to one.
+    fn eval_key(&mut self, expr: &Expression, scope: &Scope) -> Result<String, Failure> {
+        let v = self.eval(expr, scope)?;
+        v.to_str().ok_or_else(|| {
+            Failure::error(scope.problem(
+                expr.span(),
+                format!("an object key must be a string, not a {}", v.type_name()),
+                "",
+            ))
+        })
+    }
+
+    /// `[for ...]` and `{for ...}`, with `if` filters and `...` grouping.
+    fn eval_for(&mut self, f: &ForExpr, span: Option<Range<usize>>, scope: &Scope) -> Eval {
+        let collection = self.eval(&f.intro.collection_expr, scope)?;
+        let pairs: Vec<(Value, Value)> = match collection {
+            Value::List(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect(),
+            Value::Set(items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
+            Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| (Value::String(k), v))
+                .collect(),
+            other => {
+                return Err(Failure::error(scope.problem(
+                    f.intro.collection_expr.span(),
+                    format!(
+                        "a for expression needs a collection, not a {}",
+                        other.type_name()
+                    ),
+                    "",
+                )));
+            }
+        };
+        let mut collect = Collect::default();
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (k, v) in pairs {
+            let mut inner = scope.bind(f.intro.value_var.as_str(), v);
+            if let Some(key_var) = &f.intro.key_var {
+                inner = inner.bind(key_var.as_str(), k);
+            }
+            if let Some(cond) = &f.cond {
+                let keep = self.eval(&cond.expr, &inner).and_then(|c| {
+                    c.to_bool().ok_or_else(|| {
+                        Failure::error(inner.problem(
+                            cond.expr.span(),
+                            format!("the `if` clause is a {}, not a bool", c.type_name()),
+                            "",
+                        ))
+                    })
+                });
+                match collect.take(keep) {
+                    Some(true) => {}
+                    _ => continue,
+                }
+            }
+            match &f.key_expr {
+                None => {
+                    let v = self.eval(&f.value_expr, &inner);
+                    if let Some(v) = collect.take(v) {
+                        list.push(v);
+                    }
+                }
+                Some(key_expr) => {
+                    let key = self.eval_key(key_expr, &inner);
+                    let value = self.eval(&f.value_expr, &inner);
+                    let (Some(key), Some(value)) = (collect.take(key), collect.take(value)) else {
+                        continue;
+                    };
+                    if f.grouping {
+                        groups.entry(key).or_default().push(value);
+                    } else {
+                        match map.entry(key) {
+                            Entry::Occupied(e) => collect.add(Failure::error(scope.problem(
+                                span.clone(),
+                                format!("duplicate key \"{}\" in a for expression", e.key()),
+                                "add `...` after the value to group values by key",
+                            ))),
+                            Entry::Vacant(e) => {
+                                e.insert(value);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        map.extend(groups.into_iter().map(|(k, items)| (k, Value::List(items))));
+        collect.finish(if f.key_expr.is_some() {
+            Value::Object(map)
+        } else {
+            Value::List(list)
+        })
+    }
+
+    /// A template: a single interpolation yields its value unconverted (HCL's
+    /// "interpolation unwrapping"); anything else renders to a string.
+    pub(crate) fn eval_template(&mut self, t: &Template, scope: &Scope) -> Eval {
+        let elements: Vec<&Element> = t.iter().collect();
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            return self.eval(&i.expr, scope);
+        }
+        let mut out = String::new();
+        self.render(t, scope, Strip::None, Strip::None, &mut out)?;
+        Ok(Value::String(out))
+    }
+
+    /// Renders template elements, applying `~` strip markers to the literals next to them.
+    fn render(
+        &mut self,
+        t: &Template,
+        scope: &Scope,
+        prev_strip: Strip,
+        next_strip: Strip,
+        out: &mut String,
+    ) -> Result<(), Failure> {
+        let elements: Vec<&Element> = t.iter().collect();
+        let mut collect = Collect::default();
+        for (i, element) in elements.iter().enumerate() {
+            let prev = if i == 0 {
+                prev_strip
+            } else {
+                element_strip(elements[i - 1])
+            };
+            let next = if i + 1 == elements.len() {
+                next_strip
+            } else {
+                element_strip(elements[i + 1])
+            };
+            match element {
+                Element::Literal(lit) => out.push_str(strip_literal(lit.value(), prev, next)),
+                Element::Interpolation(interp) => {
+                    let r = self.eval(&interp.expr, scope).and_then(|v| {
+                        interpolate(&v)
+                            .map_err(|m| Failure::error(scope.problem(interp.expr.span(), m, "")))
+                    });
+                    if let Some(s) = collect.take(r) {
+                        out.push_str(&s);
+                    }
+                }
+                Element::Directive(d) => match &**d {
+                    Directive::If(d) => {
+                        let cond = self.eval(&d.if_expr.cond_expr, scope).and_then(|c| {
+                            c.to_bool().ok_or_else(|| {
+                                Failure::error(scope.problem(
+                                    d.if_expr.cond_expr.span(),
+                                    format!(
+                                        "the %{{if}} condition is a {}, not a bool",
+                                        c.type_name()
+                                    ),
+                                    "",
+                                ))
+                            })
+                        });
+                        match collect.take(cond) {
+                            Some(true) => {
+                                let end = match &d.else_expr {
+                                    Some(e) => e.strip,
+                                    None => d.endif_expr.strip,
+                                };
+                                let r = self.render(
+                                    &d.if_expr.template,
+                                    scope,
+                                    d.if_expr.strip,
+                                    end,
+                                    out,
+                                );
+                                collect.take(r);
+                            }
+                            Some(false) => {
+                                if let Some(e) = &d.else_expr {
+                                    let r = self.render(
+                                        &e.template,
+                                        scope,
+                                        e.strip,
+                                        d.endif_expr.strip,
+                                        out,
+                                    );
+                                    collect.take(r);
+                                }
+                            }
+                            None => {}
+                        }
+                    }
+                    Directive::For(d) => {
+                        let f = &d.for_expr;
+                        let coll = self.eval(&f.collection_expr, scope);
+                        let Some(coll) = collect.take(coll) else {
+                            continue;
+                        };
+                        let pairs: Vec<(Value, Value)> = match coll {
+                            Value::List(items) => items
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, v)| (Value::Number(i as f64), v))
+                                .collect(),
+                            Value::Set(items) => {
+                                items.into_iter().map(|v| (v.clone(), v)).collect()
+                            }
+                            Value::Object(map) => map
+                                .into_iter()
+                                .map(|(k, v)| (Value::String(k), v))
+                                .collect(),
+                            other => {
+                                collect.add(Failure::error(scope.problem(
+                                    f.collection_expr.span(),
+                                    format!(
+                                        "%{{for}} needs a collection, not a {}",
+                                        other.type_name()
+                                    ),
+                                    "",
+                                )));
+                                continue;
+                            }
+                        };
+                        for (k, v) in pairs {
+                            let mut inner = scope.bind(f.value_var.as_str(), v);
+                            if let Some(key_var) = &f.key_var {
+                                inner = inner.bind(key_var.as_str(), k);
+                            }
+                            let r =
+                                self.render(&f.template, &inner, f.strip, d.endfor_expr.strip, out);
+                            collect.take(r);
+                        }
+                    }
+                },
+            }
+        }
+        collect.finish(())
+    }
+
+    /// A variable or a traversal: a binding, or a Terraform reference (`var.x`,
+    /// `local.x`, `aws_x.y.attr`, `data.x.y.attr`, `module.x.out`, `each`, `count`,
+    /// `path`, `terraform`), followed by attribute and index operators.
+    fn eval_traversal(&mut self, expr: &Expression, scope: &Scope) -> Eval {
+        let span = expr.span();
+        let (root, ops): (&Expression, &[Decorated<TraversalOperator>]) = match expr {
+            Expression::Traversal(t) => (&t.expr, &t.operators),
+            other => (other, &[]),
+        };
+        let Expression::Variable(ident) = root else {
+            let value = self.eval(root, scope)?;
+            return self.apply_ops(value, ops, scope, span);
+        };
+        let name = ident.as_str();
+        if let Some(value) = scope.lookup(name) {
+            let value = value.clone();
+            return self.apply_ops(value, ops, scope, span);
+        }
+        match scope.kind {
+            ScopeKind::Config => {}
+            ScopeKind::Template => {
+                return Err(Failure::fatal(scope.problem(
+                    span,
+                    format!("`{name}` is not one of the variables passed to templatefile()"),
+                    "add it to the variables object of the templatefile() call",
+                )));
+            }
+            ScopeKind::Literal => {
+                return Err(Failure::fatal(scope.problem(
+                    span,
+                    "references are not allowed here: only literal values",
+                    "",
+                )));
+            }
+        }
+        let attr_at = |i: usize| -> Option<&str> {
+            match ops.get(i).map(|op| op.value()) {
+                Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
+                _ => None,
+            }
+        };
+        let invalid = |what: &str| {
+            Err(Failure::fatal(scope.problem(
+                span.clone(),
+                format!("invalid reference: {what}"),
+                "",
+            )))
+        };
+        let (value, used) = match name {
+            "var" => match attr_at(0) {
+                Some(v) => (self.variable(scope.inst, v, scope, span.clone())?, 1),
+                None => return invalid("`var` must be followed by a variable name"),
+            },
+            "local" => match attr_at(0) {
+                Some(l) => (self.local(scope.inst, l, scope, span.clone())?, 1),
+                None => return invalid("`local` must be followed by a local value name"),
+            },
+            "count" => match (attr_at(0), &*scope.iteration) {
+                (Some("index"), Iteration::Count(i)) => (Value::Number(*i as f64), 1),
+                (Some("index"), _) => {
+                    return invalid("count.index is only available in a block that sets `count`");
+                }
+                _ => return invalid("`count` has only the attribute `index`"),
+            },
+            "each" => match (attr_at(0), &*scope.iteration) {
+                (Some("key"), Iteration::Each { key, .. }) => (Value::String(key.clone()), 1),
+                (Some("value"), Iteration::Each { value, .. }) => (value.clone(), 1),
+                (Some("key" | "value"), _) => {
+                    return invalid(
+                        "each.key and each.value are only available in a block that sets `for_each`",
+                    );
+                }
+                _ => return invalid("`each` has only the attributes `key` and `value`"),
+            },
+            "path" => {
+                let v = match attr_at(0) {
+                    Some("module") => self.insts[scope.inst].path_module.clone(),
+                    Some("root") => ".".to_owned(),
+                    Some("cwd") => std::path::absolute(&self.root_dir)
+                        .unwrap_or_else(|_| self.root_dir.clone())
+                        .to_string_lossy()
+                        .into_owned(),
+                    _ => return invalid("`path` has only `module`, `root` and `cwd`"),
+                };
+                (Value::String(v), 1)
+            }
+            "terraform" => match attr_at(0) {
+                Some("workspace") => (Value::String(self.workspace.clone()), 1),
+                _ => return invalid("of `terraform`, only `terraform.workspace` is known"),
+            },
+            "module" => self.module_ref(ops, scope, span.clone())?,
+            "data" => match (attr_at(0), attr_at(1)) {
+                (Some(t), Some(n)) => {
+                    self.resource_ref(Mode::Data, t, n, &ops[2..], scope, span.clone())?
+                }
+                _ => return invalid("`data` must be followed by a type and a name"),
+            },
+            "self" => {
+                return Err(Failure::fatal(scope.problem(
+                    span,
+                    "`self` is only available in provisioners and conditions",
+                    "",
+                )));
+            }
+            rtype => match attr_at(0) {
+                Some(n) => {
+                    self.resource_ref(Mode::Managed, rtype, n, &ops[1..], scope, span.clone())?
+                }
+                None => {
+                    return Err(Failure::fatal(scope.problem(
+                        span,
+                        format!("unknown name `{rtype}`"),
+                        "",
+                    )));
+                }
+            },
+        };
+        self.apply_ops(value, &ops[used..], scope, span)
+    }
+
+    /// Applies attribute, index and splat operators to a value.
+    fn apply_ops(
+        &mut self,
+        mut value: Value,
+        ops: &[Decorated<TraversalOperator>],
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Eval {
+        let fail = |m: String| Failure::error(scope.problem(span.clone(), m, ""));
+        let mut i = 0;
+        while i < ops.len() {
+            match ops[i].value() {
+                TraversalOperator::GetAttr(name) => {
+                    value = get_attr(value, name.as_str()).map_err(fail)?;
+                }
+                TraversalOperator::Index(index) => {
+                    let key = self.eval(index, scope)?;
+                    value = index_value(value, &key).map_err(fail)?;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    value = index_value(value, &Value::Number(*n.value() as f64)).map_err(fail)?;
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    // `.*` takes the attribute lookups that follow; `[*]` takes everything.
+                    let full = matches!(ops[i].value(), TraversalOperator::FullSplat(_));
+                    let mut end = i + 1;
+                    while end < ops.len()
+                        && (full || matches!(ops[end].value(), TraversalOperator::GetAttr(_)))
+                    {
+                        end += 1;
+                    }
+                    let rest = &ops[i + 1..end];
+                    let items = match value {
+                        Value::Null => Vec::new(),
+                        Value::List(items) | Value::Set(items) => items,
+                        single => vec![single],
+                    };
+                    let mut collect = Collect::default();
+                    let mut out = Vec::new();
+                    for item in items {
+                        let r = self.apply_ops(item, rest, scope, span.clone());
+                        if let Some(v) = collect.take(r) {
+                            out.push(v);
+                        }
+                    }
+                    value = collect.finish(Value::List(out))?;
+                    i = end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        Ok(value)
+    }
+
+    /// `var.NAME` in module instance `inst`.
+    fn variable(
+        &mut self,
+        inst: usize,
+        name: &str,
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Eval {
+        let module = self.insts[inst].module.clone();
+        let Some(decl) = module.variables.get(name) else {
+            return Err(Failure::fatal(scope.problem(
+                span,
+                format!(
+                    "there is no variable named `{name}` in {}",
+                    module.display_dir
+                ),
+                format!("declare it: variable \"{name}\" {{}}"),
+            )));
+        };
+        match self.insts[inst].vars.get(name) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Busy) => {
+                return Err(Failure::fatal(scope.problem(
+                    span,
+                    format!("variable `{name}` depends on itself"),
+                    "",
+                )));
+            }
+            None => {}
+        }
+        self.insts[inst].vars.insert(name.to_owned(), Slot::Busy);
+        let result = self.compute_variable(inst, name, decl);
+        self.insts[inst]
+            .vars
+            .insert(name.to_owned(), Slot::Done(result.clone()));
+        result
+    }
+
+    /// Assignment (root inputs or the module block), else default; then `nullable` and the
+    /// type conversion.
+    fn compute_variable(
+        &mut self,
+        inst: usize,
+        name: &str,
+        decl: &super::source::VariableDecl,
+    ) -> Eval {
+        let decl_problem = |message: String, hint: String| Problem {
+            file: decl.file.display.clone(),
+            line: decl.span.as_ref().map(|s| decl.file.line_of(s.start)),
+            expression: format!("var.{name}"),
+            message,
+            hint,
+        };
+        // The type first: it decides how a -var string is read.
+        let ty = match &decl.type_expr {
+            None => None,
+            Some(t) => {
+                let file = t.file.clone();
+                let mut literal = |e: &Expression| {
+                    self.eval_literal(e, file.clone()).map_err(|f| {
+                        f.problems
+                            .first()
+                            .map(|p| p.message.clone())
+                            .unwrap_or_default()
+                    })
+                };
+                match parse_type(&t.expr, &mut literal) {
+                    Ok(ty) => Some(ty),
+                    Err(m) => {
+                        return Err(Failure::fatal(t.file.problem(
+                            t.expr.span(),
+                            format!("invalid type constraint: {m}"),
+                            "",
+                        )));
+                    }
+                }
+            }
+        };
+        let call = self.insts[inst].call.clone();
+        let assigned: Option<(Value, String)> = match &call {
+            None => match self.root_vars.get(name).cloned() {
+                None => None,
+                Some(Assigned { raw, origin }) => {
+                    let v = match raw {
+                        Raw::Parsed(v) => v?,
+                        Raw::Text(text) => {
+                            self.parse_cli_value(name, &text, ty.as_ref(), &origin)?
+                        }
+                    };
+                    Some((v, origin))
+                }
+            },
+            Some(call) => {
+                let parent_module = self.insts[call.parent].module.clone();
+                let call_decl = &parent_module.calls[&call.name];
+                match call_decl.inputs.get(name) {
+                    None => None,
+                    Some(input) => {
+                        let v = self.eval_attr(call.parent, input, call.iteration.clone())?;
+                        Some((v, format!("module \"{}\"", call.name)))
+                    }
+                }
+            }
+        };
+        let default = match &decl.default {
+            Some(d) => Some(self.eval_literal(&d.expr, d.file.clone())?),
+            None => None,
+        };
+        let nullable = match &decl.nullable {
+            Some(n) => self
+                .eval_literal(&n.expr, n.file.clone())?
+                .to_bool()
+                .unwrap_or(true),
+            None => true,
+        };
+        let (value, origin) = match (assigned, default) {
+            // `nullable = false`: a null assignment means "use the default".
+            (Some((Value::Null, _)), Some(d)) if !nullable => (d, "the default".to_owned()),
+            (Some(a), _) => a,
+            (None, Some(d)) => (d, "the default".to_owned()),
+            (None, None) => {
+                let (message, hint) = match &call {
+                    None => (
+                        format!(
+                            "variable `{name}` has no value: no default, and no --var, --var-file, .tfvars file or TF_VAR_{name} sets it"
+                        ),
+                        format!("pass --var {name}=VALUE"),
+                    ),
+                    Some(c) => (
+                        format!(
+                            "module \"{}\" does not set its required variable `{name}`",
+                            c.name
+                        ),
+                        format!("set `{name}` in the module block"),
+                    ),
+                };
+                return Err(Failure::fatal(decl_problem(message, hint)));
+            }
+        };
+        if value == Value::Null && !nullable {
+            return Err(Failure::fatal(decl_problem(
+                format!(
+                    "variable `{name}` is null (from {origin}) but declared `nullable = false`"
+                ),
+                format!("pass --var {name}=VALUE"),
+            )));
+        }
+        match &ty {
+            None => Ok(value),
+            Some(ty) => convert(&value, ty).map_err(|m| {
+                Failure::fatal(decl_problem(
+                    format!(
+                        "the value of variable `{name}` (from {origin}) does not fit its type: {m}"
+                    ),
+                    String::new(),
+                ))
+            }),
+        }
+    }
+
+    /// A `-var` or `TF_VAR_` string: taken literally for primitive and untyped variables,
+    /// parsed as an HCL expression otherwise (Terraform's parsing modes).
+    fn parse_cli_value(&mut self, name: &str, text: &str, ty: Option<&Ty>, origin: &str) -> Eval {
+        if Ty::parses_literally(ty) {
+            return Ok(Value::String(text.to_owned()));
+        }
+        let file = Rc::new(SourceFile::new(origin.to_owned(), text.to_owned()));
+        // The value is not shown: a variable may hold a secret.
+        let problem = |m: String| {
+            Problem {
+            file: origin.to_owned(),
+            line: None,
+            expression: name.to_owned(),
+            message: format!("the value of `{name}` is not a valid HCL expression: {m}"),
+            hint: "a variable of a list, map or object type takes HCL syntax, e.g. --var 'NAME=[\"a\",\"b\"]'".to_owned(),
+        }
+        };
+        match hcl::edit::parser::parse_expr(text) {
+            Ok(expr) => self.eval_literal(&expr, file).map_err(|f| {
+                Failure::fatal(problem(
+                    f.problems
+                        .first()
+                        .map(|p| p.message.clone())
+                        .unwrap_or_default(),
+                ))
+            }),
+            Err(e) => Err(Failure::fatal(problem(e.message().to_owned()))),
+        }
+    }
+
+    /// `local.NAME` in module instance `inst`.
+    fn local(
+        &mut self,
+        inst: usize,
+        name: &str,
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Eval {
+        let module = self.insts[inst].module.clone();
+        let Some(attr) = module.locals.get(name) else {
+            return Err(Failure::fatal(scope.problem(
+                span,
+                format!(
+                    "there is no local value named `{name}` in {}",
+                    module.display_dir
+                ),
+                "",
+            )));
+        };
+        match self.insts[inst].locals.get(name) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Busy) => {
+                return Err(Failure::fatal(scope.problem(
+                    span,
+                    format!("local.{name} depends on itself"),
+                    "break the cycle between the locals",
+                )));
+            }
+            None => {}
+        }
+        self.insts[inst].locals.insert(name.to_owned(), Slot::Busy);
+        let result = self.eval_attr(inst, attr, Iteration::None);
+        self.insts[inst]
+            .locals
+            .insert(name.to_owned(), Slot::Done(result.clone()));
+        result
+    }
+
+    /// An output of a module instance.
+    fn output(
+        &mut self,
+        inst: usize,
+        name: &str,
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Eval {
+        let module = self.insts[inst].module.clone();
+        let Some(attr) = module.outputs.get(name) else {
+            return Err(Failure::fatal(scope.problem(
+                span,
+                format!("module {} has no output `{name}`", self.insts[inst].address),
+                "",
+            )));
+        };
+        match self.insts[inst].outputs.get(name) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Busy) => {
+                return Err(Failure::fatal(scope.problem(
+                    span,
+                    format!("output `{name}` depends on itself"),
+                    "",
+                )));
+            }
+            None => {}
+        }
+        self.insts[inst].outputs.insert(name.to_owned(), Slot::Busy);
+        let result = self.eval_attr(inst, attr, Iteration::None);
+        self.insts[inst]
+            .outputs
+            .insert(name.to_owned(), Slot::Done(result.clone()));
+        result
+    }
+
+    /// `module.NAME[KEY].OUTPUT`: returns the value and how many operators it used.
+    fn module_ref(
+        &mut self,
+        ops: &[Decorated<TraversalOperator>],
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Result<(Value, usize), Failure> {
+        let Some(TraversalOperator::GetAttr(call_name)) = ops.first().map(|o| o.value()) else {
+            return Err(Failure::fatal(scope.problem(
+                span,
+                "invalid reference: `module` must be followed by a module name",
+                "",
+            )));
+        };
+        let mut used = 1;
+        let key = match ops.get(1).map(|o| o.value()) {
+            Some(TraversalOperator::Index(e)) => {
+                used += 1;
+                Some(self.eval(e, scope)?)
+            }
+            Some(TraversalOperator::LegacyIndex(n)) => {
+                used += 1;
+                Some(Value::Number(*n.value() as f64))
+            }
+            _ => None,
+        };
+        let module = self.insts[scope.inst].module.clone();
+        if let (None, Some(call)) = (&key, module.calls.get(call_name.as_str()))
+            && (call.count.is_some() || call.for_each.is_some())
+        {
+            // The whole expanded module: a list (count) or map (for_each) of instances, each
+            // an object of its outputs.
+            let instances = self
+                .expand_call(scope.inst, call_name.as_str(), call, scope, span.clone())?
+                .unwrap_or_default();
+            let mut list = Vec::new();
+            let mut map = BTreeMap::new();
+            let mut collect = Collect::default();
+            for it in instances {
+                let child = self.instantiate(scope.inst, call_name.as_str(), call, it.clone())?;
+                let r = self.all_outputs(child, scope, span.clone());
+                if let Some(obj) = collect.take(r) {
+                    match it {
+                        Iteration::Each { key, .. } => {
+                            map.insert(key, obj);
+                        }
+                        _ => list.push(obj),
+                    }
+                }
+            }
+            let value = if call.for_each.is_some() {
+                Value::Object(map)
+            } else {
+                Value::List(list)
+            };
+            return Ok((collect.finish(value)?, used));
+        }
+        let child = self.child_instance(
+            scope.inst,
+            call_name.as_str(),
+            key.as_ref(),
+            scope,
+            span.clone(),
+        )?;
+        match ops.get(used).map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(out)) => {
+                let v = self.output(child, out.as_str(), scope, span)?;
+                Ok((v, used + 1))
+            }
+            _ => Ok((self.all_outputs(child, scope, span)?, used)),
+        }
+    }
+
+    /// A module instance as a value: an object of all its outputs.
+    fn all_outputs(&mut self, child: usize, scope: &Scope, span: Option<Range<usize>>) -> Eval {
+        let names: Vec<String> = self.insts[child].module.outputs.keys().cloned().collect();
+        let mut collect = Collect::default();
+        let mut map = BTreeMap::new();
+        for n in names {
+            let r = self.output(child, &n, scope, span.clone());
+            if let Some(v) = collect.take(r) {
+                map.insert(n, v);
+            }
+        }
+        collect.finish(Value::Object(map))
+    }
+
+    /// The instances of a module call, guarding against a `count`/`for_each` that refers to
+    /// the module itself.
+    fn expand_call(
+        &mut self,
+        inst: usize,
+        call_name: &str,
+        call: &ModuleCall,
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Result<Option<Vec<Iteration>>, Failure> {
+        let guard = (inst, call_name.to_owned());
+        if !self.expanding.insert(guard.clone()) {
+            return Err(Failure::fatal(scope.problem(
+                span,
+                format!(
+                    "the count or for_each of module \"{call_name}\" depends on the module itself"
+                ),
+                "",
+            )));
+        }
+        let result = self.expand(
+            inst,
+            call.count.as_ref(),
+            call.for_each.as_ref(),
+            &Iteration::None,
+        );
+        self.expanding.remove(&guard);
+        result
+    }
+
+    /// The instance of module call `call_name` of instance `inst` with instance key `key`.
+    pub(crate) fn child_instance(
+        &mut self,
+        inst: usize,
+        call_name: &str,
+        key: Option<&Value>,
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Result<usize, Failure> {
+        let module = self.insts[inst].module.clone();
+        let Some(call) = module.calls.get(call_name) else {
+            return Err(Failure::fatal(scope.problem(
+                span,
+                format!(
+                    "there is no module \"{call_name}\" in {}",
+                    module.display_dir
+                ),
+                "",
+            )));
+        };
+        let instances = self.expand_call(inst, call_name, call, scope, span.clone())?;
+        let base = format!("{}module.{call_name}", prefix(&self.insts[inst].address));
+        let iteration = match (instances, key) {
+            (None, None) => Iteration::None,
+            (Some(list), Some(key)) => match list.into_iter().find(|it| iteration_matches(it, key))
+            {
+                Some(it) => it,
+                None => {
+                    return Err(Failure::error(scope.problem(
+                        span,
+                        format!("{base} has no instance {}", key_suffix(key)),
+                        "",
+                    )));
+                }
+            },
+            (Some(_), None) => {
+                return Err(Failure::fatal(scope.problem(
+                    span,
+                    format!("{base} has count or for_each: name one instance, as module.{call_name}[KEY]"),
+                    "",
+                )));
+            }
+            (None, Some(_)) => {
+                return Err(Failure::error(scope.problem(
+                    span,
+                    format!("{base} has no count or for_each, so it cannot be indexed"),
+                    "",
+                )));
+            }
+        };
+        self.instantiate(inst, call_name, call, iteration)
+    }
+
+    /// Creates (once) the module instance for a call and an instance key.
+    pub(crate) fn instantiate(
+        &mut self,
+        parent: usize,
+        call_name: &str,
+        call: &ModuleCall,
+        iteration: Iteration,
+    ) -> Result<usize, Failure> {
+        let cache_key = (call_name.to_owned(), iteration.address_suffix());
+        if let Some(&i) = self.insts[parent].children.get(&cache_key) {
+            return Ok(i);
+        }
+        let address = format!(
+            "{}module.{call_name}{}",
+            prefix(&self.insts[parent].address),
+            iteration.address_suffix()
+        );
+        if address.matches("module.").count() > MAX_MODULE_DEPTH {
+            return Err(Failure::fatal(call.file.problem(
+                call.span.clone(),
+                "modules nest too deep: does a module include itself?",
+                "",
+            )));
+        }
+        let manifest_key = if self.insts[parent].manifest_key.is_empty() {
+            call_name.to_owned()
+        } else {
+            format!("{}.{call_name}", self.insts[parent].manifest_key)
+        };
+        let parent_module = self.insts[parent].module.clone();
+        let (dir, display, path_module) = self.locate(
+            &parent_module,
+            &self.insts[parent].path_module,
+            call_name,
+            call,
+            &manifest_key,
+        )?;
+        let module = self.load(&dir, &display)?;
+        self.insts.push(ModuleInst {
+            module,
+            address,
+            manifest_key,
+            path_module,
+            call: Some(CallSite {
+                parent,
+                name: call_name.to_owned(),
+                iteration,
+            }),
+            vars: HashMap::new(),
+            locals: HashMap::new(),
+            outputs: HashMap::new(),
+            children: HashMap::new(),
+        });
+        let i = self.insts.len() - 1;
+        self.insts[parent].children.insert(cache_key, i);
+        Ok(i)
+    }
+
+    /// Where a module call's source is on disk: a local path, or the directory `terraform
+    /// init` installed it in. Returns the directory, its display path, and `path.module`.
+    pub(crate) fn locate(
+        &self,
+        parent: &Module,
+        parent_path_module: &str,
+        call_name: &str,
+        call: &ModuleCall,
+        manifest_key: &str,
+    ) -> Result<(PathBuf, String, String), Failure> {
+        let Some(source_attr) = &call.source else {
+            return Err(Failure::fatal(call.file.problem(
+                call.span.clone(),
+                format!("module \"{call_name}\" has no `source`"),
+                "",
+            )));
+        };
+        let source = match &source_attr.expr {
+            Expression::String(s) => s.value().clone(),
+            _ => {
+                return Err(Failure::fatal(call.file.problem(
+                    source_attr.expr.span(),
+                    "a module source must be a literal string",
+                    "",
+                )));
+            }
+        };
+        if is_local_source(&source) {
+            let dir = parent.dir.join(&source);
+            let display = display_join(&parent.display_dir, &source);
+            let path_module = display_join(parent_path_module, &source);
+            return Ok((dir, display, path_module));
+        }
+        if let Some(rel) = self.manifest.get(manifest_key) {
+            let dir = self.root_dir.join(rel);
+            let root_display = &self.insts[0].module.display_dir;
+            return Ok((dir, display_join(root_display, rel), display_join(".", rel)));
+        }
+        Err(Failure::fatal(call.file.problem(
+            source_attr.expr.span(),
+            format!("module source {source} is not a local path; its source is out of reach"),
+            "run `terraform init` (ecs-env then reads the module from .terraform/modules), or pass `terraform show -json` output instead",
+        )))
+    }
+
+    /// Reads a module directory once.
+    pub(crate) fn load(&mut self, dir: &Path, display: &str) -> Result<Rc<Module>, Failure> {
+        if let Some(m) = self.loaded.get(dir) {
+            return Ok(m.clone());
+        }
+        let m = Rc::new(load_module(dir, display, None).map_err(|problems| Failure {
+            problems,
+            fatal: true,
+        })?);
+        self.loaded.insert(dir.to_path_buf(), m.clone());
+        Ok(m)
+    }
+
+    /// The instances a `count` or `for_each` makes: `None` when the block has neither.
+    pub(crate) fn expand(
+        &mut self,
+        inst: usize,
+        count: Option<&Attr>,
+        for_each: Option<&Attr>,
+        outer: &Iteration,
+    ) -> Result<Option<Vec<Iteration>>, Failure> {
+        if let Some(attr) = for_each {
+            let scope = Scope::new(inst, attr.file.clone(), outer.clone(), ScopeKind::Config);
+            let v = self.eval(&attr.expr, &scope)?;
+            let bad = |m: &str| {
+                Failure::fatal(scope.problem(
+                    attr.expr.span(),
+                    m.to_owned(),
+                    "wrap a list in toset()",
+                ))
+            };
+            return match v {
+                Value::Object(map) => Ok(Some(
+                    map.into_iter()
+                        .map(|(key, value)| Iteration::Each { key, value })
+                        .collect(),
+                )),
+                Value::Set(items) => items
+                    .into_iter()
+                    .map(|item| match item {
+                        Value::String(s) => Ok(Iteration::Each {
+                            key: s.clone(),
+                            value: Value::String(s),
+                        }),
+                        _ => Err(bad("for_each needs a map, or a set of strings")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some),
+                Value::List(_) => Err(bad("for_each needs a map, or a set of strings, not a list")),
+                other => Err(bad(&format!(
+                    "for_each needs a map, or a set of strings, not a {}",
+                    other.type_name()
+                ))),
+            };
+        }
+        if let Some(attr) = count {
+            let scope = Scope::new(inst, attr.file.clone(), outer.clone(), ScopeKind::Config);
+            let v = self.eval(&attr.expr, &scope)?;
+            return match v.to_number() {
+                Some(n) if n >= 0.0 && n.fract() == 0.0 => {
+                    Ok(Some((0..n as usize).map(Iteration::Count).collect()))
+                }
+                _ => Err(Failure::fatal(scope.problem(
+                    attr.expr.span(),
+                    "count must be a whole number, 0 or more",
+                    "",
+                ))),
+            };
+        }
+        Ok(None)
+    }
+
+    /// `TYPE.NAME[KEY].ATTR` or `data.TYPE.NAME[KEY].ATTR`, from the state. `ops` starts
+    /// after the name; returns the value and how many operators it used, counting the name.
+    fn resource_ref(
+        &mut self,
+        mode: Mode,
+        rtype: &str,
+        name: &str,
+        ops: &[Decorated<TraversalOperator>],
+        scope: &Scope,
+        span: Option<Range<usize>>,
+    ) -> Result<(Value, usize), Failure> {
+        let module_addr = self.insts[scope.inst].address.clone();
+        let module = self.insts[scope.inst].module.clone();
+        let declared = module
+            .resources
+            .get(&(mode, rtype.to_owned(), name.to_owned()));
+        let local_addr = match mode {
+            Mode::Managed => format!("{rtype}.{name}"),
+            Mode::Data => format!("data.{rtype}.{name}"),
+        };
+        let full_addr = format!("{}{local_addr}", prefix(&module_addr));
+        let names_used = if mode == Mode::Data { 2 } else { 1 };
+        let Some(state) = &self.state else {
+            if declared.is_none() {
+                return Err(undeclared(scope, span, &local_addr, &module.display_dir));
+            }
+            return Err(Failure::fatal(scope.problem(
+                span,
+                "not in Terraform state",
+                STATE_HINT,
+            )));
+        };
+        let Some(resource) = state.resource(&module_addr, mode, rtype, name).cloned() else {
+            if declared.is_none() {
+                return Err(undeclared(scope, span, &local_addr, &module.display_dir));
+            }
+            return Err(Failure::fatal(scope.problem(
+                span,
+                format!("not in Terraform state: the state has no {full_addr}"),
+                "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
+            )));
+        };
+        let expanded = resource.each != Each::Single
+            || declared.is_some_and(|d| d.count.is_some() || d.for_each.is_some());
+        let mut used = 0;
+        let key = match ops.first().map(|o| o.value()) {
+            Some(TraversalOperator::Index(e)) if expanded => {
+                used += 1;
+                Some(self.eval(e, scope)?)
+            }
+            Some(TraversalOperator::LegacyIndex(n)) if expanded => {
+                used += 1;
+                Some(Value::Number(*n.value() as f64))
+            }
+            _ => None,
+        };
+        let attrs = match (&key, expanded) {
+            (Some(k), _) => match resource.instance(Some(k)) {
+                Some(a) => a.clone(),
+                None => {
+                    return Err(Failure::fatal(scope.problem(
+                        span,
+                        format!("not in Terraform state: the state has no {full_addr}{}", key_suffix(k)),
+                        "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
+                    )));
+                }
+            },
+            // The whole resource: a list or map of instances, for splats and for expressions.
+            (None, true) => return Ok((resource.whole(), names_used + used)),
+            (None, false) => resource.whole(),
+        };
+        // The attribute right after the instance is the resource's own: one missing from
+        // the state is not known, which is not the same as a missing key in a map.
+        if let Some(TraversalOperator::GetAttr(attr)) = ops.get(used).map(|o| o.value()) {
+            let attr = attr.as_str();
+            return match &attrs {
+                Value::Object(map) if map.contains_key(attr) => {
+                    Ok((map[attr].clone(), names_used + used + 1))
+                }
+                _ => Err(Failure::fatal(scope.problem(
+                    span,
+                    format!("attribute `{attr}` of {full_addr} is not in Terraform state"),
+                    "refresh the state (terraform apply -refresh-only), then pull it again",
+                ))),
+            };
+        }
+        Ok((attrs, names_used + used))
+    }
+
+    /// A function call, with its problem located at the call.
+    fn call(
+        &mut self,
+        call: &hcl::edit::expr::FuncCall,
+        span: Option<Range<usize>>,
+        scope: &Scope,
+    ) -> Eval {
+        let name = call.name.name.as_str();
+        if call.name.is_namespaced() || !super::funcs::is_known(name) {
+            let full = call
+                .name
+                .namespace
+                .iter()
+                .map(|n| format!("{}::", n.as_str()))
+                .collect::<String>()
+                + name;
+            return Err(Failure::fatal(scope.problem(
+                span,
+                format!("function `{full}` is not supported by ecs-env's Terraform evaluator"),
+                "render the configuration with Terraform instead: terraform plan -out=tfplan && terraform show -json tfplan > plan.json, then read plan.json",
+            )));
+        }
+        if scope.kind == ScopeKind::Literal {
+            return Err(Failure::fatal(scope.problem(
+                span,
+                "functions may not be called here: only literal values",
+                "",
+            )));
+        }
+        // try() and can() see their arguments' failures; the others only values.
+        if name == "try" || name == "can" {
+            let args: Vec<&Expression> = call.args.iter().collect();
+            if args.is_empty() || (name == "can" && args.len() != 1) {
+                return Err(Failure::error(scope.problem(
+                    span,
+                    format!("{name}() takes at least one argument"),
+                    "",
+                )));
+            }
+            let mut last = None;
+            for arg in args {
+                match self.eval(arg, scope) {
+                    Ok(v) if name == "try" => return Ok(v),
+                    Ok(_) => return Ok(Value::Bool(true)),
+                    Err(f) if f.fatal => return Err(f),
+                    Err(f) => last = Some(f),
+                }
+            }
+            if name == "can" {
+                return Ok(Value::Bool(false));
+            }
+            let first = last
+                .and_then(|f| f.problems.into_iter().next())
+                .map(|p| p.message)
+                .unwrap_or_default();
+            return Err(Failure::error(scope.problem(
+                span,
+                format!("no argument of try() succeeded; the last failed with: {first}"),
+                "",
+            )));
+        }
+        let mut collect = Collect::default();
+        let mut args = Vec::new();
+        let count = call.args.len();
+        for (i, arg) in call.args.iter().enumerate() {
+            let r = self.eval(arg, scope);
+            let Some(v) = collect.take(r) else { continue };
+            if call.args.expand_final() && i + 1 == count {
+                match v.elements() {
+                    Some(items) => args.extend(items.iter().cloned()),
+                    None => collect.add(Failure::error(scope.problem(
+                        arg.span(),
+                        "only a list can be expanded with `...`",
+                        "",
+                    ))),
+                }
+            } else {
+                args.push(v);
+            }
+        }
+        let args = collect.finish(args)?;
+        super::funcs::call(self, name, args).map_err(|e| {
+            let problems = if e.nested.is_empty() {
+                vec![scope.problem(span, format!("{name}(): {}", e.message), e.hint)]
+            } else {
+                e.nested
+            };
+            Failure {
+                problems,
+                fatal: e.fatal,
+            }
+        })
+    }
+
+    /// Reads a file as `file()` does: relative to the directory Terraform runs in.
+    pub(crate) fn resolve_path(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.root_dir.join(p)
+        }
+    }
+
+    /// The display form of a path given to `file()`, for problems in a template file.
+    pub(crate) fn display_path(&self, path: &str) -> String {
+        if Path::new(path).is_absolute() {
+            path.to_owned()
+        } else {
+            display_join(&self.insts[0].module.display_dir, path)
+        }
+    }
+
+    /// Renders a `templatefile()` template with only `vars` in scope.
+    pub(crate) fn render_template_file(
+        &mut self,
+        display: String,
+        text: String,
+        vars: BTreeMap<String, Value>,
+    ) -> Eval {
+        let file = Rc::new(SourceFile::new(display, text));
+        let template = match hcl::edit::parser::parse_template(&file.text) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(Failure::fatal(super::source::parse_problem(
+                    &file.display,
+                    &e,
+                )));
+            }
+        };
+        let mut scope = Scope::new(0, file, Iteration::None, ScopeKind::Template);
+        for (k, v) in vars {
+            scope = scope.bind(&k, v);
+        }
+        self.eval_template(&template, &scope)
+    }
+}
+
+/// A reference to a resource that is neither declared nor in the state.
+fn undeclared(scope: &Scope, span: Option<Range<usize>>, addr: &str, dir: &str) -> Failure {
+    Failure::fatal(scope.problem(
+        span,
+        format!("reference to {addr}, which is not declared in {dir}"),
+        "check the name; a resource must be declared in the same module that refers to it",
+    ))
+}
+
+/// `module.a.` for a module address, nothing for the root.
+pub(crate) fn prefix(address: &str) -> String {
+    if address.is_empty() {
+        String::new()
+    } else {
+        format!("{address}.")
+    }
+}
+
+/// `[0]` or `["web"]` for an instance key value.
+pub(crate) fn key_suffix(key: &Value) -> String {
+    match key {
+        Value::Number(n) => format!("[{}]", format_number(*n)),
+        Value::String(s) => {
+            let mut q = String::new();
+            quote_json(s, &mut q);
+            format!("[{q}]")
+        }
+        other => format!("[{}]", other.to_json().unwrap_or_default()),
+    }
+}
+
+/// Whether an instance has this key (a number for count, a string for for_each).
+pub(crate) fn iteration_matches(it: &Iteration, key: &Value) -> bool {
+    match (it, key) {
+        (Iteration::Count(i), k) => k.to_number() == Some(*i as f64),
+        (Iteration::Each { key: k, .. }, Value::String(s)) => k == s,
+        _ => false,
+    }
+}
+
+/// Terraform's local module sources start with `./` or `../`.
+fn is_local_source(source: &str) -> bool {
+    source.starts_with("./")
+        || source.starts_with("../")
+        || source.starts_with(".\\")
+        || source.starts_with("..\\")
+}
+
+/// `.terraform/modules/modules.json`, written by `terraform init`: module key → directory.
+fn read_manifest(root: &Path) -> BTreeMap<String, String> {
+    let path = root.join(".terraform").join("modules").join("modules.json");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeMap::new();
+    };
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return BTreeMap::new();
+    };
+    doc.get("Modules")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let key = m.get("Key")?.as_str()?;
+            let dir = m.get("Dir")?.as_str()?;
+            (!key.is_empty()).then(|| (key.to_owned(), dir.to_owned()))
+        })
+        .collect()
+}
+
+/// The strip markers a template element imposes on its neighbours.
+fn element_strip(e: &Element) -> Strip {
+    match e {
+        Element::Literal(_) => Strip::None,
+        Element::Interpolation(i) => i.strip,
+        Element::Directive(d) => match &**d {
+            Directive::If(d) => Strip::from((
+                d.if_expr.strip.strip_start(),
+                d.endif_expr.strip.strip_end(),
+            )),
+            Directive::For(d) => Strip::from((
+                d.for_expr.strip.strip_start(),
+                d.endfor_expr.strip.strip_end(),
+            )),
+        },
+    }
+}
+
+/// Strips the spaces and the one line break next to a `~` marker, as HCL does.
+fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
+    let is_space = |c: char| c.is_whitespace() && c != '\r' && c != '\n';
+    if prev.strip_end() {
+        literal = literal.trim_start_matches(is_space);
+        literal = literal
+            .strip_prefix("\r\n")
+            .or_else(|| literal.strip_prefix('\n'))
+            .unwrap_or(literal);
+    }
+    if next.strip_start() {
+        literal = literal.trim_end_matches(is_space);
+        literal = literal
+            .strip_suffix("\r\n")
+            .or_else(|| literal.strip_suffix('\n'))
+            .unwrap_or(literal);
+    }
+    literal
+}
+
+/// A value inside `${...}`: primitives become strings; null and collections are errors.
+fn interpolate(v: &Value) -> Result<String, String> {
+    match v {
+        Value::Null => Err("the value is null; a string template cannot include null".to_owned()),
+        Value::List(_) | Value::Set(_) | Value::Object(_) => Err(format!(
+            "a {} cannot be included in a string template; use jsonencode() or join()",
+            v.type_name()
+        )),
+        other => Ok(other.to_str().unwrap_or_default()),
+    }
+}
+
+/// `value.name` on an object.
+fn get_attr(value: Value, name: &str) -> Result<Value, String> {
+    match value {
+        Value::Object(mut map) => map
+            .remove(name)
+            .ok_or_else(|| format!("this object has no attribute `{name}`")),
+        Value::Null => Err(format!("cannot read attribute `{name}` of a null value")),
+        Value::List(_) | Value::Set(_) => Err(format!(
+            "cannot read attribute `{name}` of a list; use [*].{name} or a for expression"
+        )),
+        other => Err(format!(
+            "cannot read attribute `{name}` of a {}",
+            other.type_name()
+        )),
+    }
+}
+
+/// `value[key]` on a list or a map.
+fn index_value(value: Value, key: &Value) -> Result<Value, String> {
+    match value {
+        Value::List(mut items) => {
+            let i = key
+                .to_number()
+                .filter(|n| *n >= 0.0 && n.fract() == 0.0)
+                .ok_or_else(|| "a list index must be a whole number".to_owned())?
+                as usize;
+            if i < items.len() {
+                Ok(items.swap_remove(i))
+            } else {
+                Err(format!(
+                    "index {i} is out of range for a list of {} elements",
+                    items.len()
+                ))
+            }
+        }
+        Value::Object(mut map) => {
+            let k = key
+                .to_str()
+                .ok_or_else(|| "a map key must be a string".to_owned())?;
+            map.remove(&k)
+                .ok_or_else(|| format!("this map has no key \"{k}\""))
+        }
+        Value::Set(_) => Err("a set cannot be indexed; convert it with tolist()".to_owned()),
+        Value::Null => Err("cannot index a null value".to_owned()),
+        other => Err(format!("cannot index a {}", other.type_name())),
+    }
+}
+
+/// A binary operator, with Terraform's automatic conversions of strings to numbers and bools.
+fn binary(op: BinaryOperator, l: &Value, r: &Value) -> Result<Value, String> {
+    use BinaryOperator as B;
+    let nums = || match (l.to_number(), r.to_number()) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!(
+            "arithmetic and comparison need numbers, not a {} and a {}",
+            l.type_name(),
+            r.type_name()
+        )),
+    };
+    let bools = || match (l.to_bool(), r.to_bool()) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!(
+            "&& and || need bools, not a {} and a {}",
+            l.type_name(),
+            r.type_name()
+        )),
+    };
+    Ok(match op {
+        B::Eq => Value::Bool(l == r),
+        B::NotEq => Value::Bool(l != r),
+        B::And => bools().map(|(a, b)| Value::Bool(a && b))?,
+        B::Or => bools().map(|(a, b)| Value::Bool(a || b))?,
+        B::Less => nums().map(|(a, b)| Value::Bool(a < b))?,
+        B::LessEq => nums().map(|(a, b)| Value::Bool(a <= b))?,
+        B::Greater => nums().map(|(a, b)| Value::Bool(a > b))?,
+        B::GreaterEq => nums().map(|(a, b)| Value::Bool(a >= b))?,
+        B::Plus => nums().map(|(a, b)| Value::Number(a + b))?,
+        B::Minus => nums().map(|(a, b)| Value::Number(a - b))?,
+        B::Mul => nums().map(|(a, b)| Value::Number(a * b))?,
+        B::Div | B::Mod => {
+            let (a, b) = nums()?;
+            if b == 0.0 {
+                return Err("division by zero".to_owned());
+            }
+            Value::Number(if op == B::Div { a / b } else { a % b })
+        }
+    })
+}

@@ -1,0 +1,322 @@
+//! Terraform configurations as a task definition source: the `container_definitions` of an
+//! `aws_ecs_task_definition` resource, evaluated as Terraform would evaluate it.
+//!
+//! # What this module owns
+//!
+//! - Reading a configuration directory (every `*.tf`, override files merged last) or one
+//!   `.tf` file, with `hcl-rs`'s parser (`hcl::edit`, which keeps source positions).
+//! - Variable values from defaults, `TF_VAR_*`, `terraform.tfvars(.json)`,
+//!   `*.auto.tfvars(.json)`, `--var-file` and `--var`, in Terraform's precedence, converted
+//!   to each variable's declared type (`type = number`, `map(object({...}))`, `optional`).
+//! - Evaluating expressions: `var.*`, `local.*` (lazily, in dependency order, cycles
+//!   reported), string templates and heredocs with `%{ for }`/`%{ if }` and `~` strip
+//!   markers, conditionals, `for` expressions, splats, arithmetic and comparison, and the
+//!   functions listed in `funcs::KNOWN` (among them `jsonencode`, `file`, `templatefile`,
+//!   `format`, `merge`, `lookup`, `try`, `can`).
+//! - `count`/`for_each` on the task definition and on module calls: an instance is chosen
+//!   by its key, with `count.index`, `each.key` and `each.value` in scope.
+//! - Attributes of other resources and data sources, from the state (a state file, `terraform
+//!   state pull` output, or `terraform show -json` output), never from anywhere else.
+//! - Local modules (`source = "./modules/x"`), and registry or git modules that `terraform
+//!   init` has installed (found through `.terraform/modules/modules.json`).
+//! - `path.module`/`path.root`/`path.cwd`, and `terraform.workspace` (`TF_WORKSPACE`, else
+//!   `.terraform/environment`, else `default`, as Terraform decides it).
+//! - `terraform show -json` output as a source on its own ([`from_show_json`]).
+//!
+//! Relative paths in `file()`/`templatefile()` start at the root module's directory, where
+//! Terraform runs; that is why modules write `"${path.module}/x.json"`, and why it works
+//! here too.
+//!
+//! Without a named resource, the only task definition instance is chosen. Modules whose
+//! source is out of reach are skipped in that search (configurations usually call registry
+//! modules such as a VPC that hold none) and reported only when nothing else is found.
+//!
+//! # Limits
+//!
+//! - A value Terraform would only know after apply, or that needs an input not given, is a
+//!   [`Problem`] naming file, line, expression and the flag that would supply it. Nothing is
+//!   guessed: not an ARN from a resource's arguments, not an account ID, not a region.
+//! - Functions outside the supported set are a problem naming them (the hint says how to
+//!   let Terraform render the configuration instead), as are provider-defined functions
+//!   (`provider::aws::...`). Regular-expression `replace` is not supported. `length` counts
+//!   characters, not grapheme clusters.
+//! - JSON-syntax configuration files (`*.tf.json`) are not read; they are named in the
+//!   "not found" hints.
+//! - Numbers are 64-bit floats (Terraform's are arbitrary precision); integers are exact
+//!   up to 2^53.
+//! - Lists and tuples, maps and objects are not told apart; only sets are. Type mismatches
+//!   that Terraform reports when unifying branch types are not reported.
+//! - Variable `validation` blocks, `precondition`s and `check` blocks are not evaluated.
+//! - A required variable without a value is reported only when the task definition needs
+//!   it (Terraform would refuse to plan at all).
+//! - `--var-file` and `--var` apply files first, then values: [`Inputs`] does not keep their
+//!   relative order on the command line, which Terraform honours.
+//! - `&&` and `||` evaluate both sides, as Terraform does; a conditional evaluates only the
+//!   branch it takes (a problem in the other branch is not one in the result).
+//!
+//! Problems never contain a value: variables may hold secrets, so only names and the
+//! configuration's own text appear.
+
+mod eval;
+mod funcs;
+mod select;
+mod show;
+mod source;
+mod state;
+mod types;
+mod value;
+mod vars;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use eval::Evaluator;
+use state::StateIndex;
+use value::Value;
+
+/// Everything that decides how a configuration evaluates.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// A configuration directory (all `*.tf` in it) or one `.tf` file.
+    pub path: PathBuf,
+    /// `aws_ecs_task_definition.NAME`, optionally with an instance key (`...NAME[0]`,
+    /// `...NAME["web"]`) and module steps (`module.svc["api"].aws_ecs_task_definition.X`).
+    /// `None`: the configuration's only task definition instance.
+    pub resource: Option<String>,
+    /// `--var NAME=VALUE`, in command-line order. Values are strings; a variable whose type is
+    /// not a primitive (a list, map, object, or `any`) parses its value as HCL, as Terraform
+    /// does.
+    pub vars: Vec<(String, String)>,
+    /// `--var-file` paths (`.tfvars` in HCL, or `.tfvars.json`), in command-line order.
+    pub var_files: Vec<PathBuf>,
+    /// The process environment, or only its `TF_VAR_*` entries. `TF_VAR_NAME` sets
+    /// variable `NAME`; `TF_WORKSPACE` sets `terraform.workspace`. Other entries are ignored.
+    pub env_vars: Vec<(String, String)>,
+    /// A state document: `terraform.tfstate`, `terraform state pull` output, or
+    /// `terraform show -json` output. The caller loads it (`--tfstate FILE`, or
+    /// `terraform.tfstate` in the directory).
+    pub state: Option<serde_json::Value>,
+}
+
+/// An evaluated task definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// The `container_definitions` JSON array: the string Terraform would send, decoded.
+    pub container_definitions: serde_json::Value,
+    /// `family`, when the resource sets it.
+    pub family: Option<String>,
+    /// `execution_role_arn`, when the resource sets it.
+    pub execution_role_arn: Option<String>,
+    /// The resource instance's address, e.g. `aws_ecs_task_definition.app["web"]`.
+    pub address: String,
+}
+
+/// Something that stops the configuration from evaluating, located as precisely as the
+/// source allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file, as a path joined onto [`Inputs::path`] (or the flag, e.g. `--var`). Empty for
+    /// `terraform show -json` input, which has no source file.
+    pub file: String,
+    /// The 1-based line, where the problem has one (configuration and template files).
+    pub line: Option<usize>,
+    /// The expression's source text (whitespace collapsed), or the address concerned.
+    pub expression: String,
+    /// What is wrong.
+    pub message: String,
+    /// What would resolve it: a flag, a file, a command. May be empty.
+    pub hint: String,
+}
+
+impl fmt::Display for Problem {
+    /// `infra/main.tf:12: `aws_secretsmanager_secret.db.arn`: not in Terraform state;
+    /// hint: pass --tfstate FILE (terraform state pull > state.json)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.file.is_empty() {
+            f.write_str(&self.file)?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+            }
+            f.write_str(": ")?;
+        }
+        if !self.expression.is_empty() {
+            write!(f, "`{}`: ", self.expression)?;
+        }
+        f.write_str(&self.message)?;
+        if !self.hint.is_empty() {
+            write!(f, "; hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problem {}
+
+/// Whether `path` is a Terraform configuration: a `*.tf` file, or a directory holding one.
+pub fn is_terraform_path(path: &Path) -> bool {
+    let is_tf = |p: &Path| p.extension().is_some_and(|e| e == "tf");
+    if path.is_dir() {
+        std::fs::read_dir(path).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| is_tf(&e.path()) && e.file_type().is_ok_and(|t| !t.is_dir()))
+        })
+    } else {
+        path.is_file() && is_tf(path)
+    }
+}
+
+/// Evaluates the configuration and returns the chosen task definition, or every problem
+/// found (deduplicated, in the order found).
+pub fn load(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
+    load_inner(inputs).map_err(dedupe)
+}
+
+fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
+    let (root_dir, only_file) = if inputs.path.is_dir() {
+        (inputs.path.clone(), None)
+    } else {
+        let parent = inputs
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        (parent.to_path_buf(), Some(inputs.path.as_path()))
+    };
+    let root_display = root_dir.to_string_lossy().into_owned();
+    let module = source::load_module(&root_dir, &root_display, only_file)?;
+    let state = match &inputs.state {
+        None => None,
+        Some(doc) => Some(StateIndex::new(doc).ok_or_else(|| {
+            vec![Problem {
+                file: "--tfstate".to_owned(),
+                line: None,
+                expression: String::new(),
+                message: "not a Terraform state: no `resources` (state file) and no `values` (terraform show -json)".to_owned(),
+                hint: "write it with `terraform state pull > state.json`".to_owned(),
+            }]
+        })?),
+    };
+    let mut ev = Evaluator::new(module, state);
+    let problems = vars::assign(&mut ev, inputs, &root_display);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let target = select::select(&mut ev, inputs.resource.as_deref(), &root_display)?;
+    let decl = target.decl.clone();
+    let mut problems = Vec::new();
+    let text_attr =
+        |ev: &mut Evaluator, name: &str, problems: &mut Vec<Problem>| -> Option<String> {
+            let attr = decl.attrs.get(name)?;
+            match ev.eval_attr(target.inst, attr, target.iteration.clone()) {
+                Ok(Value::Null) => None,
+                Ok(v) => match v.to_str() {
+                    Some(s) => Some(s),
+                    None => {
+                        problems.push(attr.file.problem(
+                            hcl::edit::Span::span(&attr.expr),
+                            format!("{name} must be a string, not a {}", v.type_name()),
+                            "",
+                        ));
+                        None
+                    }
+                },
+                Err(f) => {
+                    problems.extend(f.problems);
+                    None
+                }
+            }
+        };
+    let container_definitions = match decl.attrs.get("container_definitions") {
+        None => {
+            problems.push(decl.file.problem(
+                decl.span.clone(),
+                format!("{} has no container_definitions", target.address),
+                "",
+            ));
+            None
+        }
+        Some(attr) => {
+            let span = hcl::edit::Span::span(&attr.expr);
+            match ev.eval_attr(target.inst, attr, target.iteration.clone()) {
+                Ok(Value::String(text)) => match serde_json::from_str::<serde_json::Value>(&text) {
+                    Ok(json @ serde_json::Value::Array(_)) => Some(json),
+                    Ok(_) => {
+                        problems.push(attr.file.problem(
+                            span,
+                            "container_definitions is not a JSON array",
+                            "",
+                        ));
+                        None
+                    }
+                    Err(e) => {
+                        problems.push(attr.file.problem(
+                            span,
+                            format!("container_definitions is not valid JSON: {e}"),
+                            "",
+                        ));
+                        None
+                    }
+                },
+                Ok(v) => {
+                    problems.push(attr.file.problem(
+                        span,
+                        format!(
+                            "container_definitions must be a JSON string, not a {}",
+                            v.type_name()
+                        ),
+                        "wrap the list in jsonencode([...])",
+                    ));
+                    None
+                }
+                Err(f) => {
+                    problems.extend(f.problems);
+                    None
+                }
+            }
+        }
+    };
+    let family = text_attr(&mut ev, "family", &mut problems);
+    let execution_role_arn = text_attr(&mut ev, "execution_role_arn", &mut problems);
+    match container_definitions {
+        Some(container_definitions) if problems.is_empty() => Ok(Loaded {
+            container_definitions,
+            family,
+            execution_role_arn,
+            address: target.address,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Removes repeated problems (a failed local referenced twice reports once).
+fn dedupe(problems: Vec<Problem>) -> Vec<Problem> {
+    let mut out: Vec<Problem> = Vec::with_capacity(problems.len());
+    for p in problems {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `terraform show -json` output (state or plan) as a source on its own: the
+/// `aws_ecs_task_definition` resources in `values.root_module` (or `planned_values`), and
+/// in their `child_modules`, where `container_definitions` is a JSON string. `resource`
+/// names one by address (or bare name) when there are several.
+pub fn from_show_json(
+    doc: &serde_json::Value,
+    resource: Option<&str>,
+) -> Result<Loaded, Vec<Problem>> {
+    show::load(doc, resource)
+}
+
+/// Whether a JSON document is `terraform show -json` output: it has `format_version` and
+/// `values` (state) or `planned_values` (plan).
+pub fn looks_like_show_json(doc: &serde_json::Value) -> bool {
+    doc.get("format_version").is_some()
+        && (doc.get("values").is_some() || doc.get("planned_values").is_some())
+}

@@ -1,0 +1,437 @@
+//! Reading a module's `.tf` files into the declarations the evaluator needs.
+//!
+//! Only what can reach `container_definitions` is kept: variables, locals, outputs, module
+//! calls, and the top-level attributes of resources and data sources (nested blocks such
+//! as `volume` or `lifecycle` are skipped). Expressions stay unevaluated, with the file they
+//! came from, so that a problem found later can name its file, line and text.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use hcl::edit::Span;
+use hcl::edit::expr::Expression;
+use hcl::edit::structure::{Block, Body};
+
+use super::Problem;
+
+/// One file's text, kept to turn byte spans into line numbers and expression text.
+#[derive(Debug)]
+pub(crate) struct SourceFile {
+    /// The path as shown in problems (joined onto the path the caller gave, not absolute).
+    pub(crate) display: String,
+    pub(crate) text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub(crate) fn new(display: String, text: String) -> SourceFile {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            display,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The 1-based line holding byte `offset`.
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset)
+    }
+
+    /// The source text of a span, whitespace runs collapsed to one space and cut to a length
+    /// that fits in one line of an error message.
+    pub(crate) fn snippet(&self, span: Range<usize>) -> String {
+        let raw = self.text.get(span).unwrap_or_default();
+        let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        const MAX: usize = 100;
+        if collapsed.chars().count() > MAX {
+            let cut: String = collapsed.chars().take(MAX - 1).collect();
+            format!("{cut}…")
+        } else {
+            collapsed
+        }
+    }
+
+    /// A problem located at a span of this file.
+    pub(crate) fn problem(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            file: self.display.clone(),
+            line: span.as_ref().map(|s| self.line_of(s.start)),
+            expression: span.map(|s| self.snippet(s)).unwrap_or_default(),
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+/// An expression together with the file it is written in.
+#[derive(Debug, Clone)]
+pub(crate) struct Attr {
+    pub(crate) file: Rc<SourceFile>,
+    pub(crate) expr: Expression,
+}
+
+/// `variable "NAME" {}`.
+#[derive(Debug, Clone)]
+pub(crate) struct VariableDecl {
+    pub(crate) file: Rc<SourceFile>,
+    pub(crate) span: Option<Range<usize>>,
+    pub(crate) type_expr: Option<Attr>,
+    pub(crate) default: Option<Attr>,
+    pub(crate) nullable: Option<Attr>,
+}
+
+/// Whether a resource block is `resource` or `data`; named as in the state's `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Mode {
+    Managed,
+    Data,
+}
+
+/// A `resource` or `data` block: where it is, and its top-level attributes.
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceDecl {
+    pub(crate) file: Rc<SourceFile>,
+    pub(crate) span: Option<Range<usize>>,
+    pub(crate) count: Option<Attr>,
+    pub(crate) for_each: Option<Attr>,
+    pub(crate) attrs: BTreeMap<String, Attr>,
+}
+
+/// A `module "NAME" {}` call.
+#[derive(Debug, Clone)]
+pub(crate) struct ModuleCall {
+    pub(crate) file: Rc<SourceFile>,
+    pub(crate) span: Option<Range<usize>>,
+    pub(crate) source: Option<Attr>,
+    pub(crate) count: Option<Attr>,
+    pub(crate) for_each: Option<Attr>,
+    /// The input variables: every attribute that is not a meta-argument.
+    pub(crate) inputs: BTreeMap<String, Attr>,
+}
+
+/// The declarations of one module directory.
+#[derive(Debug, Default)]
+pub(crate) struct Module {
+    pub(crate) dir: PathBuf,
+    pub(crate) display_dir: String,
+    pub(crate) variables: BTreeMap<String, VariableDecl>,
+    pub(crate) locals: BTreeMap<String, Attr>,
+    pub(crate) outputs: BTreeMap<String, Attr>,
+    pub(crate) resources: BTreeMap<(Mode, String, String), ResourceDecl>,
+    pub(crate) calls: BTreeMap<String, ModuleCall>,
+    /// `.tf.json` files seen and not read (named in "not found" hints).
+    pub(crate) json_files: Vec<String>,
+}
+
+/// Joins a display path the way a person would write it: `infra` + `main.tf` is
+/// `infra/main.tf`, `.` + `main.tf` is `main.tf`, and `./` components are dropped.
+pub(crate) fn display_join(base: &str, rel: &str) -> String {
+    let joined = if base.is_empty() || base == "." {
+        PathBuf::from(rel)
+    } else {
+        Path::new(base).join(rel)
+    };
+    let cleaned: PathBuf = joined
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let s = cleaned.to_string_lossy().into_owned();
+    if s.is_empty() { ".".to_owned() } else { s }
+}
+
+/// Editor leftovers Terraform skips: dotfiles, `name~` backups, `#name#` autosaves.
+fn is_ignored(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
+}
+
+fn is_override(name: &str) -> bool {
+    name == "override.tf" || name.ends_with("_override.tf")
+}
+
+/// Reads a module: every `*.tf` file of `dir` in lexical order (override files last, merged
+/// into what they override, as Terraform does), or only `only_file` when given.
+pub(crate) fn load_module(
+    dir: &Path,
+    display_dir: &str,
+    only_file: Option<&Path>,
+) -> Result<Module, Vec<Problem>> {
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        display_dir: display_dir.to_owned(),
+        ..Module::default()
+    };
+    let mut problems = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    match only_file {
+        Some(file) => names.push(
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+        None => match std::fs::read_dir(dir) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let is_file = entry.file_type().map(|t| !t.is_dir()).unwrap_or(false);
+                    if is_file && is_ignored(&name) {
+                        continue;
+                    }
+                    if is_file && name.ends_with(".tf") {
+                        names.push(name);
+                    } else if is_file && name.ends_with(".tf.json") {
+                        module.json_files.push(display_join(display_dir, &name));
+                    }
+                }
+            }
+            Err(e) => {
+                return Err(vec![Problem {
+                    file: display_dir.to_owned(),
+                    line: None,
+                    expression: String::new(),
+                    message: format!("cannot read the directory: {e}"),
+                    hint: String::new(),
+                }]);
+            }
+        },
+    }
+    // Terraform reads files in lexical order and applies override files after all others.
+    names.sort_by(|a, b| (is_override(a), a).cmp(&(is_override(b), b)));
+    if names.is_empty() {
+        problems.push(Problem {
+            file: display_dir.to_owned(),
+            line: None,
+            expression: String::new(),
+            message: "no .tf files in this directory".to_owned(),
+            hint: "point at the directory that holds the Terraform configuration".to_owned(),
+        });
+    }
+    for name in names {
+        let display = display_join(display_dir, &name);
+        let text = match std::fs::read_to_string(dir.join(&name)) {
+            // A byte-order mark is not HCL; editors on Windows write one.
+            Ok(text) => match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_owned(),
+                None => text,
+            },
+            Err(e) => {
+                problems.push(Problem {
+                    file: display,
+                    line: None,
+                    expression: String::new(),
+                    message: format!("cannot read the file: {e}"),
+                    hint: String::new(),
+                });
+                continue;
+            }
+        };
+        let body = match hcl::edit::parser::parse_body(&text) {
+            Ok(body) => body,
+            Err(e) => {
+                problems.push(parse_problem(&display, &e));
+                continue;
+            }
+        };
+        let file = Rc::new(SourceFile::new(display, text));
+        add_file(&mut module, &file, &body, is_override(&name), &mut problems);
+    }
+    if problems.is_empty() {
+        Ok(module)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A syntax error as a problem.
+pub(crate) fn parse_problem(display: &str, e: &hcl::edit::parser::Error) -> Problem {
+    Problem {
+        file: display.to_owned(),
+        line: Some(e.location().line()),
+        expression: e.line().trim().to_owned(),
+        message: format!("HCL syntax error: {}", e.message()),
+        hint: "fix the syntax; `terraform validate` reports the same error".to_owned(),
+    }
+}
+
+fn attr(file: &Rc<SourceFile>, expr: &Expression) -> Attr {
+    Attr {
+        file: file.clone(),
+        expr: expr.clone(),
+    }
+}
+
+fn body_attrs(file: &Rc<SourceFile>, body: &Body) -> BTreeMap<String, Attr> {
+    body.attributes()
+        .map(|a| (a.key.as_str().to_owned(), attr(file, &a.value)))
+        .collect()
+}
+
+fn block_span(block: &Block) -> Option<Range<usize>> {
+    block.ident.span()
+}
+
+fn add_file(
+    module: &mut Module,
+    file: &Rc<SourceFile>,
+    body: &Body,
+    overriding: bool,
+    problems: &mut Vec<Problem>,
+) {
+    for block in body.blocks() {
+        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+        let duplicate = |what: String| {
+            file.problem(
+                block_span(block),
+                format!("duplicate {what}"),
+                "Terraform rejects a configuration that declares it twice",
+            )
+        };
+        match (block.ident.as_str(), labels.as_slice()) {
+            ("variable", [name]) => {
+                let attrs = body_attrs(file, &block.body);
+                let decl = VariableDecl {
+                    file: file.clone(),
+                    span: block_span(block),
+                    type_expr: attrs.get("type").cloned(),
+                    default: attrs.get("default").cloned(),
+                    nullable: attrs.get("nullable").cloned(),
+                };
+                match module.variables.get_mut(*name) {
+                    Some(existing) if overriding => {
+                        existing.type_expr = decl.type_expr.or(existing.type_expr.take());
+                        existing.default = decl.default.or(existing.default.take());
+                        existing.nullable = decl.nullable.or(existing.nullable.take());
+                    }
+                    Some(_) => problems.push(duplicate(format!("variable \"{name}\""))),
+                    None => {
+                        module.variables.insert((*name).to_owned(), decl);
+                    }
+                }
+            }
+            ("locals", []) => {
+                for a in block.body.attributes() {
+                    let name = a.key.as_str();
+                    if module.locals.contains_key(name) && !overriding {
+                        problems.push(file.problem(
+                            a.key.span(),
+                            format!("duplicate local value `{name}`"),
+                            "Terraform rejects a configuration that declares it twice",
+                        ));
+                        continue;
+                    }
+                    module.locals.insert(name.to_owned(), attr(file, &a.value));
+                }
+            }
+            ("output", [name]) => {
+                if let Some(value) = block.body.get_attribute("value") {
+                    if module.outputs.contains_key(*name) && !overriding {
+                        problems.push(duplicate(format!("output \"{name}\"")));
+                        continue;
+                    }
+                    module
+                        .outputs
+                        .insert((*name).to_owned(), attr(file, &value.value));
+                }
+            }
+            (kind @ ("resource" | "data"), [rtype, rname]) => {
+                let mode = if kind == "resource" {
+                    Mode::Managed
+                } else {
+                    Mode::Data
+                };
+                let key = (mode, (*rtype).to_owned(), (*rname).to_owned());
+                let mut attrs = body_attrs(file, &block.body);
+                let count = attrs.remove("count");
+                let for_each = attrs.remove("for_each");
+                match module.resources.get_mut(&key) {
+                    Some(existing) if overriding => {
+                        existing.count = count.or(existing.count.take());
+                        existing.for_each = for_each.or(existing.for_each.take());
+                        existing.attrs.extend(attrs);
+                    }
+                    Some(_) => {
+                        let what = if mode == Mode::Data { "data." } else { "" };
+                        problems.push(duplicate(format!("resource {what}{rtype}.{rname}")));
+                    }
+                    None => {
+                        module.resources.insert(
+                            key,
+                            ResourceDecl {
+                                file: file.clone(),
+                                span: block_span(block),
+                                count,
+                                for_each,
+                                attrs,
+                            },
+                        );
+                    }
+                }
+            }
+            ("module", [name]) => {
+                let mut attrs = body_attrs(file, &block.body);
+                let source = attrs.remove("source");
+                let count = attrs.remove("count");
+                let for_each = attrs.remove("for_each");
+                for meta in ["version", "providers", "depends_on"] {
+                    attrs.remove(meta);
+                }
+                match module.calls.get_mut(*name) {
+                    Some(existing) if overriding => {
+                        existing.source = source.or(existing.source.take());
+                        existing.count = count.or(existing.count.take());
+                        existing.for_each = for_each.or(existing.for_each.take());
+                        existing.inputs.extend(attrs);
+                    }
+                    Some(_) => problems.push(duplicate(format!("module \"{name}\""))),
+                    None => {
+                        module.calls.insert(
+                            (*name).to_owned(),
+                            ModuleCall {
+                                file: file.clone(),
+                                span: block_span(block),
+                                source,
+                                count,
+                                for_each,
+                                inputs: attrs,
+                            },
+                        );
+                    }
+                }
+            }
+            // terraform, provider, moved, import, check, removed...: nothing in them decides
+            // a container definition.
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_snippets() {
+        let f = SourceFile::new("x.tf".into(), "a = 1\nb = [\n  1,\n  2]\n".into());
+        assert_eq!(f.line_of(0), 1);
+        assert_eq!(f.line_of(6), 2);
+        assert_eq!(f.line_of(12), 3);
+        assert_eq!(f.snippet(10..21), "[ 1, 2]");
+    }
+
+    #[test]
+    fn display_paths() {
+        assert_eq!(display_join("infra", "main.tf"), "infra/main.tf");
+        assert_eq!(display_join(".", "main.tf"), "main.tf");
+        assert_eq!(display_join("infra", "./modules/x"), "infra/modules/x");
+        assert_eq!(display_join("", "./modules/x"), "modules/x");
+    }
+}

@@ -1,0 +1,1113 @@
+//! Tests over the fixture configurations in `tests/fixtures/terraform/`, shaped like real
+//! ones, and over small configurations written to a temporary directory.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value as Json, json};
+
+use super::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/terraform")
+        .join(name)
+}
+
+fn read_json(path: PathBuf) -> Json {
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn inputs(name: &str) -> Inputs {
+    let dir = fixture(name);
+    let state = dir.join("state.json");
+    Inputs {
+        state: state.is_file().then(|| read_json(state)),
+        path: dir,
+        ..Inputs::default()
+    }
+}
+
+/// The 1-based line of the first line of `file` containing `needle`.
+fn line_of(file: &Path, needle: &str) -> usize {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not in {}", file.display()))
+        + 1
+}
+
+fn problems(inputs: &Inputs) -> Vec<Problem> {
+    match load(inputs) {
+        Ok(loaded) => panic!("expected problems, got {loaded:?}"),
+        Err(p) => p,
+    }
+}
+
+/// A configuration written to a fresh temporary directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str, files: &[(&str, &str)]) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ecs-env-tf-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (path, text) in files {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        Scratch(dir)
+    }
+
+    fn inputs(&self) -> Inputs {
+        Inputs {
+            path: self.0.clone(),
+            ..Inputs::default()
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const SECRET_ARN: &str =
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-staging/db-AbCdEf";
+
+// (1) inline jsonencode, with the secret's ARN from the state.
+#[test]
+fn inline_jsonencode_with_state() {
+    let loaded = load(&inputs("inline")).unwrap();
+    assert_eq!(loaded.address, "aws_ecs_task_definition.app");
+    assert_eq!(loaded.family.as_deref(), Some("shop-staging"));
+    assert_eq!(
+        loaded.execution_role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/shop-staging-execution")
+    );
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{
+            "name": "app",
+            "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:latest",
+            "essential": true,
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+            "environment": [
+                {"name": "APP_ENV", "value": "staging"},
+                {"name": "APP_NAME", "value": "shop-staging"},
+                {"name": "FEATURES", "value": "SEARCH,BILLING"},
+                {"name": "PORT", "value": "8080"}
+            ],
+            "secrets": [
+                {"name": "DB_PASSWORD", "valueFrom": format!("{SECRET_ARN}:password::")},
+                {"name": "DB_USER", "valueFrom": format!("{SECRET_ARN}:username::")}
+            ],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": "/ecs/shop-staging",
+                    "awslogs-region": "eu-west-1",
+                    "awslogs-stream-prefix": "app"
+                }
+            }
+        }])
+    );
+}
+
+#[test]
+fn inline_with_cli_and_environment_variables() {
+    let mut i = inputs("inline");
+    i.vars = vec![("environment".into(), "production".into())];
+    i.env_vars = vec![
+        ("TF_VAR_debug".into(), "true".into()),
+        ("HOME".into(), "/root".into()),
+    ];
+    let loaded = load(&i).unwrap();
+    assert_eq!(loaded.family.as_deref(), Some("shop-production"));
+    assert_eq!(
+        loaded.container_definitions[0]["environment"],
+        json!([
+            {"name": "APP_ENV", "value": "production"},
+            {"name": "APP_NAME", "value": "shop-production"},
+            {"name": "FEATURES", "value": "SEARCH,BILLING"},
+            {"name": "LOG_LEVEL", "value": "debug"},
+            {"name": "PORT", "value": "8080"}
+        ])
+    );
+}
+
+// (9) missing state: every reference is reported, located, with the --tfstate hint.
+#[test]
+fn missing_state_reports_every_reference() {
+    let mut i = inputs("inline");
+    i.state = None;
+    let p = problems(&i);
+    let main = fixture("inline").join("main.tf");
+    let exprs: Vec<&str> = p.iter().map(|p| p.expression.as_str()).collect();
+    assert_eq!(
+        exprs,
+        [
+            "aws_secretsmanager_secret.db.arn",
+            "aws_secretsmanager_secret.db.arn",
+            "aws_cloudwatch_log_group.app.name",
+            "aws_iam_role.execution.arn"
+        ]
+    );
+    assert_eq!(
+        p[0].to_string(),
+        format!(
+            "{}:{}: `aws_secretsmanager_secret.db.arn`: not in Terraform state; hint: pass --tfstate FILE (terraform state pull > state.json)",
+            main.display(),
+            line_of(&main, ":password::")
+        )
+    );
+    assert_eq!(p[1].line, Some(line_of(&main, ":username::")));
+    assert_eq!(p[3].line, Some(line_of(&main, "execution_role_arn")));
+}
+
+#[test]
+fn state_without_the_resource() {
+    let mut i = inputs("inline");
+    let state = i.state.as_mut().unwrap();
+    let resources = state["resources"].as_array_mut().unwrap();
+    resources.retain(|r| r["type"] != "aws_secretsmanager_secret");
+    let p = problems(&i);
+    assert_eq!(p.len(), 2);
+    assert_eq!(
+        p[0].message,
+        "not in Terraform state: the state has no aws_secretsmanager_secret.db"
+    );
+    assert!(p[0].hint.contains("terraform state pull"));
+}
+
+#[test]
+fn state_without_the_attribute() {
+    let mut i = inputs("inline");
+    let state = i.state.as_mut().unwrap();
+    for r in state["resources"].as_array_mut().unwrap() {
+        if r["type"] == "aws_iam_role" {
+            r["instances"][0]["attributes"]
+                .as_object_mut()
+                .unwrap()
+                .remove("arn");
+        }
+    }
+    let p = problems(&i);
+    assert_eq!(p.len(), 1);
+    assert_eq!(
+        p[0].message,
+        "attribute `arn` of aws_iam_role.execution is not in Terraform state"
+    );
+}
+
+// (2) file("containers.json"), also with the one file given instead of the directory.
+#[test]
+fn file_function() {
+    let expected = read_json(fixture("file").join("containers.json"));
+    let loaded = load(&inputs("file")).unwrap();
+    assert_eq!(loaded.container_definitions, expected);
+    assert_eq!(loaded.family.as_deref(), Some("billing-worker"));
+
+    let one_file = Inputs {
+        path: fixture("file").join("main.tf"),
+        ..Inputs::default()
+    };
+    assert_eq!(load(&one_file).unwrap().container_definitions, expected);
+}
+
+// (3) templatefile() with %{ for } and %{ if } directives.
+#[test]
+fn templatefile_with_directives() {
+    let loaded = load(&inputs("templatefile")).unwrap();
+    assert_eq!(loaded.family.as_deref(), Some("api-prod"));
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{
+            "name": "api",
+            "image": "nginx:1.25",
+            "cpu": 256,
+            "essential": true,
+            "environment": [
+                {"name": "APP_ENV", "value": "prod"},
+                {"name": "QUEUE_URL", "value": "https://sqs.eu-west-1.amazonaws.com/123456789012/prod-jobs"},
+                {"name": "WORKERS", "value": "4"}
+            ],
+            "secrets": [
+                {"name": "STRIPE_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/stripe_key"}
+            ],
+            "stopTimeout": 30
+        }])
+    );
+}
+
+// (4) variable precedence and typed conversion of string inputs.
+#[test]
+fn variable_precedence() {
+    let mut i = inputs("variables");
+    i.var_files = vec![fixture("variables").join("extra.tfvars")];
+    i.vars = vec![("e".into(), "--var".into()), ("port".into(), "9090".into())];
+    i.env_vars = vec![
+        ("TF_VAR_b".into(), "TF_VAR_b".into()),
+        ("TF_VAR_f".into(), "TF_VAR_f".into()),
+        ("TF_VAR_replicas".into(), "3".into()),
+        (
+            "TF_VAR_labels".into(),
+            r#"{ team = "payments", tier = "backend" }"#.into(),
+        ),
+    ];
+    let loaded = load(&i).unwrap();
+    let c = &loaded.container_definitions[0];
+    let env: Vec<(String, String)> = c["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("A", "default"),
+        ("B", "terraform.tfvars"),
+        ("C", "a.auto.tfvars"),
+        ("D", "b.auto.tfvars"),
+        ("E", "--var"),
+        ("F", "TF_VAR_f"),
+        ("G", "extra.tfvars"),
+        ("H", "c.auto.tfvars.json"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(env, want);
+    assert_eq!(c["portMappings"], json!([{"containerPort": 9090}]));
+    assert_eq!(
+        c["dockerLabels"],
+        json!({"team": "payments", "tier": "backend"})
+    );
+    assert_eq!(
+        c["secrets"],
+        json!([{"name": "REPLICAS", "valueFrom": "3"}])
+    );
+}
+
+#[test]
+fn variable_input_problems() {
+    let mut i = inputs("variables");
+    i.vars = vec![
+        ("port".into(), "eighty".into()),
+        ("nope".into(), "x".into()),
+    ];
+    i.env_vars = vec![("TF_VAR_replicas".into(), "3".into())];
+    // Undeclared --var stops everything first, as in Terraform.
+    let p = problems(&i);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].expression, "nope");
+    assert!(p[0].message.contains("no variable named `nope`"));
+
+    i.vars.pop();
+    i.env_vars
+        .push(("TF_VAR_labels".into(), "{ team = ".into()));
+    let p = problems(&i);
+    let messages: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(p.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("variable `port` (from --var) does not fit its type: number required")
+    );
+    assert!(messages[1].contains("the value of `labels` is not a valid HCL expression"));
+    // A value is never echoed: it may be a secret.
+    assert!(p.iter().all(|p| !p.to_string().contains("eighty")));
+}
+
+// (5) for_each over a service map, instances chosen by key.
+#[test]
+fn for_each_instances() {
+    let mut i = inputs("for_each");
+    i.resource = Some(r#"aws_ecs_task_definition.svc["api"]"#.into());
+    let loaded = load(&i).unwrap();
+    assert_eq!(loaded.address, r#"aws_ecs_task_definition.svc["api"]"#);
+    assert_eq!(loaded.family.as_deref(), Some("shop-api"));
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{
+            "name": "api",
+            "image": "registry.example.com/shop/api:1.4.2",
+            "portMappings": [{"containerPort": 8080}],
+            "environment": [{"name": "SERVICE", "value": "api"}],
+            "secrets": [
+                {"name": "API_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/api_key"},
+                {"name": "DATABASE_URL", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/database_url"}
+            ]
+        }])
+    );
+
+    i.resource = Some(r#"svc["worker"]"#.into());
+    let worker = load(&i).unwrap();
+    assert_eq!(worker.container_definitions[0]["portMappings"], json!([]));
+    assert_eq!(worker.address, r#"aws_ecs_task_definition.svc["worker"]"#);
+}
+
+// (9) several instances and none chosen; a key that does not exist.
+#[test]
+fn for_each_ambiguous_and_unknown_keys() {
+    let mut i = inputs("for_each");
+    let p = problems(&i);
+    assert_eq!(p.len(), 1);
+    assert_eq!(
+        p[0].message,
+        r#"aws_ecs_task_definition.svc has 2 instances: aws_ecs_task_definition.svc["api"], aws_ecs_task_definition.svc["worker"]"#
+    );
+    assert_eq!(
+        p[0].hint,
+        r#"name one of them, e.g. aws_ecs_task_definition.svc["api"]"#
+    );
+    let main = fixture("for_each").join("main.tf");
+    assert_eq!(
+        p[0].line,
+        Some(line_of(&main, r#"resource "aws_ecs_task_definition""#))
+    );
+
+    i.resource = Some(r#"aws_ecs_task_definition.svc["cron"]"#.into());
+    let p = problems(&i);
+    assert!(
+        p[0].message.contains(r#"has no instance ["cron"]"#),
+        "{}",
+        p[0]
+    );
+
+    i.resource = Some("aws_ecs_task_definition.nope".into());
+    let p = problems(&i);
+    assert!(p[0].message.contains("is not declared"));
+    assert_eq!(
+        p[0].hint,
+        "its task definitions: aws_ecs_task_definition.svc"
+    );
+}
+
+// (6) a local module, its input variables evaluated in the caller, a sibling module's
+// output, a registry module that holds no task definition.
+#[test]
+fn local_module() {
+    let i = inputs("module");
+    let loaded = load(&i).unwrap();
+    assert_eq!(loaded.address, "module.web.aws_ecs_task_definition.this");
+    assert_eq!(loaded.family.as_deref(), Some("shop-staging"));
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{
+            "name": "shop-staging",
+            "image": "registry.example.com/shop/web:2.0.0",
+            "essential": true,
+            "environment": [
+                {"name": "APP_ENV", "value": "staging"},
+                {"name": "LOG_FORMAT", "value": "json"}
+            ],
+            "secrets": [
+                {"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-staging/db-Zx9Yw8:password::"},
+                {"name": "API_TOKEN", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/shop-staging/api_token"}
+            ]
+        }])
+    );
+    let mut named = inputs("module");
+    named.resource = Some("module.web.aws_ecs_task_definition.this".into());
+    assert_eq!(load(&named).unwrap(), loaded);
+}
+
+#[test]
+fn module_problems_name_the_module_file() {
+    let mut i = inputs("module");
+    i.state = None;
+    let p = problems(&i);
+    let files: Vec<String> = p
+        .iter()
+        .map(|p| p.file.rsplit("module/").next().unwrap().to_owned())
+        .collect();
+    // The secret ARN is passed by the root (main.tf); the token is the module's own.
+    assert_eq!(files, ["main.tf", "modules/ecs-service/main.tf"]);
+    assert_eq!(p[0].expression, "aws_secretsmanager_secret.db.arn");
+    assert_eq!(p[1].expression, "aws_ssm_parameter.token.arn");
+}
+
+// (7) data sources, and a count-indexed resource, from state.
+#[test]
+fn data_sources_from_state() {
+    let loaded = load(&inputs("data_sources")).unwrap();
+    assert_eq!(
+        loaded.execution_role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/shop-execution")
+    );
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{
+            "name": "app",
+            "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:latest",
+            "environment": [{"name": "AWS_ACCOUNT_ID", "value": "123456789012"}],
+            "secrets": [
+                {"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-Hj7Kl9:password::"},
+                {"name": "API_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/api_key"},
+                {"name": "LEGACY_TOKEN", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/legacy_token"}
+            ]
+        }])
+    );
+
+    let mut i = inputs("data_sources");
+    i.state = None;
+    let exprs: Vec<String> = problems(&i).into_iter().map(|p| p.expression).collect();
+    // A failed local is reported once, where it is defined, however often it is used.
+    assert_eq!(
+        exprs,
+        [
+            "data.aws_caller_identity.current.account_id",
+            "data.aws_region.current.name",
+            "data.aws_secretsmanager_secret.db.arn",
+            "aws_ssm_parameter.legacy[0].arn"
+        ]
+    );
+}
+
+// (8) terraform show -json output as a source.
+#[test]
+fn show_json_state_and_plan() {
+    let state = read_json(fixture("show").join("show-state.json"));
+    assert!(looks_like_show_json(&state));
+    let p = from_show_json(&state, None).unwrap_err();
+    assert_eq!(
+        p[0].message,
+        "2 task definitions: aws_ecs_task_definition.cron, module.web.aws_ecs_task_definition.this"
+    );
+    let web = from_show_json(&state, Some("module.web.aws_ecs_task_definition.this")).unwrap();
+    assert_eq!(web.family.as_deref(), Some("shop-staging"));
+    assert_eq!(
+        web.execution_role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/shop-staging-execution")
+    );
+    assert_eq!(
+        web.container_definitions[0]["secrets"][0]["name"],
+        "DB_PASSWORD"
+    );
+    let cron = from_show_json(&state, Some("cron")).unwrap();
+    assert_eq!(cron.container_definitions[0]["secrets"], Json::Null);
+
+    let plan = read_json(fixture("show").join("show-plan.json"));
+    assert!(looks_like_show_json(&plan));
+    let api = from_show_json(&plan, Some(r#"aws_ecs_task_definition.svc["api"]"#)).unwrap();
+    assert_eq!(api.address, r#"aws_ecs_task_definition.svc["api"]"#);
+    assert_eq!(api.container_definitions[0]["name"], "api");
+    let worker =
+        from_show_json(&plan, Some(r#"aws_ecs_task_definition.svc["worker"]"#)).unwrap_err();
+    assert!(worker[0].message.contains("not known in this output"));
+    let ambiguous = from_show_json(&plan, Some("aws_ecs_task_definition.svc")).unwrap_err();
+    assert!(ambiguous[0].message.starts_with("2 task definitions"));
+
+    assert!(!looks_like_show_json(
+        &json!({"version": 4, "resources": []})
+    ));
+    assert!(!looks_like_show_json(&json!([{"name": "app"}])));
+}
+
+#[test]
+fn show_json_serves_as_state() {
+    // The module fixture's root secret, read from `terraform show -json` output instead.
+    let mut i = inputs("module");
+    let mut show = read_json(fixture("show").join("show-state.json"));
+    show["values"]["root_module"]["child_modules"][0]["resources"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "address": "module.web.aws_ssm_parameter.token", "mode": "managed",
+            "type": "aws_ssm_parameter", "name": "token",
+            "values": {"arn": "arn:aws:ssm:eu-west-1:123456789012:parameter/shop-staging/api_token"}
+        }));
+    let from_state = load(&i).unwrap();
+    i.state = Some(show);
+    assert_eq!(load(&i).unwrap(), from_state);
+}
+
+// (9) unknown functions, each named; not even their arguments are evaluated.
+#[test]
+fn unknown_functions() {
+    let p = problems(&inputs("problems/unknown_function"));
+    let messages: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "function `base64gzip` is not supported by ecs-env's Terraform evaluator",
+            "function `provider::aws::arn_build` is not supported by ecs-env's Terraform evaluator"
+        ]
+    );
+    assert!(p[0].expression.starts_with("base64gzip(file("));
+    assert!(p[0].hint.contains("terraform show -json"));
+}
+
+// (9) a variable with no value; the unused required one is not demanded.
+#[test]
+fn missing_variable() {
+    let i = inputs("problems/missing_var");
+    let p = problems(&i);
+    assert_eq!(p.len(), 1);
+    let main = fixture("problems/missing_var").join("main.tf");
+    assert_eq!(
+        p[0].line,
+        Some(line_of(&main, r#"variable "db_secret_arn""#))
+    );
+    assert_eq!(p[0].expression, "var.db_secret_arn");
+    assert_eq!(p[0].hint, "pass --var db_secret_arn=VALUE");
+
+    let mut given = i.clone();
+    given.vars = vec![(
+        "db_secret_arn".into(),
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf".into(),
+    )];
+    let loaded = load(&given).unwrap();
+    assert_eq!(
+        loaded.container_definitions[0]["secrets"][0]["valueFrom"],
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf:password::"
+    );
+}
+
+// (9) registry and git modules are out of reach.
+#[test]
+fn registry_module() {
+    let mut i = inputs("problems/registry_module");
+    let p = problems(&i);
+    let messages: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "module source git::https://example.com/shop/terraform-config.git?ref=v1.2.0 is not a local path; its source is out of reach",
+            "module source terraform-aws-modules/ecs/aws//modules/service is not a local path; its source is out of reach"
+        ]
+    );
+    assert!(p[0].hint.contains("terraform init"));
+
+    i.resource = Some("module.ecs_service.aws_ecs_task_definition.this".into());
+    let p = problems(&i);
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].message
+            .contains("terraform-aws-modules/ecs/aws//modules/service is not a local path")
+    );
+    let main = fixture("problems/registry_module").join("main.tf");
+    assert_eq!(p[0].line, Some(line_of(&main, "terraform-aws-modules/ecs")));
+}
+
+/// `terraform init` installs registry modules under `.terraform/modules`; they are read
+/// from there.
+#[test]
+fn installed_registry_module() {
+    let s = Scratch::new(
+        "installed",
+        &[
+            (
+                "main.tf",
+                "module \"svc\" {\n  source = \"acme/service/aws\"\n  name = \"web\"\n}\n",
+            ),
+            (
+                ".terraform/modules/modules.json",
+                r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"svc","Source":"registry.terraform.io/acme/service/aws","Version":"1.0.0","Dir":".terraform/modules/svc"}]}"#,
+            ),
+            (
+                ".terraform/modules/svc/main.tf",
+                "variable \"name\" {}\nresource \"aws_ecs_task_definition\" \"this\" {\n  family = var.name\n  container_definitions = jsonencode([{ name = var.name, image = \"x\", environment = [{ name = \"MODULE\", value = path.module }] }])\n}\n",
+            ),
+        ],
+    );
+    let loaded = load(&s.inputs()).unwrap();
+    assert_eq!(loaded.address, "module.svc.aws_ecs_task_definition.this");
+    assert_eq!(
+        loaded.container_definitions[0]["environment"][0]["value"],
+        ".terraform/modules/svc"
+    );
+}
+
+// (9) a template that refers to a variable it was not given: named in the template file.
+#[test]
+fn template_variable_missing() {
+    let p = problems(&inputs("problems/template_var"));
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].file.ends_with("templates/app.json.tpl"),
+        "{}",
+        p[0].file
+    );
+    assert_eq!(p[0].line, Some(5));
+    assert_eq!(p[0].expression, "region");
+    assert!(
+        p[0].message
+            .contains("not one of the variables passed to templatefile()")
+    );
+}
+
+#[test]
+fn problem_display_forms() {
+    let mut p = Problem {
+        file: "infra/main.tf".into(),
+        line: Some(12),
+        expression: "aws_secretsmanager_secret.db.arn".into(),
+        message: "not in Terraform state".into(),
+        hint: "pass --tfstate FILE (terraform state pull > state.json)".into(),
+    };
+    assert_eq!(
+        p.to_string(),
+        "infra/main.tf:12: `aws_secretsmanager_secret.db.arn`: not in Terraform state; hint: pass --tfstate FILE (terraform state pull > state.json)"
+    );
+    p.line = None;
+    p.hint.clear();
+    assert_eq!(
+        p.to_string(),
+        "infra/main.tf: `aws_secretsmanager_secret.db.arn`: not in Terraform state"
+    );
+    p.file.clear();
+    p.expression.clear();
+    assert_eq!(p.to_string(), "not in Terraform state");
+}
+
+#[test]
+fn terraform_paths() {
+    assert!(is_terraform_path(&fixture("inline")));
+    assert!(is_terraform_path(&fixture("inline").join("main.tf")));
+    assert!(!is_terraform_path(&fixture("show")));
+    assert!(!is_terraform_path(&fixture("file").join("containers.json")));
+    assert!(!is_terraform_path(&fixture("does-not-exist")));
+    assert!(!is_terraform_path(&fixture("does-not-exist.tf")));
+}
+
+fn one_container(body: &str) -> Scratch {
+    Scratch::new(
+        &format!("c{}", body.len()),
+        &[(
+            "main.tf",
+            &format!("resource \"aws_ecs_task_definition\" \"t\" {{\n{body}\n}}\n"),
+        )],
+    )
+}
+
+#[test]
+fn try_and_can_do_not_hide_unknown_values() {
+    let s = Scratch::new(
+        "try",
+        &[(
+            "main.tf",
+            r#"
+locals {
+  m = { a = "1" }
+}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{
+    name = try(local.m.b, "fallback")
+    ok   = can(local.m.a)
+    bad  = can(local.m.b)
+    arn  = try(aws_s3_bucket.b.arn, "never used")
+  }])
+}
+resource "aws_s3_bucket" "b" {}
+"#,
+        )],
+    );
+    let p = problems(&s.inputs());
+    // The state is missing: try() must not turn that into its fallback.
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].expression, "aws_s3_bucket.b.arn");
+
+    let mut with_state = s.inputs();
+    with_state.state = Some(json!({"version": 4, "resources": [
+        {"mode": "managed", "type": "aws_s3_bucket", "name": "b", "instances": [{"attributes": {"arn": "arn:aws:s3:::b"}}]}
+    ]}));
+    let loaded = load(&with_state).unwrap();
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{"name": "fallback", "ok": true, "bad": false, "arn": "arn:aws:s3:::b"}])
+    );
+}
+
+#[test]
+fn local_cycles_are_reported() {
+    let s = Scratch::new(
+        "cycle",
+        &[(
+            "main.tf",
+            "locals {\n  a = local.b\n  b = \"${local.a}x\"\n}\nresource \"aws_ecs_task_definition\" \"t\" {\n  container_definitions = local.a\n}\n",
+        )],
+    );
+    let p = problems(&s.inputs());
+    assert!(
+        p.iter().any(|p| p.message.contains("depends on itself")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn count_and_module_for_each() {
+    let s = Scratch::new(
+        "modfe",
+        &[
+            (
+                "main.tf",
+                r#"
+module "svc" {
+  source   = "./svc"
+  for_each = { api = 8080, admin = 9000 }
+  name     = each.key
+  port     = each.value
+}
+"#,
+            ),
+            (
+                "svc/main.tf",
+                r#"
+variable "name" { type = string }
+variable "port" { type = string }
+resource "aws_ecs_task_definition" "t" {
+  count  = 2
+  family = "${var.name}-${count.index}"
+  container_definitions = jsonencode([{ name = var.name, port = var.port, replica = count.index }])
+}
+"#,
+            ),
+        ],
+    );
+    let mut i = s.inputs();
+    let p = problems(&i);
+    assert!(
+        p[0].message
+            .starts_with("4 task definitions: module.svc[\"admin\"].aws_ecs_task_definition.t[0]"),
+        "{}",
+        p[0]
+    );
+
+    i.resource = Some(r#"module.svc["api"].aws_ecs_task_definition.t[1]"#.into());
+    let loaded = load(&i).unwrap();
+    assert_eq!(loaded.family.as_deref(), Some("api-1"));
+    // `port` is declared `string`: the number from for_each is converted.
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{"name": "api", "port": "8080", "replica": 1}])
+    );
+
+    i.resource = Some(r#"module.svc.aws_ecs_task_definition.t[0]"#.into());
+    let p = problems(&i);
+    assert!(
+        p[0].message.contains("module.svc has 2 instances"),
+        "{}",
+        p[0]
+    );
+}
+
+#[test]
+fn container_definitions_must_be_a_json_string() {
+    let s = one_container("container_definitions = [{ name = \"a\" }]");
+    let p = problems(&s.inputs());
+    assert_eq!(p[0].hint, "wrap the list in jsonencode([...])");
+
+    let s = one_container("container_definitions = \"[{\\\"name\\\": \"");
+    let p = problems(&s.inputs());
+    assert!(
+        p[0].message
+            .starts_with("container_definitions is not valid JSON")
+    );
+    assert_eq!(p[0].line, Some(2));
+    assert_eq!(p[0].expression, r#""[{\"name\": ""#);
+
+    let s = one_container("family = \"x\"");
+    let p = problems(&s.inputs());
+    assert!(p[0].message.ends_with("has no container_definitions"));
+}
+
+#[test]
+fn expressions_and_functions() {
+    let s = one_container(
+        r#"
+  container_definitions = jsonencode([{
+    name = lower(replace(" Web App ", " ", "-"))
+    t    = trimspace("  x  ")
+    fmt  = format("%s:%03d %q %v", "a", 7, "q", [1, "b"])
+    keys = keys({ b = 1, a = 2 })
+    vals = values({ b = 1, a = 2 })
+    flat = flatten([[1, 2], [3, [4]]])
+    zip  = zipmap(["a", "b"], [1, 2])
+    el   = element(["x", "y"], 3)
+    con  = contains(["a"], "a")
+    co   = coalesce(null, "", "z")
+    cat  = concat(["a"], ["b", "c"])
+    len  = length({ a = 1 })
+    spl  = split(",", "a,b")
+    set  = toset(["b", "a", "b"])
+    num  = tonumber("42") + 1
+    str  = tostring(1.5)
+    lkp  = lookup({ a = 1 }, "z", "default")
+    dec  = jsondecode("{\"k\": [true, null]}")
+    splat = [{ n = 1 }, { n = 2 }][*].n
+    grouped = { for s in ["ab", "ac", "b"] : substr(s, 0, 1) => s... }
+    cond = 1 > 2 ? "no" : "yes"
+    heredoc = <<-EOT
+      line one
+        line two
+    EOT
+    tmpl = "%{ for i in [1, 2] ~}${i}%{ endfor ~} done"
+    esc  = "$${literal} %%{x}"
+    trimmed = trim("--x--", "-")
+  }])
+"#,
+    );
+    let loaded = load(&s.inputs()).unwrap();
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{
+            "name": "-web-app-",
+            "t": "x",
+            "fmt": "a:007 \"q\" [1,\"b\"]",
+            "keys": ["a", "b"],
+            "vals": [2, 1],
+            "flat": [1, 2, 3, 4],
+            "zip": {"a": 1, "b": 2},
+            "el": "y",
+            "con": true,
+            "co": "z",
+            "cat": ["a", "b", "c"],
+            "len": 1,
+            "spl": ["a", "b"],
+            "set": ["a", "b"],
+            "num": 43,
+            "str": "1.5",
+            "lkp": "default",
+            "dec": {"k": [true, null]},
+            "splat": [1, 2],
+            "grouped": {"a": ["ab", "ac"], "b": ["b"]},
+            "cond": "yes",
+            "heredoc": "line one\n  line two\n",
+            "tmpl": "12done",
+            "esc": "${literal} %{x}",
+            "trimmed": "x"
+        }])
+    );
+}
+
+#[test]
+fn dynamic_errors_are_located() {
+    let s = one_container(
+        "container_definitions = jsonencode([{\n  a = lookup({}, \"k\")\n  b = [1][3]\n  c = \"x${null}\"\n  d = file(\"nope.json\")\n}])",
+    );
+    let p = problems(&s.inputs());
+    let lines: Vec<Option<usize>> = p.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [Some(3), Some(4), Some(5), Some(6)], "{p:?}");
+    assert!(
+        p[0].message
+            .starts_with("lookup(): the map has no key \"k\"")
+    );
+    assert!(p[1].message.contains("out of range"));
+    assert!(p[2].message.contains("null"));
+    assert!(p[3].hint.contains("path.module"));
+}
+
+#[test]
+fn syntax_errors_and_var_files() {
+    let s = Scratch::new(
+        "syntax",
+        &[
+            (
+                "main.tf",
+                "resource \"aws_ecs_task_definition\" \"t\" {\n  family = \n}\n",
+            ),
+            ("bad.tfvars", "x = [\n"),
+        ],
+    );
+    let p = problems(&s.inputs());
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].line, Some(2));
+    assert!(p[0].message.starts_with("HCL syntax error"));
+
+    let s = Scratch::new(
+        "varfile",
+        &[
+            (
+                "main.tf",
+                "variable \"x\" {}\nresource \"aws_ecs_task_definition\" \"t\" {\n  container_definitions = jsonencode([{ name = var.x }])\n}\n",
+            ),
+            ("bad.tfvars", "x = upper(\"a\")\n"),
+        ],
+    );
+    let mut i = s.inputs();
+    i.var_files = vec![s.0.join("bad.tfvars"), s.0.join("missing.tfvars")];
+    let p = problems(&i);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.starts_with("cannot read the variables file"));
+    i.var_files.pop();
+    let p = problems(&i);
+    assert!(
+        p[0].message.contains("functions may not be called here"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn workspace_from_the_environment_or_terraform_dir() {
+    let s = Scratch::new(
+        "ws",
+        &[
+            (
+                "main.tf",
+                "resource \"aws_ecs_task_definition\" \"t\" {\n  family = \"app-${terraform.workspace}\"\n  container_definitions = \"[]\"\n}\n",
+            ),
+            (".terraform/environment", "staging\n"),
+        ],
+    );
+    let mut i = s.inputs();
+    assert_eq!(load(&i).unwrap().family.as_deref(), Some("app-staging"));
+    i.env_vars = vec![("TF_WORKSPACE".into(), "prod".into())];
+    assert_eq!(load(&i).unwrap().family.as_deref(), Some("app-prod"));
+}
+
+#[test]
+fn override_files_bom_and_editor_leftovers() {
+    let s = Scratch::new(
+        "override",
+        &[
+            (
+                "main.tf",
+                "\u{feff}variable \"tag\" { default = \"v1\" }\nresource \"aws_ecs_task_definition\" \"t\" {\n  family = \"base\"\n  container_definitions = jsonencode([{ name = \"app\", image = \"app:${var.tag}\" }])\n}\n",
+            ),
+            (
+                "override.tf",
+                "variable \"tag\" { default = \"v2\" }\nresource \"aws_ecs_task_definition\" \"t\" {\n  family = \"overridden\"\n}\n",
+            ),
+            (".#main.tf", "this is not HCL"),
+            ("main.tf~", "neither is this"),
+        ],
+    );
+    let loaded = load(&s.inputs()).unwrap();
+    assert_eq!(loaded.family.as_deref(), Some("overridden"));
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{"name": "app", "image": "app:v2"}])
+    );
+}
+
+#[test]
+fn module_outputs_whole_and_cyclic() {
+    let s = Scratch::new(
+        "modout",
+        &[
+            (
+                "main.tf",
+                r#"
+module "p" {
+  source   = "./p"
+  for_each = toset(["a", "b"])
+  name     = each.key
+}
+module "loop" {
+  source   = "./p"
+  for_each = module.loop
+  name     = "x"
+}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{
+    name  = "app"
+    paths = [for k, m in module.p : "${k}=${m.path}"]
+    one   = module.p["b"].path
+  }])
+  family = length(module.loop)
+}
+"#,
+            ),
+            (
+                "p/main.tf",
+                "variable \"name\" {}\noutput \"path\" { value = \"/app/${var.name}\" }\n",
+            ),
+        ],
+    );
+    let p = problems(&s.inputs());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].message.contains("depends on the module itself"),
+        "{}",
+        p[0]
+    );
+    assert_eq!(p[0].expression, "module.loop");
+
+    let main = s.0.join("main.tf");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, text.replace("  family = length(module.loop)\n", "")).unwrap();
+    let loaded = load(&s.inputs()).unwrap();
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{"name": "app", "paths": ["a=/app/a", "b=/app/b"], "one": "/app/b"}])
+    );
+}
+
+/// The pre-0.12 style still common in the wild: a heredoc of JSON with interpolations, and
+/// a map of containers merged with their names.
+#[test]
+fn heredoc_and_merged_container_maps() {
+    let s = Scratch::new(
+        "heredoc",
+        &[(
+            "main.tf",
+            r#"
+variable "containers" {
+  type = map(object({
+    image = string
+    cpu   = optional(number, 128)
+    env   = optional(map(string), {})
+  }))
+  default = {
+    web = { image = "nginx", env = { A = "1" } }
+  }
+}
+
+resource "aws_ecs_task_definition" "legacy" {
+  family                = "legacy"
+  container_definitions = <<DEFINITION
+[
+  {
+    "name": "app",
+    "image": "${var.containers["web"].image}:latest",
+    "secrets": [{"name": "X", "valueFrom": "${aws_ssm_parameter.x.arn}"}]
+  }
+]
+DEFINITION
+}
+
+resource "aws_ecs_task_definition" "modern" {
+  family = "modern"
+  container_definitions = jsonencode([
+    for name, c in var.containers : merge(c, {
+      name        = name
+      env         = null
+      environment = [for k, v in c.env : { name = k, value = v }]
+    })
+  ])
+}
+
+resource "aws_ssm_parameter" "x" {}
+"#,
+        )],
+    );
+    let mut i = s.inputs();
+    i.state = Some(json!({"version": 4, "resources": [
+        {"mode": "managed", "type": "aws_ssm_parameter", "name": "x",
+         "instances": [{"attributes": {"arn": "arn:aws:ssm:eu-west-1:1:parameter/x"}}]}
+    ]}));
+    i.resource = Some("aws_ecs_task_definition.legacy".into());
+    assert_eq!(
+        load(&i).unwrap().container_definitions,
+        json!([{"name": "app", "image": "nginx:latest",
+                "secrets": [{"name": "X", "valueFrom": "arn:aws:ssm:eu-west-1:1:parameter/x"}]}])
+    );
+    i.resource = Some("modern".into());
+    assert_eq!(
+        load(&i).unwrap().container_definitions,
+        json!([{"name": "web", "image": "nginx", "cpu": 128, "env": null,
+                "environment": [{"name": "A", "value": "1"}]}])
+    );
+    i.resource = None;
+    let p = problems(&i);
+    assert_eq!(
+        p[0].message,
+        "2 task definitions: aws_ecs_task_definition.legacy, aws_ecs_task_definition.modern"
+    );
+}
