@@ -210,16 +210,55 @@ pub enum PolicyFormat {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Task definition")]
 pub struct SourceArgs {
-    /// Task definition JSON: describe-task-definition output, register-task-definition
-    /// input, or a bare container definitions array (Terraform). `-` reads stdin
+    /// Where the task definition is: a JSON file (describe-task-definition output,
+    /// register-task-definition input, a container definitions array), a CloudFormation/CDK
+    /// template (JSON or YAML), a Terraform directory or .tf file, `terraform show -json`
+    /// output, `-` for stdin, or a deployed task definition (FAMILY, FAMILY:REVISION or its
+    /// ARN, read with ecs:DescribeTaskDefinition). An existing file always wins over a
+    /// family of the same name
     #[arg(
         short = 'f',
         long = "task-definition",
-        value_name = "PATH",
+        value_name = "SOURCE",
         env = "ECS_ENV_TASK_DEFINITION",
-        value_hint = ValueHint::FilePath
+        value_hint = ValueHint::AnyPath
     )]
     pub task_definition: Option<PathBuf>,
+
+    /// Use the task definition a service currently deploys (ecs:DescribeServices)
+    #[arg(
+        long,
+        value_name = "CLUSTER/SERVICE",
+        conflicts_with = "task_definition"
+    )]
+    pub service: Option<String>,
+
+    /// The resource to read when there are several: a CloudFormation logical id, or a
+    /// Terraform address (aws_ecs_task_definition.NAME, with [INDEX] or ["KEY"])
+    #[arg(long, value_name = "ID")]
+    pub resource: Option<String>,
+
+    /// CloudFormation: a template parameter's value, or an Fn::ImportValue export (repeatable)
+    #[arg(long = "parameter", value_name = "KEY=VALUE")]
+    pub parameters: Vec<String>,
+
+    /// CloudFormation: the deployed stack, whose physical ids resolve `Ref`s of resources
+    /// (cloudformation:DescribeStackResources)
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+
+    /// Terraform: a variable's value (repeatable; TF_VAR_* and tfvars files are read too)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub tf_vars: Vec<String>,
+
+    /// Terraform: a variables file (repeatable)
+    #[arg(long = "var-file", value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub tf_var_files: Vec<PathBuf>,
+
+    /// Terraform: the state (a terraform.tfstate file, or `terraform state pull` output) for
+    /// attributes of other resources; default: terraform.tfstate in the directory
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub tfstate: Option<PathBuf>,
 
     /// Container to use; required when the task definition has several
     #[arg(short, long, value_name = "NAME", env = "ECS_ENV_CONTAINER")]

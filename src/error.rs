@@ -42,6 +42,9 @@ pub enum Error {
     Connect(#[from] ConnectError),
 
     #[error("{0}")]
+    Source(#[from] crate::aws::SourceError),
+
+    #[error("{0}")]
     Exec(#[from] ExecError),
 
     #[error("failed to start the async runtime: {0}")]
@@ -85,6 +88,7 @@ impl Error {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
             Error::Connect(e) => Some(e.hint()),
+            Error::Source(e) if !e.hint.is_empty() => Some(e.hint.clone()),
             _ => None,
         }
     }

@@ -394,3 +394,26 @@ fn key_arn(key: &str, partition: &str, region: &str, account: &str) -> String {
         )
     }
 }
+
+/// A [`Session`] connected on first use: sources and fetches share one, and a run that needs
+/// no AWS call resolves no credentials.
+pub struct LazySession<'a> {
+    settings: &'a Settings,
+    session: Option<Session>,
+}
+
+impl<'a> LazySession<'a> {
+    pub fn new(settings: &'a Settings) -> Self {
+        LazySession {
+            settings,
+            session: None,
+        }
+    }
+
+    pub async fn get(&mut self) -> Result<&Session, ConnectError> {
+        if self.session.is_none() {
+            self.session = Some(Session::connect(self.settings).await?);
+        }
+        Ok(self.session.as_ref().expect("connected just above"))
+    }
+}

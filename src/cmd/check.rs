@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use super::load;
-use crate::aws::{self, Session};
+use crate::aws::{self, LazySession};
 use crate::check::Report;
 use crate::cli::{CheckArgs, ReportFormat};
 use crate::error::Error;
@@ -11,17 +11,19 @@ use crate::resolve::{self, Local};
 
 /// 0 when everything would resolve, 1 when something would not; errors are 125.
 pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
-    let task = load::task_definition(&args.source)?;
-    let container = load::container(&args.source, task.as_ref())?;
     let settings = load::aws_settings(&args.aws);
 
     let report = crate::runtime::block_on(async {
+        let mut aws = LazySession::new(&settings);
         // No overrides and nothing inherited: check looks at every reference as ECS would.
         let local = Local {
             task_region: aws::task_region(&settings).await,
             dialect: load::dialect(&args.source),
             ..Local::default()
         };
+        let task =
+            load::task_definition(&args.source, &mut aws, local.task_region.as_deref()).await?;
+        let container = load::container(&args.source, task.as_ref())?;
         let plan = resolve::plan(&container, &local);
         if args.offline {
             return Ok::<_, Error>(Report::new(
@@ -32,7 +34,7 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
                 local.task_region.clone(),
             ));
         }
-        let session = Session::connect(&settings).await?;
+        let session = aws.get().await?;
         let identity = session.identity().await.map(|i| i.arn);
         let fetched = session
             .fetch_all(&plan.fetches(), local.task_region.as_deref())

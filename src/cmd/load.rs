@@ -6,31 +6,253 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::aws;
+use crate::aws::{self, LazySession};
 use crate::cli::{AwsArgs, LaunchType, LocalArgs, SourceArgs};
+use crate::cloudformation;
 use crate::envfile::Dialect;
 use crate::error::Error;
+use crate::resolve::Failure;
 use crate::resolve::{Local, Preserve};
 use crate::secret::SecretValue;
 use crate::taskdef::{self, ContainerDefinition, EnvironmentEntry, SecretEntry, TaskDefinition};
+use crate::terraform;
 
 /// Inherited variables kept by `--pristine` (plus every `LC_*`).
 const PRISTINE_ALLOWLIST: [&str; 9] = [
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TZ", "TMPDIR",
 ];
 
-/// The task definition named by `-f`, if any.
-pub(super) fn task_definition(source: &SourceArgs) -> Result<Option<TaskDefinition>, Error> {
-    let Some(path) = &source.task_definition else {
-        return Ok(None);
+/// The task definition named by `-f` or `--service`, if any, from wherever it lives.
+pub(super) async fn task_definition(
+    source: &SourceArgs,
+    aws: &mut LazySession<'_>,
+    task_region: Option<&str>,
+) -> Result<Option<TaskDefinition>, Error> {
+    let td = match (&source.task_definition, &source.service) {
+        (None, None) => return Ok(None),
+        (None, Some(service)) => {
+            let Some((cluster, name)) = service.split_once('/') else {
+                return Err(Error::usage("--service expects CLUSTER/SERVICE"));
+            };
+            let session = aws.get().await?;
+            let arn = session.service_task_definition(cluster, name).await?;
+            tracing::debug!(service = %service, task_definition = %arn, "service deploys");
+            session.describe_task_definition(&arn).await?
+        }
+        (Some(path), _) if path == Path::new("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Error::ReadTaskDefinition {
+                    path: path.clone(),
+                    source: e,
+                })?;
+            from_text(path, &text, source, aws, task_region).await?
+        }
+        (Some(path), _) if terraform::is_terraform_path(path) => from_terraform(path, source)?,
+        (Some(path), _) if path.exists() => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::ReadTaskDefinition {
+                path: path.clone(),
+                source: e,
+            })?;
+            from_text(path, &text, source, aws, task_region).await?
+        }
+        (Some(path), _) => match path.to_str().filter(|s| is_deployed_id(s)) {
+            // Not a file: a family, family:revision or task definition ARN.
+            Some(id) => aws.get().await?.describe_task_definition(id).await?,
+            None => {
+                return Err(Error::ReadTaskDefinition {
+                    path: path.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such file or directory (and not a task definition family or ARN)",
+                    ),
+                });
+            }
+        },
     };
-    let text = read_task_definition(path)?;
-    let td = taskdef::parse(&text).map_err(|e| Error::TaskDefinition {
-        path: path.clone(),
-        source: e,
-    })?;
     tracing::debug!(shape = %td.shape, containers = td.containers.len(), "loaded task definition");
     Ok(Some(td))
+}
+
+/// `family`, `family:revision` or `arn:...:ecs:...:task-definition/family:revision`.
+fn is_deployed_id(s: &str) -> bool {
+    if s.starts_with("arn:") {
+        return s.split(':').nth(2) == Some("ecs") && s.contains(":task-definition/");
+    }
+    let (family, revision) = match s.split_once(':') {
+        Some((f, r)) => (f, Some(r)),
+        None => (s, None),
+    };
+    !family.is_empty()
+        && family.len() <= 255
+        && family
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && revision.is_none_or(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A file's text: task definition JSON, `terraform show -json` output, or a CloudFormation
+/// template (JSON or YAML).
+async fn from_text(
+    path: &Path,
+    text: &str,
+    source: &SourceArgs,
+    aws: &mut LazySession<'_>,
+    task_region: Option<&str>,
+) -> Result<TaskDefinition, Error> {
+    if cloudformation::looks_like_template(text) {
+        return from_template(path, text, source, aws, task_region).await;
+    }
+    if let Ok(doc) = serde_json::from_str::<serde_json::Value>(text)
+        && terraform::looks_like_show_json(&doc)
+    {
+        let loaded = terraform::from_show_json(&doc, source.resource.as_deref())
+            .map_err(terraform_failures)?;
+        return from_terraform_loaded(path, loaded);
+    }
+    taskdef::parse(text).map_err(|e| Error::TaskDefinition {
+        path: path.to_owned(),
+        source: e,
+    })
+}
+
+async fn from_template(
+    path: &Path,
+    text: &str,
+    source: &SourceArgs,
+    aws: &mut LazySession<'_>,
+    task_region: Option<&str>,
+) -> Result<TaskDefinition, Error> {
+    let template_error = |e: cloudformation::TemplateError| Error::Usage {
+        message: format!("template `{}`: {e}", path.display()),
+        hint: None,
+    };
+    let template = cloudformation::parse(text).map_err(template_error)?;
+    let mut ctx = cloudformation::Context {
+        region: task_region.map(str::to_owned),
+        partition: task_region.map(|r| crate::policy::partition_of(r).to_owned()),
+        stack_name: source.stack.clone(),
+        ..Default::default()
+    };
+    for item in &source.parameters {
+        let (k, v) = split_assignment("--parameter", item)?;
+        ctx.parameters.insert(k, v);
+    }
+    if let Some(stack) = &source.stack {
+        ctx.stack_resources = Some(aws.get().await?.stack_resources(stack).await?);
+    }
+    let mut resolved = template
+        .task_definition(source.resource.as_deref(), &ctx)
+        .map_err(template_error)?;
+    // AWS::AccountId comes from sts:GetCallerIdentity, asked only when the template needs it.
+    if let Err(unresolved) = &resolved
+        && unresolved
+            .iter()
+            .any(|u| u.intrinsic.contains("AWS::AccountId"))
+        && let Ok(session) = aws.get().await
+        && let Ok(identity) = session.identity().await
+    {
+        ctx.account = Some(identity.account);
+        resolved = template
+            .task_definition(source.resource.as_deref(), &ctx)
+            .map_err(template_error)?;
+    }
+    match resolved {
+        Ok(doc) => taskdef::parse(&doc.to_string()).map_err(|e| Error::TaskDefinition {
+            path: path.to_owned(),
+            source: e,
+        }),
+        Err(unresolved) => Err(Error::Unresolved(
+            unresolved
+                .into_iter()
+                .map(|u| {
+                    Failure::new(
+                        "unresolved_intrinsic",
+                        format!("cannot resolve `{}`", u.intrinsic),
+                    )
+                    .reference(&u.path)
+                    .hint(u.hint)
+                })
+                .collect(),
+        )),
+    }
+}
+
+fn from_terraform(path: &Path, source: &SourceArgs) -> Result<TaskDefinition, Error> {
+    let dir = if path.is_dir() {
+        path.to_owned()
+    } else {
+        path.parent().map(Path::to_owned).unwrap_or_default()
+    };
+    let state_file = source.tfstate.clone().or_else(|| {
+        let default = dir.join("terraform.tfstate");
+        default.exists().then_some(default)
+    });
+    let state = match &state_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f).map_err(|e| Error::ReadTaskDefinition {
+                path: f.clone(),
+                source: e,
+            })?;
+            let doc = serde_json::from_str(&text).map_err(|e| Error::Usage {
+                message: format!("Terraform state `{}` is not valid JSON: {e}", f.display()),
+                hint: None,
+            })?;
+            Some(doc)
+        }
+        None => None,
+    };
+    let mut vars = Vec::new();
+    for item in &source.tf_vars {
+        vars.push(split_assignment("--var", item)?);
+    }
+    let inputs = terraform::Inputs {
+        path: path.to_owned(),
+        resource: source.resource.clone(),
+        vars,
+        var_files: source.tf_var_files.clone(),
+        env_vars: std::env::vars()
+            .filter(|(k, _)| k.starts_with("TF_VAR_"))
+            .collect(),
+        state,
+    };
+    let loaded = terraform::load(&inputs).map_err(terraform_failures)?;
+    from_terraform_loaded(path, loaded)
+}
+
+fn from_terraform_loaded(path: &Path, loaded: terraform::Loaded) -> Result<TaskDefinition, Error> {
+    tracing::debug!(address = %loaded.address, "evaluated Terraform resource");
+    let doc = serde_json::json!({
+        "family": loaded.family,
+        "executionRoleArn": loaded.execution_role_arn,
+        "containerDefinitions": loaded.container_definitions,
+    });
+    taskdef::parse(&doc.to_string()).map_err(|e| Error::TaskDefinition {
+        path: path.to_owned(),
+        source: e,
+    })
+}
+
+fn terraform_failures(problems: Vec<terraform::Problem>) -> Error {
+    Error::Unresolved(
+        problems
+            .into_iter()
+            .map(|p| {
+                let mut f = Failure::new("terraform", p.message.clone());
+                if !p.file.is_empty() {
+                    let at = match p.line {
+                        Some(line) => format!("{}:{line}", p.file),
+                        None => p.file.clone(),
+                    };
+                    f = f.tried(format!("evaluating `{}` at {at}", p.expression));
+                } else if !p.expression.is_empty() {
+                    f = f.tried(format!("evaluating `{}`", p.expression));
+                }
+                if p.hint.is_empty() { f } else { f.hint(p.hint) }
+            })
+            .collect(),
+    )
 }
 
 /// The selected container plus the `--env` / `--secret` entries.
@@ -38,11 +260,11 @@ pub(super) fn container(
     source: &SourceArgs,
     task: Option<&TaskDefinition>,
 ) -> Result<ContainerDefinition, Error> {
-    let container = match (task, &source.task_definition) {
-        (Some(td), Some(path)) => td
+    let container = match task {
+        Some(td) => td
             .container(source.container.as_deref())
             .map_err(|e| Error::Container {
-                path: path.clone(),
+                path: origin(source),
                 source: e,
             })?
             .clone(),
@@ -67,6 +289,15 @@ pub(super) fn container(
     with_flag_entries(container, source)
 }
 
+/// How to name the task definition's source in messages.
+fn origin(source: &SourceArgs) -> PathBuf {
+    match (&source.task_definition, &source.service) {
+        (Some(p), _) => p.clone(),
+        (None, Some(s)) => PathBuf::from(format!("service {s}")),
+        (None, None) => PathBuf::from("(none)"),
+    }
+}
+
 /// Append `--env` and `--secret` entries, as if they were in the task definition.
 pub(super) fn with_flag_entries(
     mut container: ContainerDefinition,
@@ -81,22 +312,6 @@ pub(super) fn with_flag_entries(
         container.secrets.push(SecretEntry { name, value_from });
     }
     Ok(container)
-}
-
-fn read_task_definition(path: &Path) -> Result<String, Error> {
-    let read_error = |source| Error::ReadTaskDefinition {
-        path: path.to_owned(),
-        source,
-    };
-    if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(read_error)?;
-        Ok(text)
-    } else {
-        std::fs::read_to_string(path).map_err(read_error)
-    }
 }
 
 /// `NAME=VALUE` → (NAME, VALUE). The message never repeats the argument: it may be a value.

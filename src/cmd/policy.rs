@@ -3,78 +3,48 @@
 use std::io::Write;
 
 use super::load;
-use crate::aws::{self, Session};
+use crate::aws::{self, LazySession};
 use crate::cli::{PolicyArgs, PolicyFormat};
 use crate::error::Error;
 use crate::policy::{Context, Policy};
 use crate::reference::{self, SecretRef};
 use crate::resolve::Failure;
-use crate::taskdef::ContainerDefinition;
+use crate::taskdef::{ContainerDefinition, TaskDefinition};
 
 pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
-    let task = load::task_definition(&args.source)?;
-    let containers: Vec<ContainerDefinition> = match (&task, args.all_containers) {
-        (Some(td), true) => td.containers.clone(),
-        _ => vec![load::container(&args.source, task.as_ref())?],
-    };
-    // With --all-containers, --env/--secret entries join the first container.
-    let mut references = Vec::new();
-    let mut environment_files = Vec::new();
-    let mut problems = Vec::new();
-    for (i, c) in containers.iter().enumerate() {
-        let c = if args.all_containers && i == 0 {
-            load::with_flag_entries(c.clone(), &args.source)?
-        } else {
-            c.clone()
-        };
-        for s in &c.secrets {
-            match reference::parse(&s.value_from) {
-                Ok(r) => references.push(r),
-                Err(e) => problems.push(
-                    Failure::new(e.class(), e.to_string())
-                        .variable(&s.name)
-                        .reference(&s.value_from),
-                ),
-            }
-        }
-        environment_files.extend(c.environment_files.iter().map(|f| f.value.clone()));
-    }
-    if !problems.is_empty() {
-        return Err(Error::Unresolved(problems));
-    }
-    references.sort_by_key(|r| format!("{r:?}"));
-    references.dedup();
-
     let settings = load::aws_settings(&args.aws);
-    let needs_account = args.account.is_none()
-        && references
-            .iter()
-            .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none()));
-    let (ctx, kms_keys, notes) = crate::runtime::block_on(async {
+    let (references, environment_files, ctx, kms_keys, notes) = crate::runtime::block_on(async {
+        let mut aws = LazySession::new(&settings);
+        let task_region = aws::task_region(&settings).await;
+        let task = load::task_definition(&args.source, &mut aws, task_region.as_deref()).await?;
+        let (references, environment_files) = references(args, task.as_ref())?;
         let mut ctx = Context {
-            task_region: aws::task_region(&settings).await,
+            task_region,
             account: args.account.clone(),
         };
         let mut kms_keys = args.kms_keys.clone();
         let mut notes = Vec::new();
-        if args.offline {
-            return Ok::<_, Error>((ctx, kms_keys, notes));
-        }
-        let session = Session::connect(&settings).await?;
-        if needs_account {
-            match session.identity().await {
-                Ok(identity) => ctx.account = Some(identity.account),
-                Err(e) => notes.push(format!(
-                    "could not read the account (sts:GetCallerIdentity): {e}"
-                )),
+        if !args.offline {
+            let needs_account = ctx.account.is_none()
+                && references
+                    .iter()
+                    .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none()));
+            let session = aws.get().await?;
+            if needs_account {
+                match session.identity().await {
+                    Ok(identity) => ctx.account = Some(identity.account),
+                    Err(e) => notes.push(format!(
+                        "could not read the account (sts:GetCallerIdentity): {e}"
+                    )),
+                }
             }
+            let (discovered, lookup_notes) = session
+                .kms_keys(&references, ctx.task_region.as_deref())
+                .await;
+            kms_keys.extend(discovered);
+            notes.extend(lookup_notes);
         }
-        let (discovered, lookup_notes) = session
-            .kms_keys(&references, ctx.task_region.as_deref())
-            .await;
-        kms_keys.extend(discovered);
-        notes.extend(lookup_notes);
-        Ok((ctx, kms_keys, notes))
+        Ok::<_, Error>((references, environment_files, ctx, kms_keys, notes))
     })
     .map_err(Error::Runtime)??;
     for note in &notes {
@@ -117,4 +87,43 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
         .write_all(text.as_bytes())
         .map_err(Error::Output)?;
     Ok(0)
+}
+
+/// The distinct references and environment files of the selected container(s). With
+/// --all-containers, --env/--secret entries join the first container.
+fn references(
+    args: &PolicyArgs,
+    task: Option<&TaskDefinition>,
+) -> Result<(Vec<SecretRef>, Vec<String>), Error> {
+    let containers: Vec<ContainerDefinition> = match (task, args.all_containers) {
+        (Some(td), true) => td.containers.clone(),
+        _ => vec![load::container(&args.source, task)?],
+    };
+    let mut references = Vec::new();
+    let mut environment_files = Vec::new();
+    let mut problems = Vec::new();
+    for (i, c) in containers.iter().enumerate() {
+        let c = if args.all_containers && i == 0 {
+            load::with_flag_entries(c.clone(), &args.source)?
+        } else {
+            c.clone()
+        };
+        for s in &c.secrets {
+            match reference::parse(&s.value_from) {
+                Ok(r) => references.push(r),
+                Err(e) => problems.push(
+                    Failure::new(e.class(), e.to_string())
+                        .variable(&s.name)
+                        .reference(&s.value_from),
+                ),
+            }
+        }
+        environment_files.extend(c.environment_files.iter().map(|f| f.value.clone()));
+    }
+    if !problems.is_empty() {
+        return Err(Error::Unresolved(problems));
+    }
+    references.sort_by_key(|r| format!("{r:?}"));
+    references.dedup();
+    Ok((references, environment_files))
 }

@@ -1,7 +1,7 @@
 //! `ecs-env [run] -- COMMAND`: load, plan, fetch, assemble, exec.
 
 use super::load;
-use crate::aws::{self, Session};
+use crate::aws::{self, LazySession};
 use crate::cli::{AwsArgs, LocalArgs, RunArgs, SourceArgs};
 use crate::error::Error;
 use crate::process;
@@ -26,13 +26,14 @@ pub(crate) fn resolve_environment(
     aws_args: &AwsArgs,
     local_args: &LocalArgs,
 ) -> Result<ChildEnv, Error> {
-    let task = load::task_definition(source)?;
-    let container = load::container(source, task.as_ref())?;
     let settings = load::aws_settings(aws_args);
     let mut local = load::local(local_args, source)?;
 
     crate::runtime::block_on(async {
+        let mut aws = LazySession::new(&settings);
         local.task_region = aws::task_region(&settings).await;
+        let task = load::task_definition(source, &mut aws, local.task_region.as_deref()).await?;
+        let container = load::container(source, task.as_ref())?;
         tracing::debug!(task_region = ?local.task_region, container = %container.name, "planning");
         let plan = resolve::plan(&container, &local);
         for w in &plan.warnings {
@@ -50,8 +51,7 @@ pub(crate) fn resolve_environment(
             tracing::debug!("nothing to fetch: no AWS call");
             Default::default()
         } else {
-            let session = Session::connect(&settings).await?;
-            session.fetch_all(&fetches, local.task_region.as_deref()).await
+            aws.get().await?.fetch_all(&fetches, local.task_region.as_deref()).await
         };
         let evaluation = resolve::evaluate(&plan, &local, &fetched);
         for w in &evaluation.warnings {
