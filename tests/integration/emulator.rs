@@ -24,6 +24,9 @@ pub struct Emulator {
     _watchdog: Mutex<(Child, ChildStdin)>,
 }
 
+/// A container to register: name, environment, secrets.
+pub type Container<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+
 static EMULATOR: OnceLock<Emulator> = OnceLock::new();
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
 
@@ -214,6 +217,121 @@ impl Emulator {
                 .send(),
         )
         .unwrap_or_else(|e| panic!("put secret value {secret_id}: {e:?}"));
+    }
+
+    /// Upload an environment file (creating the bucket, in `region`, if needed); returns its
+    /// S3 object ARN as `environmentFiles` takes it.
+    pub fn put_env_file(&self, region: &str, bucket: &str, key: &str, content: &[u8]) -> String {
+        use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+        let conf = aws_sdk_s3::config::Builder::from(&self.config(region))
+            .force_path_style(true)
+            .build();
+        let client = aws_sdk_s3::Client::from_conf(conf);
+        let mut create = client.create_bucket().bucket(bucket);
+        if region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        // Already there is fine: several files share a bucket.
+        let _ = self.block_on(create.send());
+        self.block_on(
+            client
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(content.to_vec().into())
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put object {key}: {e:?}"));
+        format!("arn:aws:s3:::{bucket}/{key}")
+    }
+
+    /// Register a task definition from register-task-definition input JSON; returns its ARN.
+    pub fn register_task_definition(
+        &self,
+        region: &str,
+        family: &str,
+        containers: &[Container<'_>],
+    ) -> String {
+        use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Secret};
+        let client = aws_sdk_ecs::Client::new(&self.config(region));
+        let defs: Vec<ContainerDefinition> = containers
+            .iter()
+            .map(|(name, env, secrets)| {
+                ContainerDefinition::builder()
+                    .name(*name)
+                    .image("app:latest")
+                    .memory(512)
+                    .set_environment(Some(
+                        env.iter()
+                            .map(|(n, v)| KeyValuePair::builder().name(*n).value(*v).build())
+                            .collect(),
+                    ))
+                    .set_secrets(Some(
+                        secrets
+                            .iter()
+                            .map(|(n, v)| {
+                                Secret::builder().name(*n).value_from(*v).build().unwrap()
+                            })
+                            .collect(),
+                    ))
+                    .build()
+            })
+            .collect();
+        let out = self
+            .block_on(
+                client
+                    .register_task_definition()
+                    .family(family)
+                    .execution_role_arn("arn:aws:iam::123456789012:role/exec")
+                    .set_container_definitions(Some(defs))
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("register {family}: {e:?}"));
+        out.task_definition()
+            .unwrap()
+            .task_definition_arn()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A cluster and a service running `task_definition`.
+    pub fn create_service(
+        &self,
+        region: &str,
+        cluster: &str,
+        service: &str,
+        task_definition: &str,
+    ) {
+        let client = aws_sdk_ecs::Client::new(&self.config(region));
+        self.block_on(client.create_cluster().cluster_name(cluster).send())
+            .unwrap();
+        self.block_on(
+            client
+                .create_service()
+                .cluster(cluster)
+                .service_name(service)
+                .task_definition(task_definition)
+                .desired_count(0)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("create service {service}: {e:?}"));
+    }
+
+    /// Deploy a CloudFormation stack from a template body.
+    pub fn create_stack(&self, region: &str, name: &str, template: &str) {
+        let client = aws_sdk_cloudformation::Client::new(&self.config(region));
+        self.block_on(
+            client
+                .create_stack()
+                .stack_name(name)
+                .template_body(template)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("create stack {name}: {e:?}"));
     }
 
     pub fn put_parameter(&self, region: &str, name: &str, value: &str, secure: bool) {

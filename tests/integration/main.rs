@@ -10,5 +10,6 @@ mod export;
 mod inspect;
 mod proxy;
 mod run;
+mod sources;
 mod util;
 mod vectors;

@@ -14,6 +14,9 @@
 //! - `asm-json-031`: the emulator keeps no version for an empty `SecretString`, so the
 //!   empty answer is served by the proxy.
 //!
+//! Environment-file vectors upload their content to S3 in the emulator and list it in
+//! `environmentFiles`; their Fargate expectations run again with `--launch-type fargate`.
+//!
 //! One deliberate difference from the agent: ecs-env requests each distinct parameter name
 //! once (`ssm-015` expects the agent's duplicate name in the batch); the values are the same.
 
@@ -25,14 +28,9 @@ use crate::emulator::{emulator, unique};
 use crate::proxy::{Fault, Proxy};
 use crate::util::ecs_env;
 
-/// Vectors owned by the environment-files work (issue #4), not yet covered.
-fn covered(case: &Value) -> bool {
-    let category = case["category"].as_str().unwrap();
-    match category {
-        "envfile_parse" => false,
-        "merge" => case["input"].get("env_files").is_none(),
-        _ => true,
-    }
+/// Every vector is covered.
+fn covered(_case: &Value) -> bool {
+    true
 }
 
 fn vectors() -> Value {
@@ -81,7 +79,7 @@ fn conformance_vectors_pass_through_the_binary() {
         failed.join("\n\n")
     );
     // Guard against a vector silently dropping out of the covered set.
-    assert_eq!(passed.len(), 58, "covered vectors: {passed:?}");
+    assert_eq!(passed.len(), 77, "covered vectors: {passed:?}");
 }
 
 /// One case's world: the emulator state it needs and the rewritten references.
@@ -330,6 +328,30 @@ fn run_case(case: &Value) -> Result<(), String> {
             .collect(),
     };
     let mut environment: Vec<(String, String)> = Vec::new();
+    // Environment files: one per `file_content` or `env_files` entry, uploaded to S3.
+    let bucket = unique("vectors").to_lowercase();
+    let mut files: Vec<String> = Vec::new();
+    let mut contents: Vec<String> = Vec::new();
+    if let Some(content) = case["file_content"].as_str() {
+        contents.push(content.replace("<70000 x characters>", &"x".repeat(70_000)));
+    }
+    for lines in case["input"]["env_files"].as_array().into_iter().flatten() {
+        let lines: Vec<&str> = lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        contents.push(format!("{}\n", lines.join("\n")));
+    }
+    for (i, content) in contents.iter().enumerate() {
+        files.push(emulator().put_env_file(
+            "us-east-1",
+            &bucket,
+            &format!("{i}.env"),
+            content.as_bytes(),
+        ));
+    }
     if let Some(input) = case.get("input") {
         for entry in input["environment"].as_array().into_iter().flatten() {
             environment.push((
@@ -353,8 +375,12 @@ fn run_case(case: &Value) -> Result<(), String> {
         "name": "app",
         "environment": environment.iter().map(|(n, v)| serde_json::json!({"name": n, "value": v})).collect::<Vec<_>>(),
         "secrets": secrets.iter().map(|(n, v)| serde_json::json!({"name": n, "valueFrom": v})).collect::<Vec<_>>(),
+        "environmentFiles": files.iter().map(|f| serde_json::json!({"value": f, "type": "s3"})).collect::<Vec<_>>(),
     }]})
     .to_string();
+    if let Some(fargate) = case.get("fargate_expect") {
+        check_fargate(&td, &proxy, fargate)?;
+    }
 
     // The task region comes from --region; nothing is inherited, so the agent's region rule
     // applies as on a bare container.
@@ -410,7 +436,7 @@ fn run_case(case: &Value) -> Result<(), String> {
                 }
             }
         }
-        if case["served"].is_null() && !proxy.requests().is_empty() {
+        if case.get("served").is_some_and(Value::is_null) && !proxy.requests().is_empty() {
             return Err(format!(
                 "no request may be made, saw {:?}",
                 proxy.requests()
@@ -448,6 +474,32 @@ fn run_case(case: &Value) -> Result<(), String> {
         {
             if env.get(name).map(String::as_str) != value.as_str() {
                 return Err(format!("{name} = {:?}, want {value}", env.get(name)));
+            }
+        }
+        if let Some(Value::Object(vars)) = expect.get("vars") {
+            // Exactly the file's variables: nothing more than the emulator settings and the
+            // injected region.
+            let harness = [
+                "PATH",
+                "HOME",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_EC2_METADATA_DISABLED",
+                "AWS_ENDPOINT_URL",
+                "AWS_REGION",
+                "AWS_DEFAULT_REGION",
+            ];
+            let got: BTreeMap<&str, &str> = env
+                .iter()
+                .filter(|(k, _)| !harness.contains(&k.as_str()))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let want: BTreeMap<&str, &str> = vars
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+                .collect();
+            if got != want {
+                return Err(format!("file variables {got:?}, want {want:?}"));
             }
         }
         for name in expect
@@ -543,6 +595,40 @@ fn check_requests(case: &Value, world: &World, proxy: &Proxy) -> Result<(), Stri
             }
         }
         other => return Err(format!("unknown api {other}")),
+    }
+    Ok(())
+}
+
+/// The Fargate expectation of an env-file vector: Docker env-file rules (--launch-type fargate).
+fn check_fargate(td: &str, proxy: &Proxy, fargate: &Value) -> Result<(), String> {
+    let run = ecs_env()
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .env("JUSTNAME", "from-the-host")
+        .task_definition(td)
+        .args(["--launch-type", "fargate", "--", "env", "-0"])
+        .output();
+    if fargate.get("error").is_some() {
+        if run.code() != Some(125) || !run.stderr().contains("class: envfile_read") {
+            return Err(format!(
+                "fargate: expected envfile_read, got {:?}:\n{}",
+                run.0.status,
+                run.stderr()
+            ));
+        }
+    } else if fargate["note"]
+        .as_str()
+        .is_some_and(|n| n.contains("JUSTNAME"))
+    {
+        let passed = run
+            .stdout()
+            .split('\0')
+            .any(|kv| kv == "JUSTNAME=from-the-host");
+        if run.code() != Some(0) || !passed {
+            return Err(format!(
+                "fargate: JUSTNAME should pass through from the host:\n{}",
+                run.stderr()
+            ));
+        }
     }
     Ok(())
 }

@@ -1,0 +1,279 @@
+//! Every place a task definition lives: deployed ECS, CloudFormation/CDK templates and
+//! stacks, Terraform, and environment files in S3, each read by the real binary.
+
+use std::path::Path;
+
+use crate::emulator::{emulator, unique};
+use crate::util::{ecs_env, empty_dir, write_file};
+
+const REGION: &str = "us-east-1";
+
+#[test]
+fn deployed_task_definitions_by_family_revision_arn_and_service() {
+    let e = emulator();
+    let arn = e.create_secret(REGION, &unique("deployed"), r#"{"pw":"from-ecs"}"#);
+    let family = unique("fam");
+    let secret = format!("{arn}:pw::");
+    let rev1 = e.register_task_definition(
+        REGION,
+        &family,
+        &[("app", &[("REV", "1")], &[("PW", &secret)])],
+    );
+    let rev2 = e.register_task_definition(
+        REGION,
+        &family,
+        &[("app", &[("REV", "2")], &[("PW", &secret)])],
+    );
+    for (source, rev) in [
+        (family.clone(), "2"),
+        (format!("{family}:1"), "1"),
+        (rev1.clone(), "1"),
+        (rev2.clone(), "2"),
+    ] {
+        let env = ecs_env().args(["-f", &source]).child_env();
+        env.assert("REV", rev);
+        env.assert("PW", "from-ecs");
+    }
+    let cluster = unique("cluster");
+    e.create_service(REGION, &cluster, "web", &rev1);
+    let env = ecs_env()
+        .args(["--service", &format!("{cluster}/web")])
+        .child_env();
+    env.assert("REV", "1");
+    // An existing file wins over a family of the same name.
+    let dir = empty_dir();
+    std::fs::write(
+        dir.join(&family),
+        r#"[{"name": "app", "environment": [{"name": "REV", "value": "file"}]}]"#,
+    )
+    .unwrap();
+    let mut cmd = ecs_env().args(["-f", &family]);
+    cmd.command().current_dir(&dir);
+    cmd.child_env().assert("REV", "file");
+    // Unknown family: a clear error naming the API.
+    let run = ecs_env()
+        .args(["-f", &unique("nosuchfamily"), "--", "true"])
+        .output();
+    run.assert_code(125)
+        .assert_stderr_contains("ecs:DescribeTaskDefinition");
+}
+
+#[test]
+fn cdk_and_yaml_templates_resolve_offline_and_with_a_stack() {
+    let e = emulator();
+    let p = unique("cfn");
+    let param = format!("/{p}/api-key");
+    e.put_parameter(REGION, &param, "key-from-stack", true);
+    let db = e.create_secret(REGION, &format!("{p}/db"), r#"{"password":"pw-cdk"}"#);
+    // CDK's shape: Join of a Ref, SSM ARNs built from pseudo parameters.
+    let cdk = serde_json::json!({
+        "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+        "Resources": {
+            "DbSecretA1B2C3": {"Type": "AWS::SecretsManager::Secret"},
+            "TaskDef54694570": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+                "ExecutionRoleArn": {"Fn::GetAtt": ["TaskDefExecutionRole", "Arn"]},
+                "ContainerDefinitions": [{
+                    "Name": "web",
+                    "Environment": [{"Name": "STAGE", "Value": {"Ref": "Stage"}}, {"Name": "PORT", "Value": 8080}],
+                    "Secrets": [
+                        {"Name": "DB_PASSWORD", "ValueFrom": {"Fn::Join": ["", [{"Ref": "DbSecretA1B2C3"}, ":password::"]]}},
+                        {"Name": "API_KEY", "ValueFrom": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ssm:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, &format!(":parameter{param}")]]}}
+                    ]
+                }]
+            }}
+        }
+    });
+    let file = write_file("Stack.template.json", &cdk.to_string());
+    // Without the stack, the Ref of the secret resource cannot be known: say which flag.
+    let run = ecs_env().arg("-f").arg(&file).args(["--", "true"]).output();
+    run.assert_code(125)
+        .assert_stderr_contains("Ref: DbSecretA1B2C3")
+        .assert_stderr_contains("--stack");
+    // A deployed stack: `Ref` of its SSM parameter is read from DescribeStackResources. (The
+    // emulator cannot deploy AWS::SecretsManager::Secret, so the secret is named directly.)
+    let yaml = format!(
+        "AWSTemplateFormatVersion: '2010-09-09'\n\
+         Parameters:\n  Env:\n    Type: String\n    Default: dev\n\
+         Resources:\n\
+         \x20 ApiKey:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /{p}/stack-key\n      Type: String\n      Value: from-the-stack\n\
+         \x20 Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      ContainerDefinitions:\n\
+         \x20       - Name: app\n          Image: app:latest\n          Memory: 512\n          Environment:\n            - Name: ENV\n              Value: !Ref Env\n            - Name: WHERE\n              Value: !Sub '${{AWS::Region}}-${{Env}}'\n\
+         \x20         Secrets:\n            - Name: STACK_KEY\n              ValueFrom: !Ref ApiKey\n            - Name: DB\n              ValueFrom: !Sub '{db}:password::'\n"
+    );
+    let stack = unique("stack");
+    e.create_stack(REGION, &stack, &yaml);
+    let yaml_file = write_file("service.yaml", &yaml);
+    let env = ecs_env()
+        .arg("-f")
+        .arg(&yaml_file)
+        .args(["--stack", &stack, "--parameter", "Env=prod"])
+        .child_env();
+    env.assert("ENV", "prod");
+    env.assert("WHERE", "us-east-1-prod");
+    env.assert("STACK_KEY", "from-the-stack");
+    env.assert("DB", "pw-cdk");
+    // The CDK template with every Ref known, AWS::AccountId from sts:GetCallerIdentity.
+    let cdk_text = cdk.to_string().replace(
+        r#"{"Ref":"DbSecretA1B2C3"}"#,
+        &serde_json::json!(db).to_string(),
+    );
+    let cdk_file = write_file("Stack2.template.json", &cdk_text);
+    let env = ecs_env().arg("-f").arg(&cdk_file).child_env();
+    env.assert("STAGE", "dev");
+    env.assert("PORT", "8080");
+    env.assert("DB_PASSWORD", "pw-cdk");
+    env.assert("API_KEY", "key-from-stack");
+}
+
+/// Copy a Terraform fixture and point its state at real emulator ARNs.
+fn terraform_fixture(name: &str, replace: &[(&str, &str)]) -> std::path::PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/terraform")
+        .join(name);
+    let to = empty_dir().join(name);
+    copy_dir(&from, &to);
+    for entry in walk(&to) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let mut new = text.clone();
+        for (a, b) in replace {
+            new = new.replace(a, b);
+        }
+        if new != text {
+            std::fs::write(&entry, new).unwrap();
+        }
+    }
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn terraform_configuration_with_state() {
+    let e = emulator();
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/terraform/inline/state.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // The secret ARN the state records; create a secret and substitute its real ARN.
+    let recorded = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "aws_secretsmanager_secret")
+        .unwrap()["instances"][0]["attributes"]["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let real = e.create_secret(
+        REGION,
+        &unique("tf/db"),
+        r#"{"password":"tf-pw","username":"tf-user"}"#,
+    );
+    let dir = terraform_fixture("inline", &[(&recorded, &real)]);
+    let env = ecs_env()
+        .arg("-f")
+        .arg(&dir)
+        .args(["--tfstate"])
+        .arg(dir.join("state.json"))
+        .child_env();
+    env.assert("DB_PASSWORD", "tf-pw");
+    env.assert("DB_USER", "tf-user");
+    // Without state: every unknown attribute is named, with the flag that resolves it.
+    let run = ecs_env().arg("-f").arg(&dir).args(["--", "true"]).output();
+    run.assert_code(125)
+        .assert_stderr_contains("aws_secretsmanager_secret.db.arn")
+        .assert_stderr_contains("--tfstate");
+}
+
+#[test]
+fn environment_files_from_s3_merge_as_ecs_does() {
+    let e = emulator();
+    let bucket = unique("envfiles").to_lowercase();
+    let eu_bucket = unique("eu-envfiles").to_lowercase();
+    let first = e.put_env_file(
+        REGION,
+        &bucket,
+        "app/first.env",
+        b"SHARED=first\nONLY_FIRST=1\nK=file\nDUP=a\nDUP=b\n",
+    );
+    // In another region: the bucket's region is discovered.
+    let second = e.put_env_file(
+        "eu-west-1",
+        &eu_bucket,
+        "second.env",
+        b"SHARED=second\nONLY_SECOND=2\n  # x=y\n",
+    );
+    let arn = e.create_secret(REGION, &unique("envf"), "secret-wins");
+    let td = serde_json::json!({"containerDefinitions": [{
+        "name": "app",
+        "environment": [{"name": "K", "value": "env-wins"}],
+        "secrets": [{"name": "ONLY_FIRST", "valueFrom": arn}],
+        "environmentFiles": [{"value": first, "type": "s3"}, {"value": second, "type": "s3"}]
+    }]})
+    .to_string();
+    let run = ecs_env()
+        .task_definition(&td)
+        .args(["--", "env", "-0"])
+        .output();
+    run.assert_code(0);
+    // The line the two parsers read differently is named, without its value.
+    run.assert_stderr_contains("second.env line 3: the EC2 agent sets `  # x`");
+    let env = ecs_env().task_definition(&td).child_env();
+    env.assert("SHARED", "first");
+    env.assert("ONLY_SECOND", "2");
+    env.assert("K", "env-wins");
+    env.assert("ONLY_FIRST", "secret-wins");
+    env.assert("DUP", "b");
+    env.assert("  # x", "y");
+    // Fargate's Docker rules skip the indented comment.
+    let env = ecs_env()
+        .task_definition(&td)
+        .args(["--launch-type", "fargate"])
+        .child_env();
+    assert_eq!(env.get("  # x"), None);
+    // A missing object: fail closed, with the permission to grant.
+    let missing = format!("arn:aws:s3:::{bucket}/missing.env");
+    let td = serde_json::json!({"containerDefinitions": [{"name": "app", "environmentFiles": [{"value": missing, "type": "s3"}]}]}).to_string();
+    let run = ecs_env().task_definition(&td).args(["--", "true"]).output();
+    run.assert_code(125)
+        .assert_stderr_contains("envfile_read")
+        .assert_stderr_contains("missing.env");
+    // policy covers environment files.
+    let td = serde_json::json!({"containerDefinitions": [{"name": "app", "environmentFiles": [{"value": first, "type": "s3"}]}]}).to_string();
+    let run = ecs_env().arg("policy").task_definition(&td).output();
+    run.assert_code(0);
+    assert!(
+        run.stdout().contains("s3:GetObject")
+            && run.stdout().contains(&format!("arn:aws:s3:::{bucket}\"")),
+        "{}",
+        run.stdout()
+    );
+}
