@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 
@@ -301,6 +302,32 @@ pub struct AwsArgs {
     /// per-service AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_SSM)
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub endpoint_url: Option<String>,
+
+    /// Give up on AWS after this long: credentials, lookups and every fetch, retries
+    /// included (e.g. 30s, 1500ms, 2m)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, env = "ECS_ENV_TIMEOUT")]
+    pub timeout: Duration,
+}
+
+/// `30`, `30s`, `1500ms`, `2m` → a duration.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 1500ms or 2m"))?;
+    let seconds = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}`: use ms, s or m")),
+    };
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        return Err(format!("`{s}`: the timeout must be positive"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// How the task's variables meet the inherited environment.
@@ -359,6 +386,18 @@ mod tests {
         // Without `--`, a stray word or a mistyped flag is an error, not a command.
         assert!(Cli::try_parse_from(["ecs-env", "-f", "td.json", "ls"]).is_err());
         assert!(Cli::try_parse_from(["ecs-env", "--typo", "--", "ls"]).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1500ms"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(
+            parse_duration("0s").is_err()
+                && parse_duration("5h").is_err()
+                && parse_duration("x").is_err()
+        );
     }
 
     #[test]

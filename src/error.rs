@@ -50,6 +50,12 @@ pub enum Error {
     #[error("failed to start the async runtime: {0}")]
     Runtime(io::Error),
 
+    #[error("stopped by signal {0}; the command was not started")]
+    Interrupted(i32),
+
+    #[error("gave up after {0:?} (--timeout); the command was not started")]
+    TimedOut(std::time::Duration),
+
     #[error("failed to write output: {0}")]
     Output(io::Error),
 
@@ -80,6 +86,8 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Exec(e) => e.exit_code(),
+            // As a shell reports a death by that signal.
+            Error::Interrupted(n) => u8::try_from(128 + n).unwrap_or(125),
             _ => 125,
         }
     }
@@ -104,6 +112,16 @@ impl Error {
         }
         if let Some(hint) = self.hint() {
             let _ = writeln!(err, "  hint: {hint}");
+        }
+    }
+}
+
+impl From<crate::runtime::Stopped> for Error {
+    fn from(stopped: crate::runtime::Stopped) -> Self {
+        match stopped {
+            crate::runtime::Stopped::Runtime(e) => Error::Runtime(e),
+            crate::runtime::Stopped::Signal(n) => Error::Interrupted(n),
+            crate::runtime::Stopped::TimedOut(limit) => Error::TimedOut(limit),
         }
     }
 }

@@ -2,12 +2,69 @@
 //!
 //! A current-thread runtime: every request is I/O-bound and in flight at once, so one thread
 //! is enough, and nothing is left running when the runtime is dropped before exec.
+//!
+//! While ecs-env itself is working (loading, fetching), SIGINT, SIGTERM and SIGHUP stop it
+//! promptly with 128+n and nothing is started. Handling them, rather than leaving the default
+//! action, matters as PID 1 in a container, where the kernel ignores signals that have no
+//! handler. The handlers do not survive exec: the command starts with default dispositions.
 
 use std::future::Future;
+use std::time::Duration;
 
-pub(crate) fn block_on<F: Future>(future: F) -> std::io::Result<F::Output> {
+/// How a [`block_on`] ended early.
+#[derive(Debug)]
+pub(crate) enum Stopped {
+    /// The runtime could not be built.
+    Runtime(std::io::Error),
+    /// A signal arrived (its number).
+    Signal(i32),
+    /// The work took longer than its limit.
+    TimedOut(Duration),
+}
+
+/// Run `future` to completion, unless a signal arrives or `limit` passes first.
+pub(crate) fn block_on<F: Future>(limit: Duration, future: F) -> Result<F::Output, Stopped> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    Ok(runtime.block_on(future))
+        .build()
+        .map_err(Stopped::Runtime)?;
+    runtime.block_on(async {
+        tokio::select! {
+            output = tokio::time::timeout(limit, future) => output.map_err(|_| Stopped::TimedOut(limit)),
+            signal = interrupted() => Err(Stopped::Signal(signal)),
+        }
+    })
+}
+
+/// The first of SIGINT, SIGTERM or SIGHUP.
+#[cfg(unix)]
+async fn interrupted() -> i32 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let kinds = [
+        SignalKind::interrupt(),
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+    ];
+    let mut streams = Vec::new();
+    for kind in kinds {
+        match signal(kind) {
+            Ok(stream) => streams.push((kind.as_raw_value(), stream)),
+            // Without a handler the default action still stops the process.
+            Err(_) => continue,
+        }
+    }
+    let waits = streams.iter_mut().map(|(n, s)| {
+        let n = *n;
+        Box::pin(async move {
+            s.recv().await;
+            n
+        })
+    });
+    futures_util::future::select_all(waits).await.0
+}
+
+#[cfg(not(unix))]
+async fn interrupted() -> i32 {
+    let _ = tokio::signal::ctrl_c().await;
+    2
 }

@@ -44,16 +44,20 @@ const MAX_IN_FLIGHT: usize = 64;
 /// GetParameters takes at most ten names.
 const PARAMETER_BATCH: usize = 10;
 
-/// Credential resolution that takes longer than this is reported as a failure: an SSO or
-/// assume-role exchange is a few round trips, and a hang must not keep the child waiting.
-const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(30);
+/// A TCP connection that takes longer is a failed attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// One attempt of one request that takes longer fails and is retried.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The AWS flags, as the AWS CLI has them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// The budget for all AWS work, retries included (`--timeout`).
+    pub timeout: Duration,
 }
 
 /// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
@@ -88,15 +92,15 @@ pub struct Session {
 pub enum ConnectError {
     #[error("no usable AWS credentials: {detail}")]
     Credentials { detail: String, hint: String },
-    #[error("resolving AWS credentials took longer than {}s", CREDENTIALS_TIMEOUT.as_secs())]
-    CredentialsTimeout,
+    #[error("resolving AWS credentials took longer than {0:?} (--timeout)")]
+    CredentialsTimeout(Duration),
 }
 
 impl ConnectError {
     pub fn hint(&self) -> String {
         match self {
             ConnectError::Credentials { hint, .. } => hint.clone(),
-            ConnectError::CredentialsTimeout => {
+            ConnectError::CredentialsTimeout(_) => {
                 "check the network and the profile's SSO or role settings, or override every \
                  secret with --override / --override-file to run without AWS"
                     .to_owned()
@@ -109,8 +113,16 @@ impl Session {
     /// Load the configuration and resolve credentials once.
     pub async fn connect(settings: &Settings) -> Result<Session, ConnectError> {
         let started = Instant::now();
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).region(region_chain(settings));
+        // Each attempt is bounded so that a server that accepts and never answers is retried
+        // (the SDK's standard retry: 3 attempts with backoff) within the overall budget.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT.min(settings.timeout))
+            .operation_timeout(settings.timeout)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(region_chain(settings))
+            .timeout_config(timeouts);
         if let Some(profile) = &settings.profile {
             // As in the AWS CLI, `--profile` beats credentials in the environment; the default
             // chain would try AWS_ACCESS_KEY_ID first. The profile provider handles static
@@ -133,9 +145,9 @@ impl Session {
                 hint: no_credentials_hint(settings),
             });
         };
-        let credentials = tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials())
+        let credentials = tokio::time::timeout(settings.timeout, provider.provide_credentials())
             .await
-            .map_err(|_| ConnectError::CredentialsTimeout)?
+            .map_err(|_| ConnectError::CredentialsTimeout(settings.timeout))?
             .map_err(|e| {
                 let detail = error::chain(&e);
                 ConnectError::Credentials {

@@ -13,7 +13,7 @@ use crate::resolve::{self, Local};
 pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
     let settings = load::aws_settings(&args.aws);
 
-    let report = crate::runtime::block_on(async {
+    let report = crate::runtime::block_on(load::deadline(&settings), async {
         let mut aws = LazySession::new(&settings);
         // No overrides and nothing inherited: check looks at every reference as ECS would.
         let local = Local {
@@ -49,8 +49,7 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
         );
         report.identity = Some(identity);
         Ok(report)
-    })
-    .map_err(Error::Runtime)??;
+    })??;
 
     let text = match args.format {
         ReportFormat::Json => report.to_json(),

@@ -329,7 +329,14 @@ pub(super) fn aws_settings(args: &AwsArgs) -> aws::Settings {
         profile: args.profile.clone(),
         region: args.region.clone(),
         endpoint_url: args.endpoint_url.clone(),
+        timeout: args.timeout,
     }
+}
+
+/// How long the whole AWS phase may take: the budget plus a little for local work, so that
+/// the per-request timeouts report which reference was slow before this overall limit hits.
+pub(super) fn deadline(settings: &aws::Settings) -> std::time::Duration {
+    settings.timeout + std::time::Duration::from_secs(2)
 }
 
 /// The laptop's side of the merge, from the local-environment flags. The task region is

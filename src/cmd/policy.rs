@@ -13,40 +13,41 @@ use crate::taskdef::{ContainerDefinition, TaskDefinition};
 
 pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
     let settings = load::aws_settings(&args.aws);
-    let (references, environment_files, ctx, kms_keys, notes) = crate::runtime::block_on(async {
-        let mut aws = LazySession::new(&settings);
-        let task_region = aws::task_region(&settings).await;
-        let task = load::task_definition(&args.source, &mut aws, task_region.as_deref()).await?;
-        let (references, environment_files) = references(args, task.as_ref())?;
-        let mut ctx = Context {
-            task_region,
-            account: args.account.clone(),
-        };
-        let mut kms_keys = args.kms_keys.clone();
-        let mut notes = Vec::new();
-        if !args.offline {
-            let needs_account = ctx.account.is_none()
-                && references
-                    .iter()
-                    .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none()));
-            let session = aws.get().await?;
-            if needs_account {
-                match session.identity().await {
-                    Ok(identity) => ctx.account = Some(identity.account),
-                    Err(e) => notes.push(format!(
-                        "could not read the account (sts:GetCallerIdentity): {e}"
-                    )),
+    let (references, environment_files, ctx, kms_keys, notes) =
+        crate::runtime::block_on(load::deadline(&settings), async {
+            let mut aws = LazySession::new(&settings);
+            let task_region = aws::task_region(&settings).await;
+            let task =
+                load::task_definition(&args.source, &mut aws, task_region.as_deref()).await?;
+            let (references, environment_files) = references(args, task.as_ref())?;
+            let mut ctx = Context {
+                task_region,
+                account: args.account.clone(),
+            };
+            let mut kms_keys = args.kms_keys.clone();
+            let mut notes = Vec::new();
+            if !args.offline {
+                let needs_account = ctx.account.is_none()
+                    && references
+                        .iter()
+                        .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none()));
+                let session = aws.get().await?;
+                if needs_account {
+                    match session.identity().await {
+                        Ok(identity) => ctx.account = Some(identity.account),
+                        Err(e) => notes.push(format!(
+                            "could not read the account (sts:GetCallerIdentity): {e}"
+                        )),
+                    }
                 }
+                let (discovered, lookup_notes) = session
+                    .kms_keys(&references, ctx.task_region.as_deref())
+                    .await;
+                kms_keys.extend(discovered);
+                notes.extend(lookup_notes);
             }
-            let (discovered, lookup_notes) = session
-                .kms_keys(&references, ctx.task_region.as_deref())
-                .await;
-            kms_keys.extend(discovered);
-            notes.extend(lookup_notes);
-        }
-        Ok::<_, Error>((references, environment_files, ctx, kms_keys, notes))
-    })
-    .map_err(Error::Runtime)??;
+            Ok::<_, Error>((references, environment_files, ctx, kms_keys, notes))
+        })??;
     for note in &notes {
         eprintln!("ecs-env: warning: {note}");
     }

@@ -29,7 +29,7 @@ pub(crate) fn resolve_environment(
     let settings = load::aws_settings(aws_args);
     let mut local = load::local(local_args, source)?;
 
-    crate::runtime::block_on(async {
+    crate::runtime::block_on(load::deadline(&settings), async {
         let mut aws = LazySession::new(&settings);
         local.task_region = aws::task_region(&settings).await;
         let task = load::task_definition(source, &mut aws, local.task_region.as_deref()).await?;
@@ -51,13 +51,15 @@ pub(crate) fn resolve_environment(
             tracing::debug!("nothing to fetch: no AWS call");
             Default::default()
         } else {
-            aws.get().await?.fetch_all(&fetches, local.task_region.as_deref()).await
+            aws.get()
+                .await?
+                .fetch_all(&fetches, local.task_region.as_deref())
+                .await
         };
         let evaluation = resolve::evaluate(&plan, &local, &fetched);
         for w in &evaluation.warnings {
             eprintln!("ecs-env: warning: {w}");
         }
         resolve::assemble(evaluation.vars, &local).map_err(Error::Unresolved)
-    })
-    .map_err(Error::Runtime)?
+    })?
 }
