@@ -37,7 +37,7 @@ pub struct Cli {
     pub run: RunArgs,
 
     /// Log references, regions and timings to stderr (-vv for more); never values
-    #[arg(short, long, action = ArgAction::Count, global = true)]
+    #[arg(short, long, action = ArgAction::Count, global = true, help_heading = "Logging")]
     pub verbose: u8,
 }
 
@@ -115,16 +115,16 @@ pub struct ExportArgs {
 
     /// Output format. dotenv is the dialect dotenvy and Docker Compose `env_file` read back
     /// exactly (python-dotenv and npm dotenv read it differently)
-    #[arg(long, value_enum, default_value_t = ExportFormat::Dotenv)]
+    #[arg(help_heading = "Options", long, value_enum, default_value_t = ExportFormat::Dotenv)]
     pub format: ExportFormat,
 
     /// Print secret values instead of masking them
-    #[arg(long)]
+    #[arg(help_heading = "Options", long)]
     pub reveal: bool,
 
     /// Write to FILE (mode 0600, atomically) instead of stdout; with `--format github` the
     /// entries are appended, as $GITHUB_ENV expects, and the `::add-mask::` lines go to stdout
-    #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    #[arg(help_heading = "Options", short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
 }
 
@@ -157,10 +157,10 @@ pub struct CheckArgs {
     pub aws: AwsArgs,
 
     /// Syntax and registration checks only, no AWS call (a lint for CI)
-    #[arg(long)]
+    #[arg(help_heading = "Options", long)]
     pub offline: bool,
 
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table, help_heading = "Options")]
     pub format: ReportFormat,
 }
 
@@ -179,23 +179,23 @@ pub struct PolicyArgs {
     pub aws: AwsArgs,
 
     /// Cover every container of the task definition, not just one
-    #[arg(long, conflicts_with = "container")]
+    #[arg(help_heading = "Options", long, conflicts_with = "container")]
     pub all_containers: bool,
 
     /// Account id for parameters given by bare name (default: from sts:GetCallerIdentity)
-    #[arg(long, value_name = "ID")]
+    #[arg(help_heading = "Options", long, value_name = "ID")]
     pub account: Option<String>,
 
     /// Grant kms:Decrypt on this customer-managed key (repeatable); without --offline, keys
     /// are also discovered with DescribeSecret / DescribeParameters
-    #[arg(long = "kms-key", value_name = "ARN")]
+    #[arg(help_heading = "Options", long = "kms-key", value_name = "ARN")]
     pub kms_keys: Vec<String>,
 
     /// Make no AWS call: needs --account when a parameter is given by bare name
-    #[arg(long)]
+    #[arg(help_heading = "Options", long)]
     pub offline: bool,
 
-    #[arg(long, value_enum, default_value_t = PolicyFormat::Json)]
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Json, help_heading = "Options")]
     pub format: PolicyFormat,
 }
 

@@ -113,8 +113,10 @@ fn fargate_line(line: &str) -> Line {
         Some((n, v)) => (n, Some(v)),
         None => (line, None),
     };
+    // The line is not quoted: without `=`, or before it, it may be a piece of a value (a
+    // multi-line key pasted into the file).
     if name.chars().any(char::is_whitespace) {
-        return Line::Error(format!("the name `{name}` contains whitespace"));
+        return Line::Error("the name contains whitespace".to_owned());
     }
     if name.is_empty() {
         return Line::Error("no variable name before `=`".to_owned());
@@ -125,12 +127,14 @@ fn fargate_line(line: &str) -> Line {
     }
 }
 
-/// Describe a line's meaning for a warning, without its value.
+/// Describe a line's meaning for a warning. Never the line's text: what looks like a name
+/// may be a piece of a value (a multi-line key pasted into the file), so only the line number
+/// says where.
 fn meaning(line: &Line) -> String {
     match line {
         Line::Skip(why) => format!("skips it ({why})"),
-        Line::Var(name, _) => format!("sets `{name}`"),
-        Line::Host(name) => format!("passes `{name}` through from the host"),
+        Line::Var(..) => "sets a variable".to_owned(),
+        Line::Host(..) => "passes a variable through from the host".to_owned(),
         Line::Error(why) => format!("rejects it ({why})"),
     }
 }
@@ -296,7 +300,20 @@ mod tests {
         assert_eq!(p.vars, map(&[("A", "1"), ("B", "2"), ("FROM_HOST", "h")]));
         // Line 1 (BOM) and line 2 (indented comment) differ; line 3 is skipped by EC2.
         assert_eq!(p.warnings.len(), 3, "{:?}", p.warnings);
-        assert!(p.warnings[1].starts_with("f.env line 2: the EC2 agent sets `  # indented`"));
+        assert_eq!(
+            p.warnings[1],
+            "f.env line 2: the EC2 agent sets a variable but Fargate (Docker env-file rules) skips it (a comment)"
+        );
+        // A value's continuation line never appears in a warning or an error.
+        let pem = "KEY=-----BEGIN KEY-----\nMIIB canary-line+/=\ncanary2 x\n";
+        let p = parse(pem.as_bytes(), Dialect::Ec2, "f", |_| None).unwrap();
+        assert!(
+            p.warnings.iter().all(|w| !w.contains("canary")),
+            "{:?}",
+            p.warnings
+        );
+        let err = parse(pem.as_bytes(), Dialect::Fargate, "f", |_| None).unwrap_err();
+        assert!(!err.to_string().contains("canary"), "{err}");
         for bad in ["export KEY=v\n", "=value\n", "A B=1\n"] {
             let err = parse(bad.as_bytes(), Dialect::Fargate, "f", |_| None).unwrap_err();
             assert!(

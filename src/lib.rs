@@ -56,14 +56,13 @@ use crate::error::Error;
 /// Parse the arguments, do the work, report any error, and choose the exit code. The only
 /// place errors are printed.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             if e.kind() == ErrorKind::UnknownArgument {
-                eprintln!(
-                    "hint: the command goes after `--`: ecs-env [OPTIONS] -- COMMAND [ARGS...]"
-                );
+                eprintln!("{}", usage_hint(&args));
             }
             // --help and --version are successes; any other usage error is ours: 125, as
             // env(1), not clap's 2.
@@ -91,6 +90,20 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             e.report();
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// The likely mistake behind an unexpected argument.
+fn usage_hint(args: &[OsString]) -> &'static str {
+    const SUBCOMMANDS: [&str; 5] = ["run", "export", "check", "policy", "completions"];
+    let mut before_dash = args.iter().skip(1).take_while(|a| *a != "--");
+    // A subcommand name after some option: the options were put first.
+    if before_dash.by_ref().next().is_some()
+        && before_dash.any(|a| SUBCOMMANDS.iter().any(|s| a == s))
+    {
+        "hint: a subcommand comes first, its options after it: ecs-env SUBCOMMAND [OPTIONS]"
+    } else {
+        "hint: the command goes after `--`: ecs-env [OPTIONS] -- COMMAND [ARGS...]"
     }
 }
 

@@ -309,6 +309,7 @@ impl Session {
         &self,
         references: &[SecretRef],
         task_region: Option<&str>,
+        account: Option<&str>,
     ) -> (Vec<String>, Vec<String>) {
         let mut keys = Vec::new();
         let mut notes = Vec::new();
@@ -357,12 +358,13 @@ impl Session {
                         Ok(out) => {
                             for meta in out.parameters() {
                                 if let Some(k) = meta.key_id() {
-                                    let account = p.account.clone().unwrap_or_default();
+                                    let account =
+                                        p.account.as_deref().or(account).unwrap_or_default();
                                     keys.push(key_arn(
                                         k,
                                         crate::policy::partition_of(region),
                                         region,
-                                        &account,
+                                        account,
                                     ));
                                 }
                             }
@@ -376,7 +378,19 @@ impl Session {
                 }
             }
         }
+        // AWS-managed keys need no grant. A customer key recorded by alias cannot be granted
+        // by its alias: IAM evaluates kms:Decrypt against the key's ARN.
         keys.retain(|k| !k.contains(":alias/aws/") && !k.starts_with("alias/aws/"));
+        keys.retain(|k| {
+            let alias = k.contains(":alias/");
+            if alias {
+                notes.push(format!(
+                    "a secret or parameter is encrypted with the key alias `{k}`; IAM cannot grant \
+                     kms:Decrypt by alias: pass the key's ARN with --kms-key"
+                ));
+            }
+            !alias
+        });
         keys.sort();
         keys.dedup();
         (keys, notes)

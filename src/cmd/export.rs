@@ -16,9 +16,10 @@ pub(crate) fn execute(args: &ExportArgs) -> Result<u8, Error> {
         .map(|(name, origin, value)| Var {
             name,
             value: value.expose(),
-            // Only values from `secrets` (or their local overrides) are masked; `environment`
-            // values and the injected region are in the task definition in plain text.
-            secret: origin == Origin::Secret,
+            // Values from `secrets` and environment files (often secrets kept in S3) are
+            // masked; `environment` values and the injected region are in the task
+            // definition in plain text.
+            secret: matches!(origin, Origin::Secret | Origin::EnvironmentFile),
         })
         .collect();
     let format = format(args.format);

@@ -41,7 +41,11 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
                     }
                 }
                 let (discovered, lookup_notes) = session
-                    .kms_keys(&references, ctx.task_region.as_deref())
+                    .kms_keys(
+                        &references,
+                        ctx.task_region.as_deref(),
+                        ctx.account.as_deref(),
+                    )
                     .await;
                 kms_keys.extend(discovered);
                 notes.extend(lookup_notes);
@@ -75,9 +79,11 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
         )
     })?;
     if policy.is_empty() {
+        // IAM rejects a policy without statements, so there is no document to print.
         eprintln!(
             "ecs-env: note: the selected container(s) reference no secrets or environment files: no permission is needed"
         );
+        return Ok(0);
     }
     let text = match args.format {
         PolicyFormat::Json => policy.to_json(),

@@ -245,7 +245,7 @@ fn environment_files_from_s3_merge_as_ecs_does() {
         .output();
     run.assert_code(0);
     // The line the two parsers read differently is named, without its value.
-    run.assert_stderr_contains("second.env line 3: the EC2 agent sets `  # x`");
+    run.assert_stderr_contains("second.env line 3: the EC2 agent sets a variable but Fargate");
     let env = ecs_env().task_definition(&td).child_env();
     env.assert("SHARED", "first");
     env.assert("ONLY_SECOND", "2");
