@@ -40,21 +40,16 @@ pub(super) async fn task_definition(
             session.describe_task_definition(&arn).await?
         }
         (Some(path), _) if path == Path::new("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Error::ReadTaskDefinition {
-                    path: path.clone(),
-                    source: e,
-                })?;
+            let text = read_bounded(path, std::io::stdin().lock())?;
             from_text(path, &text, source, aws, task_region).await?
         }
         (Some(path), _) if terraform::is_terraform_path(path) => from_terraform(path, source)?,
         (Some(path), _) if path.exists() => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::ReadTaskDefinition {
+            let file = std::fs::File::open(path).map_err(|e| Error::ReadTaskDefinition {
                 path: path.clone(),
                 source: e,
             })?;
+            let text = read_bounded(path, file)?;
             from_text(path, &text, source, aws, task_region).await?
         }
         (Some(path), _) => match path.to_str().filter(|s| is_deployed_id(s)) {
@@ -73,6 +68,37 @@ pub(super) async fn task_definition(
     };
     tracing::debug!(shape = %td.shape, containers = td.containers.len(), "loaded task definition");
     Ok(Some(td))
+}
+
+/// Task definitions are at most 64 KiB when registered, templates at most 1 MB; a file many
+/// times larger is a mistake, refused before it is read into memory.
+const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn read_bounded(path: &Path, reader: impl Read) -> Result<String, Error> {
+    let fail = |source| Error::ReadTaskDefinition {
+        path: path.to_owned(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(fail)?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(fail(std::io::Error::other(format!(
+            "larger than {} MiB, which no task definition or template is",
+            MAX_SOURCE_BYTES / 1024 / 1024
+        ))));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        ))
+    })
 }
 
 /// `family`, `family:revision` or `arn:...:ecs:...:task-definition/family:revision`.

@@ -10,7 +10,7 @@
 //!
 //! The environment is passed as a value; ecs-env never mutates its own environment.
 //!
-//! Depends on std and the core's `ChildEnv` only.
+//! Depends on std, nix (`sysconf`) and the core's `ChildEnv` only.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -22,6 +22,9 @@ use crate::resolve::ChildEnv;
 /// Why the command could not be started, with env(1)'s exit codes.
 #[derive(Debug)]
 pub enum ExecError {
+    /// 125: the environment and arguments together exceed the kernel's limit (`ARG_MAX`);
+    /// checked before exec, which would only say "Argument list too long" (E2BIG).
+    TooLarge { bytes: usize, limit: usize },
     /// 127: no such command.
     NotFound {
         program: OsString,
@@ -37,6 +40,7 @@ pub enum ExecError {
 impl ExecError {
     pub fn exit_code(&self) -> u8 {
         match self {
+            ExecError::TooLarge { .. } => 125,
             ExecError::NotFound { .. } => 127,
             ExecError::CannotExecute { .. } => 126,
         }
@@ -45,10 +49,19 @@ impl ExecError {
 
 impl fmt::Display for ExecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (ExecError::NotFound { program, source }
-        | ExecError::CannotExecute { program, source }) = self;
-        // GNU env's wording: `env: 'cmd': No such file or directory`.
-        write!(f, "'{}': {}", program.to_string_lossy(), os_message(source))
+        match self {
+            // GNU env's wording: `env: 'cmd': No such file or directory`.
+            ExecError::NotFound { program, source }
+            | ExecError::CannotExecute { program, source } => {
+                write!(f, "'{}': {}", program.to_string_lossy(), os_message(source))
+            }
+            ExecError::TooLarge { bytes, limit } => write!(
+                f,
+                "the environment and arguments take {bytes} bytes, over the kernel's limit of \
+                 {limit} (ARG_MAX); the command was not started (use --pristine, or fewer or \
+                 smaller variables)"
+            ),
+        }
     }
 }
 
@@ -80,7 +93,25 @@ fn exec_error(program: &OsStr, source: io::Error) -> ExecError {
 /// Replace this process with the command. Returns only on failure (Unix), or with the
 /// command's exit code (other platforms).
 pub fn exec_replace(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Result<u8, ExecError> {
+    check_size(program, args, env)?;
     imp::exec_replace(command(program, args, env)).map_err(|e| exec_error(program, e))
+}
+
+/// What execve counts against ARG_MAX: every argument and `NAME=value` string with its NUL,
+/// and a pointer for each.
+fn check_size(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Result<(), ExecError> {
+    let Some(limit) = imp::arg_max() else {
+        return Ok(());
+    };
+    let pointer = std::mem::size_of::<usize>();
+    let strings = std::iter::once(program.len())
+        .chain(args.iter().map(|a| a.len()))
+        .chain(env.iter().map(|(k, v)| k.len() + 1 + v.len()));
+    let bytes: usize = strings.map(|n| n + 1 + pointer).sum();
+    if bytes > limit {
+        return Err(ExecError::TooLarge { bytes, limit });
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -93,6 +124,11 @@ mod imp {
         // `exec` only returns on failure.
         Err(cmd.exec())
     }
+
+    pub(super) fn arg_max() -> Option<usize> {
+        let n = nix::unistd::sysconf(nix::unistd::SysconfVar::ARG_MAX).ok()??;
+        usize::try_from(n).ok()
+    }
 }
 
 #[cfg(not(unix))]
@@ -104,5 +140,9 @@ mod imp {
     pub(super) fn exec_replace(mut cmd: Command) -> io::Result<u8> {
         let status = cmd.status()?;
         Ok(status.code().map_or(1, |c| (c & 0xff) as u8))
+    }
+
+    pub(super) fn arg_max() -> Option<usize> {
+        None
     }
 }

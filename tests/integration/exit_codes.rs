@@ -143,3 +143,43 @@ fn sigpipe_is_back_to_default_in_the_child() {
         "{status:?}"
     );
 }
+
+#[test]
+fn the_child_inherits_no_ecs_env_internals() {
+    // No extra file descriptors: the child has exactly the ones the same probe has when the
+    // test starts it directly (whatever the test runner itself passes down).
+    let probe = "for f in /proc/$$/fd/*; do echo ${f##*/}; done";
+    let run = offline().args(["--", "dash", "-c", probe]).output();
+    run.assert_code(0);
+    let direct = std::process::Command::new("dash")
+        .args(["-c", probe])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(run.stdout(), String::from_utf8_lossy(&direct.stdout));
+    // No variables of ecs-env's own: exactly the inherited ones plus the task's.
+    let env = ecs_env_offline()
+        .env("AWS_REGION", "us-east-1")
+        .env("INHERITED", "1")
+        .args(["--env", "X=1"])
+        .child_env();
+    let mut names: Vec<String> = env
+        .0
+        .keys()
+        .map(|k| k.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "AWS_EC2_METADATA_DISABLED",
+            "AWS_ENDPOINT_URL",
+            "AWS_REGION",
+            "HOME",
+            "INHERITED",
+            "PATH",
+            "X"
+        ]
+    );
+}

@@ -30,7 +30,8 @@ impl Request {
 }
 
 /// Answer requests whose target ends with `api` and whose body contains `needle` with
-/// `status` and a JSON error of type `code` (or, with `body`, that JSON body as a success).
+/// `status` and a JSON error of type `code` (or, with `body`, that JSON body as a success),
+/// or misbehave as `action` says.
 #[derive(Debug, Clone, Default)]
 pub struct Fault {
     pub api: &'static str,
@@ -39,6 +40,25 @@ pub struct Fault {
     pub code: &'static str,
     pub message: String,
     pub body: Option<String>,
+    pub action: Action,
+    /// Apply to the first N matching requests only (then forward): a transient failure.
+    pub times: Option<usize>,
+}
+
+/// How a faulted request is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Action {
+    /// The canned status and body.
+    #[default]
+    Respond,
+    /// Accept the request and never answer.
+    Hang,
+    /// Close the connection without a response.
+    Close,
+    /// Promise more body than is sent, then close.
+    Truncate,
+    /// Forward to the emulator after this many milliseconds.
+    Delay(u64),
 }
 
 pub struct Proxy {
@@ -54,12 +74,17 @@ impl Proxy {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
         let faults = Arc::new(faults);
+        let applied = Arc::new(Mutex::new(vec![0usize; faults.len()]));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (upstream, recorded, faults) =
-                    (upstream.clone(), Arc::clone(&recorded), Arc::clone(&faults));
+                let (upstream, recorded, faults, applied) = (
+                    upstream.clone(),
+                    Arc::clone(&recorded),
+                    Arc::clone(&faults),
+                    Arc::clone(&applied),
+                );
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &upstream, &recorded, &faults);
+                    let _ = handle(stream, &upstream, &recorded, &faults, &applied);
                 });
             }
         });
@@ -84,6 +109,7 @@ fn handle(
     upstream: &str,
     recorded: &Mutex<Vec<Request>>,
     faults: &[Fault],
+    applied: &Mutex<Vec<usize>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
@@ -130,10 +156,44 @@ fn handle(
         access_key,
     });
 
-    if let Some(f) = faults
-        .iter()
-        .find(|f| target.ends_with(f.api) && text.contains(&f.needle))
-    {
+    let fault = {
+        let mut applied = applied.lock().unwrap();
+        faults
+            .iter()
+            .enumerate()
+            .find(|(i, f)| {
+                target.ends_with(f.api)
+                    && text.contains(&f.needle)
+                    && f.times.is_none_or(|n| applied[*i] < n)
+            })
+            .map(|(i, f)| {
+                applied[i] += 1;
+                f
+            })
+    };
+    let mut delay = None;
+    match fault.map(|f| f.action) {
+        Some(Action::Hang) => {
+            // Hold the connection open until the client gives up.
+            let mut sink = Vec::new();
+            let _ = client.read_to_end(&mut sink);
+            return Ok(());
+        }
+        Some(Action::Close) => return Ok(()),
+        Some(Action::Truncate) => {
+            write!(
+                client,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 1000\r\n\r\n{{\"SecretStr"
+            )?;
+            return client.flush();
+        }
+        Some(Action::Delay(ms)) => delay = Some(std::time::Duration::from_millis(ms)),
+        Some(Action::Respond) | None => {}
+    }
+    if let Some(d) = delay {
+        std::thread::sleep(d);
+    }
+    if let Some(f) = fault.filter(|f| f.action == Action::Respond) {
         let payload = match &f.body {
             Some(body) => body.clone(),
             None => serde_json::json!({"__type": f.code, "message": f.message}).to_string(),
