@@ -92,6 +92,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub local: LocalArgs,
 
+    #[command(flatten)]
+    pub watch: WatchArgs,
+
     /// The command to run, and its arguments, after `--`. Requiring `--` means a mistyped
     /// option is an error, never a program name
     #[arg(
@@ -100,6 +103,41 @@ pub struct RunArgs {
         value_hint = ValueHint::CommandWithArguments
     )]
     pub command: Vec<OsString>,
+}
+
+/// Watch mode: supervise instead of exec, and restart on rotation.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Watch")]
+pub struct WatchArgs {
+    /// Supervise the command instead of exec'ing it, and act when a referenced value changes
+    /// (polled every INTERVAL, default 60s, with jitter)
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "60s",
+        value_parser = parse_duration
+    )]
+    pub watch: Option<Duration>,
+
+    /// The polling interval; implies --watch
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub watch_interval: Option<Duration>,
+
+    /// What to do on a change: `restart` the command, send it `signal:NAME` (for apps that
+    /// reload on e.g. SIGHUP; its environment cannot change), or `exit` (status 75) for an
+    /// outer supervisor to restart ecs-env
+    #[arg(long, value_name = "ACTION", default_value = "restart")]
+    pub on_change: String,
+
+    /// The signal that asks the command to stop before a restart
+    #[arg(long, value_name = "SIGNAL", default_value = "TERM")]
+    pub restart_signal: String,
+
+    /// How long the command has to stop after the restart signal before SIGKILL
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub grace: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -24,16 +24,28 @@ pub(crate) enum Stopped {
 
 /// Run `future` to completion, unless a signal arrives or `limit` passes first.
 pub(crate) fn block_on<F: Future>(limit: Duration, future: F) -> Result<F::Output, Stopped> {
+    run(interruptible(limit, future))?
+}
+
+/// Run `future` to completion on a fresh runtime (watch mode's long life; it handles signals
+/// itself).
+pub(crate) fn run<F: Future>(future: F) -> Result<F::Output, Stopped> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Stopped::Runtime)?;
-    runtime.block_on(async {
-        tokio::select! {
-            output = tokio::time::timeout(limit, future) => output.map_err(|_| Stopped::TimedOut(limit)),
-            signal = interrupted() => Err(Stopped::Signal(signal)),
-        }
-    })
+    Ok(runtime.block_on(future))
+}
+
+/// `future`, unless a signal arrives or `limit` passes first.
+pub(crate) async fn interruptible<F: Future>(
+    limit: Duration,
+    future: F,
+) -> Result<F::Output, Stopped> {
+    tokio::select! {
+        output = tokio::time::timeout(limit, future) => output.map_err(|_| Stopped::TimedOut(limit)),
+        signal = interrupted() => Err(Stopped::Signal(signal)),
+    }
 }
 
 /// The first of SIGINT, SIGTERM or SIGHUP.

@@ -16,6 +16,7 @@
 //! Depends only on core types; nothing here decides what the environment is.
 
 mod error;
+mod poll;
 pub use sources::SourceError;
 mod s3;
 mod secrets_manager;
@@ -42,7 +43,7 @@ type Job = BoxFuture<'static, Vec<(FetchKey, Result<Fetched, Failure>)>>;
 const MAX_IN_FLIGHT: usize = 64;
 
 /// GetParameters takes at most ten names.
-const PARAMETER_BATCH: usize = 10;
+pub(crate) const PARAMETER_BATCH: usize = 10;
 
 /// A TCP connection that takes longer is a failed attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -58,6 +59,9 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
     /// The budget for all AWS work, retries included (`--timeout`).
     pub timeout: Duration,
+    /// Keep the SDK's refreshing credentials (watch mode runs for hours) instead of pinning
+    /// the ones resolved at start.
+    pub refresh_credentials: bool,
 }
 
 /// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
@@ -161,11 +165,16 @@ impl Session {
             "loaded AWS configuration and credentials"
         );
         // Every regional client shares the credentials resolved once above. A run lasts
-        // seconds, well inside any credential's lifetime.
-        let config = config
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build();
+        // seconds, well inside any credential's lifetime; watch mode keeps the SDK's provider,
+        // which refreshes them.
+        let config = if settings.refresh_credentials {
+            config
+        } else {
+            config
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build()
+        };
         let custom_endpoint = settings.endpoint_url.is_some()
             || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
                 .iter()

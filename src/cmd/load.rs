@@ -356,6 +356,7 @@ pub(super) fn aws_settings(args: &AwsArgs) -> aws::Settings {
         region: args.region.clone(),
         endpoint_url: args.endpoint_url.clone(),
         timeout: args.timeout,
+        refresh_credentials: false,
     }
 }
 

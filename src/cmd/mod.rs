@@ -8,3 +8,5 @@ pub(crate) mod export;
 mod load;
 pub(crate) mod policy;
 pub(crate) mod run;
+#[cfg(unix)]
+mod watch;

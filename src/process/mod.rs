@@ -12,6 +12,9 @@
 //!
 //! Depends on std, nix (`sysconf`) and the core's `ChildEnv` only.
 
+#[cfg(unix)]
+pub mod supervise;
+
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io;
@@ -80,6 +83,13 @@ fn command(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env.iter());
     cmd
+}
+
+impl ExecError {
+    /// A failed spawn of `program`, with env(1)'s codes.
+    pub fn from_spawn(program: &OsStr, source: io::Error) -> ExecError {
+        exec_error(program, source)
+    }
 }
 
 fn exec_error(program: &OsStr, source: io::Error) -> ExecError {

@@ -16,3 +16,4 @@ mod run;
 mod sources;
 mod util;
 mod vectors;
+mod watch;
