@@ -545,27 +545,6 @@ fn collect<T>(results: impl IntoIterator<Item = Res<T>>) -> Res<Vec<T>> {
     }
 }
 
-fn partition_of(region: &str) -> &'static str {
-    // `us-isob-`/`us-isof-` do not start with `us-iso-`, so the order does not matter.
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-isof-") {
-        "aws-iso-f"
-    } else if region.starts_with("eu-isoe-") {
-        "aws-iso-e"
-    } else if region.starts_with("eusc-") {
-        "aws-eusc"
-    } else {
-        "aws"
-    }
-}
-
 fn url_suffix_of(partition: &str) -> &'static str {
     match partition {
         "aws-cn" => "amazonaws.com.cn",
@@ -580,10 +559,11 @@ fn url_suffix_of(partition: &str) -> &'static str {
 
 impl<'a> Resolver<'a> {
     fn new(template: &'a Template, ctx: &'a Context) -> Self {
-        let partition = ctx
-            .partition
-            .clone()
-            .or_else(|| ctx.region.as_deref().map(|r| partition_of(r).to_owned()));
+        let partition = ctx.partition.clone().or_else(|| {
+            ctx.region
+                .as_deref()
+                .map(|r| crate::policy::partition_of(r).to_owned())
+        });
         Resolver {
             template,
             ctx,

@@ -21,6 +21,7 @@ const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
 /// The partition a region belongs to.
 pub fn partition_of(region: &str) -> &'static str {
+    // `us-isob-`/`us-isof-` do not start with `us-iso-`, so the order does not matter.
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -29,6 +30,12 @@ pub fn partition_of(region: &str) -> &'static str {
         "aws-iso"
     } else if region.starts_with("us-isob-") {
         "aws-iso-b"
+    } else if region.starts_with("us-isof-") {
+        "aws-iso-f"
+    } else if region.starts_with("eu-isoe-") {
+        "aws-iso-e"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
     } else {
         "aws"
     }
