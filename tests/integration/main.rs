@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 
 mod canary;
+mod containers;
 mod emulator;
 mod exit_codes;
 mod export;
