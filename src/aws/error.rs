@@ -40,10 +40,20 @@ where
             kind: Kind::Transport,
             message: "the request timed out".to_owned(),
         },
-        (SdkError::DispatchFailure(_), _, _) => Classified {
-            kind: Kind::Transport,
-            message: chain(err),
-        },
+        (SdkError::DispatchFailure(_), _, _) => {
+            let mut message = chain(err);
+            if message.contains("invalid peer certificate") {
+                // Typically a scratch image without a CA bundle.
+                message.push_str(
+                    " (no trusted CA certificate: add /etc/ssl/certs/ca-certificates.crt, or set \
+                     SSL_CERT_FILE to a CA bundle)",
+                );
+            }
+            Classified {
+                kind: Kind::Transport,
+                message,
+            }
+        }
         (_, Some(code), Some(raw)) => {
             let message = err
                 .as_service_error()
