@@ -7,21 +7,21 @@ by a shell loop of AWS CLI calls (baseline a) and by a sequential boto3 script (
 and the floor: one request through the same proxy plus exec of `true` (bench/floor.rs).
 Everything goes through the proxy via AWS_ENDPOINT_URL, with static credentials.
 
-Measurements:
+Measurements (docs/performance.md explains each):
 - wall time: time.perf_counter() around posix_spawn + wait4 of the command; median, min, max.
-- peak RSS: ru_maxrss from wait4 (what GNU time's %M reports: the largest single process of
-  the tree, exec'd images included).
+- peak RSS: GNU time's %M for one untimed run (the largest single process of the tree, exec'd
+  images included).
 - requests / connections: counted by the proxy during that run.
-- emulator ms: wall time during which at least one request was inside moto (after the
-  RTT delay, until its first response byte): the part of a run that the emulator, not the
-  client, is responsible for.
+- emulator busy ms: wall time during which at least one request was inside moto: the part of
+  a run that the emulator, not the client, is responsible for.
+A second pass at the same RTT has the proxy replay remembered answers instead of asking moto
+(which serves one request at a time), so the client pays the round trips and nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import random
@@ -1003,11 +1003,14 @@ def main() -> None:
 
         # ---- print
         print(f"ecs-env benchmark  ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, {platform.platform()})")
-        print(f"binary: {binary} ({subprocess.run([str(binary), '--version'], capture_output=True, text=True).stdout.strip()})")
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        print(f"binary: {binary} ({subprocess.run([str(binary), '--version'], capture_output=True, text=True).stdout.strip()}; "
+              f"checkout at {commit or 'unknown'}{'' if args.no_build else ', built just now'})")
         print(f"versions: moto {pkg_version(py, 'moto')}, boto3 {pkg_version(py, 'boto3')}, "
               f"{subprocess.run([str(args.aws_venv / 'bin' / 'aws'), '--version'], capture_output=True, text=True).stdout.strip() or 'aws CLI missing'}")
         load_after = os.getloadavg()[0]
-        busy = " (the machine was busy: timings are noisy; run again on an idle machine)" if max(load_before, load_after) > 1.0 else ""
+        busy = (" (the machine was busy: timings are noisy; run again on an idle machine)"
+                if max(load_before, load_after) > 0.75 * (os.cpu_count() or 1) else "")
         print(f"load average (1 min): {load_before:.2f} at the start, {load_after:.2f} at the end{busy}")
         print(f"runs per cell: {args.runs} (baselines stop repeating after {args.budget:g} s; 'runs' says how many ran)")
         print()
