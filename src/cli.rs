@@ -233,6 +233,11 @@ pub struct PolicyArgs {
     #[arg(help_heading = "Options", long)]
     pub offline: bool,
 
+    /// Also allow secretsmanager:BatchGetSecretValue (on `*`; each secret still needs
+    /// GetSecretValue), so that runs read twenty secrets per request
+    #[arg(help_heading = "Options", long)]
+    pub batch: bool,
+
     #[arg(long, value_enum, default_value_t = PolicyFormat::Json, help_heading = "Options")]
     pub format: PolicyFormat,
 }
@@ -345,6 +350,11 @@ pub struct AwsArgs {
     /// included (e.g. 30s, 1500ms, 2m)
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, env = "ECS_ENV_TIMEOUT")]
     pub timeout: Duration,
+
+    /// Fetch every secret with its own GetSecretValue, as the ECS agent does, instead of
+    /// BatchGetSecretValue for 20 current versions at a time
+    #[arg(long, env = "ECS_ENV_NO_BATCH", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_batch: bool,
 }
 
 /// `30`, `30s`, `1500ms`, `2m` → a duration.

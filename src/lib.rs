@@ -56,6 +56,7 @@ use crate::error::Error;
 /// Parse the arguments, do the work, report any error, and choose the exit code. The only
 /// place errors are printed.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    exit_125_on_panic();
     let args: Vec<OsString> = args.into_iter().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -133,4 +134,17 @@ fn init_logging(verbose: u8) {
         .with(fmt)
         .with(targets)
         .try_init();
+}
+
+/// A panic is a bug in ecs-env, and ecs-env's own failures exit 125 (as env(1)'s do), before
+/// any command was started. The release build aborts on panic (smaller binary, no unwinding
+/// tables); without this hook that would be SIGABRT, exit 134. The standard message (location
+/// and payload; no payload of ours carries a value) is printed first.
+fn exit_125_on_panic() {
+    let standard = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        standard(info);
+        eprintln!("ecs-env: internal error: this is a bug in ecs-env, please report it");
+        std::process::exit(125);
+    }));
 }

@@ -8,6 +8,9 @@
 //!   `/aws/reference/secretsmanager/NAME` path also needs `GetSecretValue` on the secret.
 //! - `kms:Decrypt` on customer-managed keys (AWS-managed keys need no grant).
 //! - `s3:GetObject` on environment files and `s3:GetBucketLocation` on their buckets.
+//! - With `--batch`, `secretsmanager:BatchGetSecretValue` on `*`: that action has no
+//!   resource type, and it grants nothing by itself (each secret still needs
+//!   `GetSecretValue`). It lets ecs-env read twenty current versions per request.
 //!
 //! Pure: the caller supplies the account, region and discovered keys.
 
@@ -120,6 +123,7 @@ fn parameter_resources(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Action {
     GetSecretValue,
+    BatchGetSecretValue,
     GetParameters,
     Decrypt,
     GetObject,
@@ -130,6 +134,7 @@ impl Action {
     fn name(self) -> &'static str {
         match self {
             Action::GetSecretValue => "secretsmanager:GetSecretValue",
+            Action::BatchGetSecretValue => "secretsmanager:BatchGetSecretValue",
             Action::GetParameters => "ssm:GetParameters",
             Action::Decrypt => "kms:Decrypt",
             Action::GetObject => "s3:GetObject",
@@ -140,6 +145,7 @@ impl Action {
     fn sid(self) -> &'static str {
         match self {
             Action::GetSecretValue => "ReadSecrets",
+            Action::BatchGetSecretValue => "ReadSecretsInBatches",
             Action::GetParameters => "ReadParameters",
             Action::Decrypt => "DecryptWithCustomerManagedKeys",
             Action::GetObject => "ReadEnvironmentFiles",
@@ -188,6 +194,13 @@ impl Policy {
             Ok(policy)
         } else {
             Err(unresolvable)
+        }
+    }
+
+    /// Also allow `BatchGetSecretValue`, when any secret is read at all.
+    pub fn allow_batch(&mut self) {
+        if self.statements.contains_key(&Action::GetSecretValue) {
+            self.grant(Action::BatchGetSecretValue, "*".to_owned());
         }
     }
 

@@ -15,6 +15,7 @@
 //!
 //! Depends only on core types; nothing here decides what the environment is.
 
+mod capabilities;
 mod error;
 mod poll;
 pub use sources::SourceError;
@@ -24,6 +25,8 @@ mod sources;
 mod ssm;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::meta::region::RegionProviderChain;
@@ -31,16 +34,13 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
+use tokio::sync::Semaphore;
 
-use crate::reference::SecretRef;
+use crate::reference::{SecretRef, SecretsManagerRef};
 use crate::resolve::{Failure, FetchKey, Fetched, Target};
 
 /// One request's outcome for each key it covers.
 type Job = BoxFuture<'static, Vec<(FetchKey, Result<Fetched, Failure>)>>;
-
-/// How many requests are in flight at once. Enough to overlap every round trip of a large
-/// task definition, few enough not to trip per-account request-rate throttling.
-const MAX_IN_FLIGHT: usize = 64;
 
 /// GetParameters takes at most ten names.
 pub(crate) const PARAMETER_BATCH: usize = 10;
@@ -62,6 +62,9 @@ pub struct Settings {
     /// Keep the SDK's refreshing credentials (watch mode runs for hours) instead of pinning
     /// the ones resolved at start.
     pub refresh_credentials: bool,
+    /// Read current versions with BatchGetSecretValue, twenty at a time (`--no-batch` turns
+    /// it off).
+    pub batch: bool,
 }
 
 /// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
@@ -89,6 +92,11 @@ pub struct Session {
     config: SdkConfig,
     /// An endpoint is configured (flag or environment): S3 must use path-style addressing.
     custom_endpoint: bool,
+    /// Whether to use BatchGetSecretValue.
+    batch: bool,
+    /// Who is asking, for the capability memory: the access key id and the endpoint.
+    access_key_id: String,
+    endpoint: String,
 }
 
 /// Why no request could be made at all.
@@ -167,6 +175,7 @@ impl Session {
         // Every regional client shares the credentials resolved once above. A run lasts
         // seconds, well inside any credential's lifetime; watch mode keeps the SDK's provider,
         // which refreshes them.
+        let access_key_id = credentials.access_key_id().to_owned();
         let config = if settings.refresh_credentials {
             config
         } else {
@@ -179,9 +188,21 @@ impl Session {
             || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
                 .iter()
                 .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        let endpoint = settings
+            .endpoint_url
+            .clone()
+            .or_else(|| {
+                ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|v| !v.is_empty()))
+            })
+            .unwrap_or_default();
         Ok(Session {
             config,
             custom_endpoint,
+            batch: settings.batch,
+            access_key_id,
+            endpoint,
         })
     }
 
@@ -196,17 +217,33 @@ impl Session {
         let mut secrets = secrets_manager::Clients::default();
         let mut parameters = ssm::Clients::default();
         let mut buckets = s3::Clients::new(self.custom_endpoint);
+        let mut limits = Limits::default();
         let mut jobs: Vec<Job> = Vec::new();
         let mut batches: BTreeMap<String, Vec<FetchKey>> = BTreeMap::new();
+        // Current versions, by region: candidates for BatchGetSecretValue.
+        let mut current: BTreeMap<String, Vec<(FetchKey, SecretsManagerRef)>> = BTreeMap::new();
 
         for (key, target) in fetches {
             match (key, target) {
+                (
+                    FetchKey::Secret {
+                        region,
+                        version_stage: None,
+                        version_id: None,
+                        ..
+                    },
+                    Target::Secret(SecretRef::SecretsManager(r)),
+                ) if self.batch => {
+                    current
+                        .entry(region.clone())
+                        .or_default()
+                        .push((key.clone(), r.clone()));
+                }
                 (FetchKey::Secret { region, .. }, Target::Secret(SecretRef::SecretsManager(r))) => {
                     let client = secrets.get(&self.config, region);
-                    jobs.push(Box::pin(secrets_manager::fetch(
-                        client,
-                        key.clone(),
-                        r.clone(),
+                    jobs.push(Box::pin(limited(
+                        limits.get(Api::GetSecretValue, region),
+                        secrets_manager::fetch(client, key.clone(), r.clone()),
                     )));
                 }
                 (FetchKey::Parameter { region, .. }, Target::Secret(SecretRef::Parameter(_))) => {
@@ -217,37 +254,91 @@ impl Session {
                     let locator = buckets.get(&self.config, task_region.unwrap_or("us-east-1"));
                     let config = self.config.clone();
                     let mut regional = s3::Clients::new(self.custom_endpoint);
-                    jobs.push(Box::pin(s3::fetch(
-                        locator,
-                        move |region| regional.get(&config, region),
-                        key.clone(),
-                        arn.clone(),
-                        object.clone(),
+                    jobs.push(Box::pin(limited(
+                        limits.get(Api::S3, "*"),
+                        s3::fetch(
+                            locator,
+                            move |region| regional.get(&config, region),
+                            key.clone(),
+                            arn.clone(),
+                            object.clone(),
+                        ),
                     )));
                 }
                 _ => unreachable!("fetch keys are built from their references"),
+            }
+        }
+
+        // A batch saves requests only for two or more secrets; an identity known to lack the
+        // permission goes straight to GetSecretValue instead of failing a round trip first.
+        let memory = current
+            .values()
+            .any(|items| items.len() > 1)
+            .then(|| capabilities::Memory::load(&[&self.access_key_id, &self.endpoint]));
+        let mut unavailable: Vec<(String, Arc<AtomicBool>)> = Vec::new();
+        for (region, items) in current {
+            let client = secrets.get(&self.config, &region);
+            let single = limits.get(Api::GetSecretValue, &region);
+            let denied = memory.as_ref().is_some_and(|m| m.batch_denied(&region));
+            if items.len() == 1 || denied {
+                if denied {
+                    tracing::debug!(region = %region, "BatchGetSecretValue was denied to this identity within a day: using GetSecretValue");
+                }
+                for (key, r) in items {
+                    jobs.push(Box::pin(limited(
+                        single.clone(),
+                        secrets_manager::fetch(client.clone(), key, r),
+                    )));
+                }
+                continue;
+            }
+            let flag = Arc::new(AtomicBool::new(false));
+            unavailable.push((region.clone(), flag.clone()));
+            for chunk in items.chunks(secrets_manager::BATCH_SIZE) {
+                jobs.push(Box::pin(secrets_manager::fetch_batch(
+                    secrets_manager::Batch {
+                        client: client.clone(),
+                        region: region.clone(),
+                        items: chunk.to_vec(),
+                        batch_permits: limits.get(Api::BatchGetSecretValue, &region),
+                        single_permits: single.clone(),
+                        unavailable: flag.clone(),
+                    },
+                )));
             }
         }
         for (region, keys) in batches {
             let client = parameters.get(&self.config, &region);
             let lookup = secrets.get(&self.config, &region);
             for chunk in keys.chunks(PARAMETER_BATCH) {
-                jobs.push(Box::pin(ssm::fetch_batch(
-                    client.clone(),
-                    lookup.clone(),
-                    region.clone(),
-                    chunk.to_vec(),
+                jobs.push(Box::pin(limited(
+                    limits.get(Api::GetParameters, &region),
+                    ssm::fetch_batch(
+                        client.clone(),
+                        lookup.clone(),
+                        region.clone(),
+                        chunk.to_vec(),
+                    ),
                 )));
             }
         }
-        let requests = jobs.len();
-        let results: HashMap<_, _> = futures_util::stream::iter(jobs)
-            .buffer_unordered(MAX_IN_FLIGHT)
+        let jobs_started = jobs.len();
+        let results: HashMap<_, _> = jobs
+            .into_iter()
+            .collect::<futures_util::stream::FuturesUnordered<_>>()
             .flat_map(futures_util::stream::iter)
             .collect()
             .await;
+        let denied: Vec<String> = unavailable
+            .into_iter()
+            .filter(|(_, flag)| flag.load(Ordering::Relaxed))
+            .map(|(region, _)| region)
+            .collect();
+        if let (Some(mut memory), false) = (memory, denied.is_empty()) {
+            memory.remember_batch_denied(&denied);
+        }
         tracing::debug!(
-            requests,
+            jobs = jobs_started,
             values = results.len(),
             task_region,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -255,6 +346,52 @@ impl Session {
         );
         results
     }
+}
+
+/// The APIs whose requests in flight are limited, each per region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Api {
+    GetSecretValue,
+    BatchGetSecretValue,
+    GetParameters,
+    S3,
+}
+
+impl Api {
+    /// Requests in flight at once. Every request of a large task definition should be in the
+    /// first wave, within each API's default rate quota per region: GetSecretValue 10,000 per
+    /// second, BatchGetSecretValue 100 (32 batches are 640 secrets), GetParameters 40 at
+    /// standard throughput. One connection per request in flight, so this also bounds
+    /// sockets.
+    fn in_flight(self) -> usize {
+        match self {
+            Api::GetSecretValue => 128,
+            Api::BatchGetSecretValue => 32,
+            Api::GetParameters => 20,
+            Api::S3 => 16,
+        }
+    }
+}
+
+/// One semaphore per API and region.
+#[derive(Default)]
+struct Limits(HashMap<(Api, String), Arc<Semaphore>>);
+
+impl Limits {
+    fn get(&mut self, api: Api, region: &str) -> Arc<Semaphore> {
+        self.0
+            .entry((api, region.to_owned()))
+            .or_insert_with(|| Arc::new(Semaphore::new(api.in_flight())))
+            .clone()
+    }
+}
+
+/// Run `job` while holding one of `permits`.
+async fn limited<F: Future>(permits: Arc<Semaphore>, job: F) -> F::Output {
+    // The semaphore is never closed, so acquiring cannot fail; without a permit the job
+    // would still be correct, only less bounded.
+    let _permit = permits.acquire().await.ok();
+    job.await
 }
 
 fn no_credentials_hint(settings: &Settings) -> String {

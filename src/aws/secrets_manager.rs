@@ -1,12 +1,27 @@
-//! `GetSecretValue`, one call per distinct secret version, as the agent makes it.
+//! `GetSecretValue`, one call per distinct secret version, as the agent makes it; and
+//! `BatchGetSecretValue`, twenty current versions per call, where the agent would make
+//! twenty calls.
+//!
+//! A batch is only a faster way to the same answers. Its entries are matched back to the
+//! requested ids strictly (an ARN by ARN, a partial ARN by ARN prefix and name, a name by
+//! name, and only when exactly one entry matches). Every id the batch did not answer that way,
+//! and every id it reported in `Errors`, is fetched again with its own `GetSecretValue`, so a
+//! failure has exactly the class, message and hint it has without batching. A batch call that
+//! fails as a whole falls back to `GetSecretValue` for all its ids, and a denial is reported to
+//! the caller to remember (`capabilities.rs`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::types::SecretValueEntry;
 
-use super::error::{Kind, classify, common_hint};
+use tokio::sync::Semaphore;
+
+use super::error::{Classified, Kind, classify, common_hint};
 use crate::reference::SecretsManagerRef;
 use crate::resolve::{Failure, FetchKey, Fetched};
 use crate::secret::SecretValue;
@@ -66,6 +81,182 @@ pub(super) async fn fetch(
     vec![(key, outcome)]
 }
 
+/// BatchGetSecretValue takes at most twenty ids.
+pub(super) const BATCH_SIZE: usize = 20;
+
+/// One `BatchGetSecretValue` call: up to twenty current versions of one region.
+pub(super) struct Batch {
+    pub(super) client: Client,
+    pub(super) region: String,
+    /// Keys without a version stage or id, and their references.
+    pub(super) items: Vec<(FetchKey, SecretsManagerRef)>,
+    /// The region's `BatchGetSecretValue` limit, held during the batch call.
+    pub(super) batch_permits: Arc<Semaphore>,
+    /// The region's `GetSecretValue` limit, for the ids fetched one by one.
+    pub(super) single_permits: Arc<Semaphore>,
+    /// Set when the identity may not call `BatchGetSecretValue` here (or the endpoint does
+    /// not know it), for the caller to remember.
+    pub(super) unavailable: Arc<AtomicBool>,
+}
+
+/// Fetch the batch's ids with one call, and the ones it did not answer one by one.
+pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, Failure>)> {
+    let Batch {
+        client,
+        region,
+        items,
+        batch_permits,
+        single_permits,
+        unavailable,
+    } = batch;
+    let ids: Vec<String> = items.iter().map(|(_, r)| r.secret_id.clone()).collect();
+    let started = Instant::now();
+    let answer = {
+        let _permit = batch_permits.acquire().await;
+        call_batch(&client, &ids).await
+    };
+    let mut results = Vec::with_capacity(items.len());
+    let mut one_by_one = Vec::new();
+    match answer {
+        Ok((entries, errors)) => {
+            tracing::debug!(
+                region = %region,
+                ids = ?ids,
+                answered = entries.len(),
+                errors = ?errors,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "BatchGetSecretValue"
+            );
+            for (key, reference) in items {
+                let mut found = entries
+                    .iter()
+                    .filter(|e| answers(&reference.secret_id, e.arn(), e.name()));
+                match (found.next(), found.next()) {
+                    (Some(entry), None) => results.push((key, Ok(fetched(entry)))),
+                    // Not answered, reported in Errors, or ambiguous: ask the way the agent
+                    // does, for the agent's answer or failure.
+                    _ => one_by_one.push((key, reference)),
+                }
+            }
+        }
+        Err(c) => {
+            tracing::debug!(
+                region = %region,
+                ids = ?ids,
+                error = %c.message,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "BatchGetSecretValue failed; fetching each secret with GetSecretValue"
+            );
+            if unavailable_here(&c) {
+                unavailable.store(true, Ordering::Relaxed);
+            }
+            one_by_one = items;
+        }
+    }
+    let singles = one_by_one.into_iter().map(|(key, reference)| {
+        super::limited(
+            single_permits.clone(),
+            fetch(client.clone(), key, reference),
+        )
+    });
+    for outcome in futures_util::future::join_all(singles).await {
+        results.extend(outcome);
+    }
+    results
+}
+
+/// The entries and the error codes of one batch, all pages.
+async fn call_batch(
+    client: &Client,
+    ids: &[String],
+) -> Result<(Vec<SecretValueEntry>, Vec<String>), Classified> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let mut token = None;
+    // With twenty ids AWS answers in one page; the bound keeps a misbehaving endpoint that
+    // keeps sending tokens from looping (what is left unanswered is fetched one by one).
+    for _ in 0..=ids.len() {
+        let out = client
+            .batch_get_secret_value()
+            .set_secret_id_list(Some(ids.to_vec()))
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        // Codes and ids only: an error message never holds a value, but it is not needed.
+        errors.extend(out.errors().iter().map(|e| {
+            format!(
+                "{}: {}",
+                e.secret_id().unwrap_or_default(),
+                e.error_code().unwrap_or_default()
+            )
+        }));
+        token = out.next_token.clone();
+        entries.extend(out.secret_values.unwrap_or_default());
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok((entries, errors))
+}
+
+/// Whether a batch entry (its ARN and name) is the secret `GetSecretValue` would return for
+/// this `SecretId`.
+fn answers(secret_id: &str, arn: Option<&str>, name: Option<&str>) -> bool {
+    if !secret_id.starts_with("arn:") {
+        return name == Some(secret_id);
+    }
+    let Some(arn) = arn else { return false };
+    if arn == secret_id {
+        return true;
+    }
+    // A partial ARN: the entry's ARN is the request plus `-` and the six-character suffix,
+    // and its name is the request's last segment. Secrets Manager reads an ARN that already
+    // ends in `-` and six characters as complete (spec: asm-017), so such an id matches only
+    // exactly.
+    if looks_complete(secret_id) {
+        return false;
+    }
+    let (Some(name), Some(suffix)) = (name, arn.strip_prefix(secret_id)) else {
+        return false;
+    };
+    suffix.len() == 7
+        && suffix.starts_with('-')
+        && secret_id
+            .strip_suffix(name)
+            .is_some_and(|head| head.ends_with(":secret:"))
+}
+
+/// The ARN ends in `-` and six letters or digits, like the suffix Secrets Manager appends.
+fn looks_complete(arn: &str) -> bool {
+    let tail = arn.rsplit(':').next().unwrap_or_default().as_bytes();
+    tail.len() >= 7
+        && tail[tail.len() - 7] == b'-'
+        && tail[tail.len() - 6..].iter().all(u8::is_ascii_alphanumeric)
+}
+
+fn fetched(entry: &SecretValueEntry) -> Fetched {
+    match entry.secret_string() {
+        Some(s) => Fetched::SecretString(SecretValue::new(s.to_owned())),
+        None => Fetched::SecretBinary,
+    }
+}
+
+/// A whole-call failure that will recur on every run: the identity lacks
+/// `secretsmanager:BatchGetSecretValue`, or the endpoint does not implement it.
+fn unavailable_here(c: &Classified) -> bool {
+    c.kind == Kind::AccessDenied
+        || [
+            "UnknownOperation",
+            "InvalidAction",
+            "NotImplemented",
+            "HTTP 404",
+            "HTTP 501",
+        ]
+        .iter()
+        .any(|code| c.message.starts_with(code))
+}
+
 fn failure(kind: Kind, message: String, r: &SecretsManagerRef) -> Failure {
     let tried = format!(
         "GetSecretValue in {} for SecretId `{}`",
@@ -105,5 +296,46 @@ fn failure(kind: Kind, message: String, r: &SecretsManagerRef) -> Failure {
     match hint {
         Some(h) => f.hint(h),
         None => f,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answers;
+
+    const ARN: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf";
+
+    #[test]
+    fn batch_entries_answer_only_the_id_they_are_for() {
+        // A complete ARN, a partial ARN and a name all find the secret `app`.
+        assert!(answers(ARN, Some(ARN), Some("app")));
+        let partial = "arn:aws:secretsmanager:us-east-1:111122223333:secret:app";
+        assert!(answers(partial, Some(ARN), Some("app")));
+        assert!(answers("app", Some(ARN), Some("app")));
+
+        // Not another secret's entry.
+        assert!(!answers("app-AbCdEf", Some(ARN), Some("app")));
+        assert!(!answers("ap", Some(ARN), Some("app")));
+        let other = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ap";
+        assert!(!answers(other, Some(ARN), Some("app")));
+        // A partial ARN whose name is a prefix of the entry's name plus a suffix-like tail.
+        let nested = "arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf-123456";
+        assert!(!answers(ARN, Some(nested), Some("app-AbCdEf-123456")));
+        // asm-017: an id ending in `-` and six characters is a complete ARN to Secrets
+        // Manager, even when a secret of that name exists.
+        assert!(!answers(ARN, Some(nested), Some("app-AbCdEf")));
+        let server = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-server";
+        let real = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-server-Ab12Cd";
+        assert!(!answers(server, Some(real), Some("prod/api-server")));
+        assert!(answers(real, Some(real), Some("prod/api-server")));
+        // A slash is never part of the suffix: `team-12/api` is a partial ARN.
+        let slash = "arn:aws:secretsmanager:us-east-1:123456789012:secret:team-12/api";
+        let found = "arn:aws:secretsmanager:us-east-1:123456789012:secret:team-12/api-Zz9Yy8";
+        assert!(answers(slash, Some(found), Some("team-12/api")));
+        // Another account's secret of the same name, requested by ARN.
+        let foreign = "arn:aws:secretsmanager:us-east-1:444455556666:secret:app-AbCdEf";
+        assert!(!answers(foreign, Some(ARN), Some("app")));
+        assert!(!answers(ARN, None, Some("app")));
+        assert!(!answers("app", Some(ARN), None));
     }
 }

@@ -357,6 +357,7 @@ pub(super) fn aws_settings(args: &AwsArgs) -> aws::Settings {
         endpoint_url: args.endpoint_url.clone(),
         timeout: args.timeout,
         refresh_credentials: false,
+        batch: !args.no_batch,
     }
 }
 

@@ -59,7 +59,7 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
     let mut kms_keys = kms_keys;
     kms_keys.sort();
     kms_keys.dedup();
-    let policy = Policy::build(&references, &kms_keys, &environment_files, &ctx).map_err(|missing| {
+    let mut policy = Policy::build(&references, &kms_keys, &environment_files, &ctx).map_err(|missing| {
         Error::Unresolved(
             missing
                 .into_iter()
@@ -78,6 +78,9 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
                 .collect(),
         )
     })?;
+    if args.batch {
+        policy.allow_batch();
+    }
     if policy.is_empty() {
         // IAM rejects a policy without statements, so there is no document to print.
         eprintln!(

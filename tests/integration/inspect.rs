@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::emulator::{emulator, private_emulator, unique};
+use crate::proxy::Proxy;
 use crate::util::{ecs_env, ecs_env_offline, task_definition, write_file};
 
 const REGION: &str = "us-east-1";
@@ -198,6 +199,33 @@ fn policy_is_least_privilege_by_independent_tools() {
         String::from_utf8_lossy(&audit.stderr),
         run.stdout()
     );
+    // With --batch: the same grants (decoys still refused), plus BatchGetSecretValue, which
+    // has no resource type, and still no parliament finding.
+    let batch = ecs_env()
+        .arg("policy")
+        .task_definition(&world.td)
+        .arg("--batch")
+        .output();
+    batch.assert_code(0);
+    let batch_policy = write_file("policy-batch.json", &batch.stdout());
+    let mut must = world.must.clone();
+    must.push(("secretsmanager:BatchGetSecretValue".into(), "*".into()));
+    let grants = serde_json::json!({"must": must, "must_not": world.must_not}).to_string();
+    let audit = e.python(
+        "policy_audit.py",
+        &[batch_policy.to_str().unwrap(), &grants],
+    );
+    assert!(
+        audit.status.success(),
+        "policy audit (--batch) failed:\n{}{}\npolicy:\n{}",
+        String::from_utf8_lossy(&audit.stdout),
+        String::from_utf8_lossy(&audit.stderr),
+        batch.stdout()
+    );
+    assert!(
+        !run.stdout().contains("BatchGetSecretValue"),
+        "only on request"
+    );
     // Terraform: the same resources in an aws_iam_policy_document block.
     let tf = ecs_env()
         .arg("policy")
@@ -256,6 +284,9 @@ fn generated_actions_are_enough_to_run_the_task() {
         (id.to_owned(), secret.to_owned())
     };
     let enough = key("enough", &actions);
+    let mut with_batch = actions.clone();
+    with_batch.push("secretsmanager:BatchGetSecretValue".into());
+    let batched = key("batched", &with_batch);
     let without_ssm: Vec<String> = actions
         .iter()
         .filter(|a| !a.starts_with("ssm:"))
@@ -264,14 +295,27 @@ fn generated_actions_are_enough_to_run_the_task() {
     let short = key("short", &without_ssm);
     e.enforce_iam();
 
-    let run = base()
-        .env("AWS_ACCESS_KEY_ID", &enough.0)
-        .env("AWS_SECRET_ACCESS_KEY", &enough.1)
-        .arg("-f")
-        .arg(&td)
-        .args(["--", "true"])
-        .output();
-    run.assert_code(0);
+    // The policy without --batch is enough: the emulator's IAM denies the batch, and each
+    // secret is read with GetSecretValue. With --batch, one batch reads both secrets.
+    for (user, batches, singles) in [(&enough, 1, 2), (&batched, 1, 0)] {
+        let proxy = Proxy::start(&e.endpoint, vec![]);
+        let run = base()
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .env("AWS_ACCESS_KEY_ID", &user.0)
+            .env("AWS_SECRET_ACCESS_KEY", &user.1)
+            .arg("-f")
+            .arg(&td)
+            .args(["--", "true"])
+            .output();
+        run.assert_code(0);
+        assert_eq!(
+            proxy.calls("BatchGetSecretValue").len(),
+            batches,
+            "{}",
+            user.0
+        );
+        assert_eq!(proxy.calls("GetSecretValue").len(), singles, "{}", user.0);
+    }
     let run = base()
         .env("AWS_ACCESS_KEY_ID", &short.0)
         .env("AWS_SECRET_ACCESS_KEY", &short.1)
