@@ -714,7 +714,7 @@ def table(rows: list[list[str]], header: list[str], right: set[int]) -> str:
     return "\n".join(lines)
 
 
-TOOLS = {"ecs-env": "ecs-env", "aws": "aws CLI + jq", "boto3": "boto3 script"}
+TOOLS = {"ecs-env": "ecs-env", "nobatch": "ecs-env --no-batch", "aws": "aws CLI + jq", "boto3": "boto3 script"}
 
 
 def report_pass(res: dict, scenarios: list[Scenario], connect_rtts: float) -> str:
@@ -734,7 +734,7 @@ def report_pass(res: dict, scenarios: list[Scenario], connect_rtts: float) -> st
     out.append("")
     rows = []
     for s in scenarios:
-        for i, tool in enumerate(("ecs-env", "aws", "boto3")):
+        for i, tool in enumerate(("ecs-env", "nobatch", "aws", "boto3")):
             c: Cell | None = res["cells"].get((s.key, tool))
             if c is None:
                 continue
@@ -855,6 +855,7 @@ def main() -> None:
     ap.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "ecs-env")
     ap.add_argument("--no-build", action="store_true", help="do not run `cargo build --release` first")
     ap.add_argument("--no-baselines", action="store_true", help="time ecs-env, the floor and env true only")
+    ap.add_argument("--no-nobatch", action="store_true", help="skip the ecs-env --no-batch runs of scenarios 2 to 4")
     ap.add_argument("--no-replay", action="store_true", help="skip the pass whose answers are replayed by the proxy instead of moto")
     ap.add_argument("--quick", action="store_true", help="a short run: 3 runs, one baseline run, small samples, no 0 ms pass")
     ap.add_argument("--serve", type=float, metavar="SECONDS", help="start moto and the proxy, seed the scenarios, print the environment and files to profile by hand, and wait SECONDS (or until interrupted)")
@@ -938,6 +939,13 @@ def main() -> None:
                 argv += ["--", "true"]
                 log(f"   scenario {s.key}: ecs-env")
                 res["cells"][s.key, "ecs-env"] = measure("ecs-env", argv, env, proxy, args.runs, 120, s.expected)
+                if s.key in ("2", "3", "4") and not args.no_nobatch:
+                    # Without BatchGetSecretValue (--no-batch, or an identity denied it): one
+                    # GetSecretValue per secret, as the agent does.
+                    log(f"   scenario {s.key}: ecs-env --no-batch")
+                    res["cells"][s.key, "nobatch"] = measure(
+                        "ecs-env --no-batch", argv[:1] + ["--no-batch"] + argv[1:], env, proxy,
+                        args.runs, 120, s.expected)
                 if not baselines:
                     continue
                 # aws CLI loop
@@ -1092,6 +1100,10 @@ def goals(reported, scenarios, info, nocred, rtt, pair) -> str:
             limit = 4 if s.key == "4" else 2
             d = res["cells"][s.key, "ecs-env"].median - e5.median
             line(d <= limit * rtt, f"scenario {s.key} at most {limit} RTT above scenario 5 at {rtt:g} ms ({where}): {d:+.0f} ms = {d / rtt:.2f} RTT")
+            nb = res["cells"].get((s.key, "nobatch"))
+            if nb:
+                d = nb.median - e5.median
+                out.append(f"  [info] scenario {s.key} with --no-batch ({where}): {d:+.0f} ms = {d / rtt:.2f} RTT, {nb.reqs()} requests")
     for s in scenarios:
         c = cells.get((s.key, "ecs-env"))
         if c:

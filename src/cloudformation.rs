@@ -234,9 +234,8 @@ fn template_from(root: Value) -> Result<Template, TemplateError> {
 /// else only scans for the key at the start of a line, without a YAML parse.
 pub fn looks_like_template(text: &str) -> bool {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Ok(Value::Object(root)) = serde_json::from_str::<Value>(text) {
-        return root.get("Resources").is_some_and(Value::is_object)
-            || root.contains_key("AWSTemplateFormatVersion");
+    if let Ok(root) = serde_json::from_str::<Value>(text) {
+        return is_template(&root);
     }
     // A top-level YAML key starts in column 0; nested keys are indented.
     text.lines().any(|line| {
@@ -249,6 +248,15 @@ pub fn looks_like_template(text: &str) -> bool {
             })
         })
     })
+}
+
+/// A parsed JSON document is a template: it has `Resources` or `AWSTemplateFormatVersion`.
+pub fn is_template(root: &Value) -> bool {
+    let Value::Object(root) = root else {
+        return false;
+    };
+    root.get("Resources").is_some_and(Value::is_object)
+        || root.contains_key("AWSTemplateFormatVersion")
 }
 
 fn yaml_to_json(text: &str) -> Result<Value, TemplateError> {

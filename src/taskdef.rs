@@ -106,10 +106,19 @@ impl std::error::Error for LoadError {}
 
 /// Parse a task definition in any accepted shape.
 pub fn parse(text: &str) -> Result<TaskDefinition, LoadError> {
-    // serde_json's messages name a position, never content: safe even if someone pastes a
-    // value into the file.
-    let root: Value = serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))?;
-    match &root {
+    from_value(&parse_json(text)?)
+}
+
+/// The text as JSON. serde_json's messages name a position, never content: safe even if
+/// someone pastes a value into the file.
+pub fn parse_json(text: &str) -> Result<Value, LoadError> {
+    serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))
+}
+
+/// A task definition from an already parsed JSON document (the loader parses a file once and
+/// tries each source shape on the same value).
+pub fn from_value(root: &Value) -> Result<TaskDefinition, LoadError> {
+    match root {
         Value::Array(items) => Ok(TaskDefinition {
             shape: Shape::ContainerArray,
             family: None,

@@ -127,20 +127,28 @@ async fn from_text(
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
-    if cloudformation::looks_like_template(text) {
+    let invalid = |e| Error::TaskDefinition {
+        path: path.to_owned(),
+        source: e,
+    };
+    // The text is parsed once; each JSON source shape looks at the same value. Text that is
+    // not JSON may still be a YAML template (or a JSON one behind a byte-order mark).
+    let doc = match taskdef::parse_json(text) {
+        Ok(doc) => doc,
+        Err(_) if cloudformation::looks_like_template(text) => {
+            return from_template(path, text, source, aws, task_region).await;
+        }
+        Err(e) => return Err(invalid(e)),
+    };
+    if cloudformation::is_template(&doc) {
         return from_template(path, text, source, aws, task_region).await;
     }
-    if let Ok(doc) = serde_json::from_str::<serde_json::Value>(text)
-        && terraform::looks_like_show_json(&doc)
-    {
+    if terraform::looks_like_show_json(&doc) {
         let loaded = terraform::from_show_json(&doc, source.resource.as_deref())
             .map_err(terraform_failures)?;
         return from_terraform_loaded(path, loaded);
     }
-    taskdef::parse(text).map_err(|e| Error::TaskDefinition {
-        path: path.to_owned(),
-        source: e,
-    })
+    taskdef::from_value(&doc).map_err(invalid)
 }
 
 async fn from_template(
