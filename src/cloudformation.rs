@@ -31,7 +31,8 @@
 //! account, `--parameter` values, and the stack's physical ids from
 //! `cloudformation:DescribeStackResources` when `--stack` is given).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use saphyr::{LoadableYamlNode, Scalar, Tag, Yaml};
@@ -89,6 +90,12 @@ pub enum TemplateError {
         wanted: String,
         available: Vec<String>,
     },
+    /// `--parameter` names that are neither parameters of the template nor exports its task
+    /// definition imports (a typo would otherwise leave the default in place, silently).
+    UnknownParameters {
+        unknown: Vec<String>,
+        declared: Vec<String>,
+    },
 }
 
 impl fmt::Display for TemplateError {
@@ -115,6 +122,19 @@ impl fmt::Display for TemplateError {
                     f.write_str(" (it has none)")
                 } else {
                     write!(f, "; it has {}", quoted_list(available))
+                }
+            }
+            TemplateError::UnknownParameters { unknown, declared } => {
+                write!(
+                    f,
+                    "--parameter {}: not a parameter of the template, nor an export that its \
+                     task definition imports with Fn::ImportValue",
+                    quoted_list(unknown)
+                )?;
+                if declared.is_empty() {
+                    f.write_str(" (the template declares no parameters)")
+                } else {
+                    write!(f, "; its parameters are {}", quoted_list(declared))
                 }
             }
         }
@@ -460,7 +480,23 @@ impl Template {
             },
         };
         let resolver = Resolver::new(self, ctx);
-        Ok(resolver.task_definition(&id))
+        let resolved = resolver.task_definition(&id);
+        if resolved.is_ok() {
+            // Checked only after a complete resolution: only then has every Fn::ImportValue
+            // of the task definition asked for its export.
+            let declared = self.parameter_names();
+            let imported = resolver.imports.into_inner();
+            let unknown: Vec<String> = ctx
+                .parameters
+                .keys()
+                .filter(|k| !declared.contains(k) && !imported.contains(*k))
+                .cloned()
+                .collect();
+            if !unknown.is_empty() {
+                return Err(TemplateError::UnknownParameters { unknown, declared });
+            }
+        }
+        Ok(resolved)
     }
 }
 
@@ -487,6 +523,8 @@ struct Resolver<'a> {
     template: &'a Template,
     ctx: &'a Context,
     partition: Option<String>,
+    /// The export names `Fn::ImportValue` asked for (they are passed with `--parameter` too).
+    imports: RefCell<BTreeSet<String>>,
 }
 
 fn one(path: &str, intrinsic: impl Into<String>, hint: impl Into<String>) -> Vec<Unresolved> {
@@ -576,6 +614,7 @@ impl<'a> Resolver<'a> {
             template,
             ctx,
             partition,
+            imports: RefCell::default(),
         }
     }
 
@@ -934,6 +973,7 @@ impl<'a> Resolver<'a> {
             "Fn::FindInMap" => self.find_in_map(arg, path, depth),
             "Fn::ImportValue" => {
                 let export = self.eval_string(arg, path, depth, name)?;
+                self.imports.borrow_mut().insert(export.clone());
                 match self.ctx.parameters.get(&export) {
                     Some(v) => value(v.clone()),
                     None => Err(one(

@@ -1457,3 +1457,41 @@ fn unresolved_displays_path_expression_and_hint() {
         format!("at `{VALUE_PATH}`: cannot resolve `Ref: Env`: pass --parameter Env=VALUE")
     );
 }
+
+#[test]
+fn a_parameter_the_template_does_not_use_is_an_error_not_ignored() {
+    let sections = json!({"Parameters": {"Env": {"Type": "String", "Default": "prod"}}});
+    let template = with_value(
+        sections,
+        json!({"Fn::Join": ["-", [{"Ref": "Env"}, {"Fn::ImportValue": "shared-Url"}]]}),
+    );
+    // A declared parameter and an imported export are both used.
+    let ctx = Context {
+        parameters: params(&[("Env", "dev"), ("shared-Url", "u")]),
+        ..Context::default()
+    };
+    let td = resolved(&template, &ctx);
+    assert_eq!(
+        td["containerDefinitions"][0]["environment"][0]["value"],
+        "dev-u"
+    );
+
+    // A typo would leave the default in place: it is refused, with the real names.
+    let ctx = Context {
+        parameters: params(&[("Envv", "dev"), ("shared-Url", "u")]),
+        ..Context::default()
+    };
+    let err = template.task_definition(None, &ctx).unwrap_err();
+    assert_eq!(
+        err,
+        TemplateError::UnknownParameters {
+            unknown: vec!["Envv".to_owned()],
+            declared: vec!["Env".to_owned()],
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "--parameter `Envv`: not a parameter of the template, nor an export that its task \
+         definition imports with Fn::ImportValue; its parameters are `Env`"
+    );
+}

@@ -112,6 +112,15 @@ fn cdk_and_yaml_templates_resolve_offline_and_with_a_stack() {
     env.assert("WHERE", "us-east-1-prod");
     env.assert("STACK_KEY", "from-the-stack");
     env.assert("DB", "pw-cdk");
+    // A misspelt parameter is refused, not ignored in favour of the default.
+    ecs_env()
+        .arg("-f")
+        .arg(&yaml_file)
+        .args(["--stack", &stack, "--parameter", "Envv=prod", "--", "true"])
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains("--parameter `Envv`: not a parameter of the template")
+        .assert_stderr_contains("its parameters are `Env`");
     // The CDK template with every Ref known, AWS::AccountId from sts:GetCallerIdentity.
     let cdk_text = cdk.to_string().replace(
         r#"{"Ref":"DbSecretA1B2C3"}"#,
