@@ -667,6 +667,100 @@ fn sigterm_while_ecs_env_is_still_fetching_stops_it_as_pid_1() {
     );
 }
 
+/// The children of host PID `parent`: (host PID, PID in the namespace, state letter).
+fn children(parent: u32) -> Vec<(u32, u32, char)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(status) = fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        if field("PPid:") == [parent.to_string()] {
+            let inner = field("NSpid:").last().and_then(|p| p.parse().ok());
+            let state = field("State:").first().and_then(|s| s.chars().next());
+            out.push((pid, inner.unwrap_or(0), state.unwrap_or('?')));
+        }
+    }
+    out.sort_by_key(|&(_, inner, _)| inner);
+    out
+}
+
+#[test]
+fn watch_mode_as_pid_1_reaps_orphans_and_forwards_sigterm() {
+    let e = emulator();
+    let arn = e.create_secret("us-east-1", &unique("container-watch"), "tok");
+    let rootfs = Rootfs::new(&task_definition(&[], &[("TOKEN", &arn)]));
+    // busybox's shell reopens a background job's stdin on /dev/null; a container engine
+    // provides /dev, this bare root filesystem does not.
+    rootfs.write("dev/null", "");
+    // In watch mode ecs-env stays as PID 1 and supervises the app. The app leaves an orphan:
+    // the subshell forks `sleep 1` into the background and exits at once, so the kernel hands
+    // the sleep to PID 1. When it ends, only PID 1 can reap it; otherwise it stays a zombie.
+    let mut container = Container::start(
+        &rootfs,
+        &[
+            "/ecs-env",
+            "--watch",
+            "-f",
+            "/etc/ecs/task-definition.json",
+            "--",
+            "/bin/sh",
+            "-c",
+            r#"(sleep 1 &)
+               trap 'echo "TERM with $TOKEN"; exit 7' TERM
+               echo > /tmp/ready
+               while :; do sleep 0.1; done"#,
+        ],
+        &[],
+    )
+    .wait_for(&rootfs, "tmp/ready");
+    let init = container.init_pid();
+    assert_eq!(exe(init), rootfs.path("ecs-env"), "ecs-env stays PID 1");
+
+    // The orphan is re-parented to PID 1: a child besides the app (PID 2, ecs-env's only
+    // child of its own) ...
+    let deadline = Instant::now() + PROMPTLY;
+    let orphan = loop {
+        let kids = children(init);
+        assert_eq!(kids.first().map(|k| k.1), Some(2), "the app: {kids:?}");
+        if let Some(&(pid, _, _)) = kids.get(1) {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no orphan was re-parented to PID 1 ({init}): {kids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // ... and reaped when it exits: it disappears, it does not linger as a zombie (`Z`).
+    let deadline = Instant::now() + PROMPTLY;
+    while fs::metadata(format!("/proc/{orphan}")).is_ok() {
+        let kids = children(init);
+        assert!(
+            Instant::now() < deadline,
+            "the orphan {orphan} was not reaped by PID 1: {kids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // `docker stop`: SIGTERM to PID 1 reaches the app through ecs-env.
+    send("TERM", init);
+    let status = container.wait_timeout(PROMPTLY);
+    let run = container.finish();
+    assert!(status.is_some(), "no exit within {PROMPTLY:?}: {run}");
+    assert_eq!(run.status.code(), Some(7), "the app's exit code: {run}");
+    assert_eq!(run.stdout, "TERM with tok\n", "{run}");
+}
+
 #[test]
 fn a_failing_reference_stops_before_the_app_starts() {
     let missing = format!(
