@@ -5,7 +5,10 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{
+    ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+    ValueHint,
+};
 
 const EXIT_CODES: &str = "\
 Exit status (as env(1)):
@@ -39,6 +42,45 @@ pub struct Cli {
     /// Log references, regions and timings to stderr (-vv for more); never values
     #[arg(short, long, action = ArgAction::Count, global = true, help_heading = "Logging")]
     pub verbose: u8,
+}
+
+impl Cli {
+    /// Parse the command line, and record the order of `--var` and `--var-file`, which
+    /// Terraform applies in command-line order (the later one wins).
+    pub fn parse_args(args: &[OsString]) -> Result<Cli, clap::Error> {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let (found, source) = match (&mut cli.command, matches.subcommand()) {
+            (None, _) => (&matches, &mut cli.run.source),
+            (Some(Command::Run(a)), Some((_, m))) => (m, &mut a.source),
+            (Some(Command::Export(a)), Some((_, m))) => (m, &mut a.source),
+            (Some(Command::Check(a)), Some((_, m))) => (m, &mut a.source),
+            (Some(Command::Policy(a)), Some((_, m))) => (m, &mut a.source),
+            _ => return Ok(cli),
+        };
+        source.tf_order = terraform_order(found);
+        Ok(cli)
+    }
+}
+
+/// `--var` and `--var-file` in the order they were given.
+fn terraform_order(matches: &ArgMatches) -> Vec<TfInput> {
+    let mut given: Vec<(usize, TfInput)> = Vec::new();
+    if let Some(at) = matches.indices_of("tf_vars") {
+        given.extend(at.enumerate().map(|(n, i)| (i, TfInput::Var(n))));
+    }
+    if let Some(at) = matches.indices_of("tf_var_files") {
+        given.extend(at.enumerate().map(|(n, i)| (i, TfInput::File(n))));
+    }
+    given.sort_by_key(|&(i, _)| i);
+    given.into_iter().map(|(_, input)| input).collect()
+}
+
+/// One Terraform variable input from the command line: the `n`th `--var` or `--var-file`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TfInput {
+    Var(usize),
+    File(usize),
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,13 +333,18 @@ pub struct SourceArgs {
     #[arg(long, value_name = "NAME")]
     pub stack: Option<String>,
 
-    /// Terraform: a variable's value (repeatable; TF_VAR_* and tfvars files are read too)
+    /// Terraform: a variable's value (repeatable; TF_VAR_* and tfvars files are read too;
+    /// --var and --var-file apply in command-line order, the later one winning)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub tf_vars: Vec<String>,
 
     /// Terraform: a variables file (repeatable)
     #[arg(long = "var-file", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub tf_var_files: Vec<PathBuf>,
+
+    /// `--var` and `--var-file` in command-line order (filled in by [`Cli::parse_args`]).
+    #[arg(skip)]
+    pub tf_order: Vec<TfInput>,
 
     /// Terraform: the state (a terraform.tfstate file, or `terraform state pull` output) for
     /// attributes of other resources; default: terraform.tfstate in the directory
@@ -421,6 +468,50 @@ mod tests {
     #[test]
     fn definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn terraform_inputs_keep_their_command_line_order() {
+        let parse = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            Cli::parse_args(&args).unwrap()
+        };
+        let order = [
+            TfInput::Var(0),
+            TfInput::File(0),
+            TfInput::Var(1),
+            TfInput::File(1),
+        ];
+        let tf = [
+            "--var",
+            "a=1",
+            "--var-file",
+            "x.tfvars",
+            "--var=b=2",
+            "--var-file=y.tfvars",
+        ];
+        let run = parse(&[&["ecs-env", "-f", "dir"], &tf[..], &["--", "true"]].concat());
+        assert_eq!(run.run.source.tf_order, order);
+        assert_eq!(run.run.source.tf_vars, ["a=1", "b=2"]);
+        let export = parse(&[&["ecs-env", "export", "-f", "dir"], &tf[..]].concat());
+        let Some(Command::Export(args)) = export.command else {
+            panic!("export");
+        };
+        assert_eq!(args.source.tf_order, order);
+        let check = parse(&[
+            "ecs-env",
+            "check",
+            "-f",
+            "dir",
+            "--var-file",
+            "x",
+            "--var",
+            "a=1",
+        ]);
+        let Some(Command::Check(args)) = check.command else {
+            panic!("check");
+        };
+        assert_eq!(args.source.tf_order, [TfInput::File(0), TfInput::Var(0)]);
     }
 
     #[test]

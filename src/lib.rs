@@ -47,7 +47,6 @@ pub mod terraform;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::{Cli, Command};
@@ -58,7 +57,7 @@ use crate::error::Error;
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     exit_125_on_panic();
     let args: Vec<OsString> = args.into_iter().collect();
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match Cli::parse_args(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::aws::{self, LazySession};
-use crate::cli::{AwsArgs, LaunchType, LocalArgs, SourceArgs};
+use crate::cli::{AwsArgs, LaunchType, LocalArgs, SourceArgs, TfInput};
 use crate::cloudformation;
 use crate::envfile::Dialect;
 use crate::error::Error;
@@ -237,15 +237,10 @@ fn from_terraform(path: &Path, source: &SourceArgs) -> Result<TaskDefinition, Er
         }
         None => None,
     };
-    let mut vars = Vec::new();
-    for item in &source.tf_vars {
-        vars.push(split_assignment("--var", item)?);
-    }
     let inputs = terraform::Inputs {
         path: path.to_owned(),
         resource: source.resource.clone(),
-        vars,
-        var_files: source.tf_var_files.clone(),
+        cli: terraform_inputs(source)?,
         env_vars: std::env::vars()
             .filter(|(k, _)| k.starts_with("TF_VAR_"))
             .collect(),
@@ -346,6 +341,29 @@ pub(super) fn with_flag_entries(
         container.secrets.push(SecretEntry { name, value_from });
     }
     Ok(container)
+}
+
+/// `--var` and `--var-file` in command-line order. Without a recorded order (arguments not
+/// from [`Cli::parse_args`](crate::cli::Cli::parse_args)), files come first.
+fn terraform_inputs(source: &SourceArgs) -> Result<Vec<terraform::CliInput>, Error> {
+    let order: Vec<TfInput> = if source.tf_order.is_empty() {
+        (0..source.tf_var_files.len())
+            .map(TfInput::File)
+            .chain((0..source.tf_vars.len()).map(TfInput::Var))
+            .collect()
+    } else {
+        source.tf_order.clone()
+    };
+    order
+        .into_iter()
+        .map(|input| match input {
+            TfInput::Var(n) => {
+                let (name, value) = split_assignment("--var", &source.tf_vars[n])?;
+                Ok(terraform::CliInput::Var(name, value))
+            }
+            TfInput::File(n) => Ok(terraform::CliInput::File(source.tf_var_files[n].clone())),
+        })
+        .collect()
 }
 
 /// `NAME=VALUE` → (NAME, VALUE). The message never repeats the argument: it may be a value.

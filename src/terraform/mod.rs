@@ -49,8 +49,6 @@
 //! - Variable `validation` blocks, `precondition`s and `check` blocks are not evaluated.
 //! - A required variable without a value is reported only when the task definition needs
 //!   it (Terraform would refuse to plan at all).
-//! - `--var-file` and `--var` apply files first, then values: [`Inputs`] does not keep their
-//!   relative order on the command line, which Terraform honours.
 //! - `&&` and `||` evaluate both sides, as Terraform does; a conditional evaluates only the
 //!   branch it takes (a problem in the other branch is not one in the result).
 //!
@@ -86,12 +84,8 @@ pub struct Inputs {
     /// `...NAME["web"]`) and module steps (`module.svc["api"].aws_ecs_task_definition.X`).
     /// `None`: the configuration's only task definition instance.
     pub resource: Option<String>,
-    /// `--var NAME=VALUE`, in command-line order. Values are strings; a variable whose type is
-    /// not a primitive (a list, map, object, or `any`) parses its value as HCL, as Terraform
-    /// does.
-    pub vars: Vec<(String, String)>,
-    /// `--var-file` paths (`.tfvars` in HCL, or `.tfvars.json`), in command-line order.
-    pub var_files: Vec<PathBuf>,
+    /// `--var` and `--var-file`, in command-line order: a later one wins, as in Terraform.
+    pub cli: Vec<CliInput>,
     /// The process environment, or only its `TF_VAR_*` entries. `TF_VAR_NAME` sets
     /// variable `NAME`; `TF_WORKSPACE` sets `terraform.workspace`. Other entries are ignored.
     pub env_vars: Vec<(String, String)>,
@@ -99,6 +93,16 @@ pub struct Inputs {
     /// `terraform show -json` output. The caller loads it (`--tfstate FILE`, or
     /// `terraform.tfstate` in the directory).
     pub state: Option<serde_json::Value>,
+}
+
+/// A variable input given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliInput {
+    /// `--var NAME=VALUE`. Values are strings; a variable whose type is not a primitive (a
+    /// list, map, object, or `any`) parses its value as HCL, as Terraform does.
+    Var(String, String),
+    /// `--var-file PATH` (`.tfvars` in HCL, or `.tfvars.json`).
+    File(PathBuf),
 }
 
 /// An evaluated task definition.

@@ -17,6 +17,10 @@ fn read_json(path: PathBuf) -> Json {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+fn var(name: &str, value: &str) -> CliInput {
+    CliInput::Var(name.to_owned(), value.to_owned())
+}
+
 fn inputs(name: &str) -> Inputs {
     let dir = fixture(name);
     let state = dir.join("state.json");
@@ -118,7 +122,7 @@ fn inline_jsonencode_with_state() {
 #[test]
 fn inline_with_cli_and_environment_variables() {
     let mut i = inputs("inline");
-    i.vars = vec![("environment".into(), "production".into())];
+    i.cli = vec![var("environment", "production")];
     i.env_vars = vec![
         ("TF_VAR_debug".into(), "true".into()),
         ("HOME".into(), "/root".into()),
@@ -245,8 +249,11 @@ fn templatefile_with_directives() {
 #[test]
 fn variable_precedence() {
     let mut i = inputs("variables");
-    i.var_files = vec![fixture("variables").join("extra.tfvars")];
-    i.vars = vec![("e".into(), "--var".into()), ("port".into(), "9090".into())];
+    i.cli = vec![
+        CliInput::File(fixture("variables").join("extra.tfvars")),
+        var("e", "--var"),
+        var("port", "9090"),
+    ];
     i.env_vars = vec![
         ("TF_VAR_b".into(), "TF_VAR_b".into()),
         ("TF_VAR_f".into(), "TF_VAR_f".into()),
@@ -296,12 +303,32 @@ fn variable_precedence() {
 }
 
 #[test]
+fn var_and_var_file_apply_in_command_line_order() {
+    let value_of_g = |cli: Vec<CliInput>| {
+        let mut i = inputs("variables");
+        i.cli = [var("port", "80"), var("labels", "{}"), var("replicas", "1")]
+            .into_iter()
+            .chain(cli)
+            .collect();
+        let loaded = load(&i).unwrap();
+        let env = loaded.container_definitions[0]["environment"].clone();
+        env.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "G")
+            .map(|e| e["value"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let file = || CliInput::File(fixture("variables").join("extra.tfvars"));
+    // As `terraform plan -var g=cli -var-file extra.tfvars`: the file comes later and wins.
+    assert_eq!(value_of_g(vec![var("g", "cli"), file()]), "extra.tfvars");
+    assert_eq!(value_of_g(vec![file(), var("g", "cli")]), "cli");
+}
+
+#[test]
 fn variable_input_problems() {
     let mut i = inputs("variables");
-    i.vars = vec![
-        ("port".into(), "eighty".into()),
-        ("nope".into(), "x".into()),
-    ];
+    i.cli = vec![var("port", "eighty"), var("nope", "x")];
     i.env_vars = vec![("TF_VAR_replicas".into(), "3".into())];
     // Undeclared --var stops everything first, as in Terraform.
     let p = problems(&i);
@@ -309,7 +336,7 @@ fn variable_input_problems() {
     assert_eq!(p[0].expression, "nope");
     assert!(p[0].message.contains("no variable named `nope`"));
 
-    i.vars.pop();
+    i.cli.pop();
     i.env_vars
         .push(("TF_VAR_labels".into(), "{ team = ".into()));
     let p = problems(&i);
@@ -558,9 +585,9 @@ fn missing_variable() {
     assert_eq!(p[0].hint, "pass --var db_secret_arn=VALUE");
 
     let mut given = i.clone();
-    given.vars = vec![(
-        "db_secret_arn".into(),
-        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf".into(),
+    given.cli = vec![var(
+        "db_secret_arn",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
     )];
     let loaded = load(&given).unwrap();
     assert_eq!(
@@ -931,11 +958,14 @@ fn syntax_errors_and_var_files() {
         ],
     );
     let mut i = s.inputs();
-    i.var_files = vec![s.0.join("bad.tfvars"), s.0.join("missing.tfvars")];
+    i.cli = vec![
+        CliInput::File(s.0.join("bad.tfvars")),
+        CliInput::File(s.0.join("missing.tfvars")),
+    ];
     let p = problems(&i);
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].message.starts_with("cannot read the variables file"));
-    i.var_files.pop();
+    i.cli.pop();
     let p = problems(&i);
     assert!(
         p[0].message.contains("functions may not be called here"),

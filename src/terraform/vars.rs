@@ -16,7 +16,7 @@ use std::rc::Rc;
 use super::eval::{Evaluator, Failure};
 use super::source::{SourceFile, display_join, parse_problem};
 use super::value::Value;
-use super::{Inputs, Problem};
+use super::{CliInput, Inputs, Problem};
 
 /// A value as assigned, before the variable's type is applied.
 #[derive(Debug, Clone)]
@@ -85,12 +85,15 @@ pub(crate) fn assign(ev: &mut Evaluator, inputs: &Inputs, root_display: &str) ->
         let display = display_join(root_display, &name);
         read_var_file(ev, &root_dir.join(&name), display, &mut problems);
     }
-    for path in &inputs.var_files {
-        read_var_file(ev, path, path.to_string_lossy().into_owned(), &mut problems);
-    }
-
     let declared = ev.insts[0].module.variables.clone();
-    for (name, value) in &inputs.vars {
+    for input in &inputs.cli {
+        let (name, value) = match input {
+            CliInput::File(path) => {
+                read_var_file(ev, path, path.to_string_lossy().into_owned(), &mut problems);
+                continue;
+            }
+            CliInput::Var(name, value) => (name, value),
+        };
         if !declared.contains_key(name) {
             problems.push(Problem {
                 file: "--var".to_owned(),

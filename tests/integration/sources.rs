@@ -286,3 +286,32 @@ fn environment_files_from_s3_merge_as_ecs_does() {
         run.stdout()
     );
 }
+
+#[test]
+fn terraform_var_and_var_file_apply_in_command_line_order() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform/variables");
+    let file = dir.join("extra.tfvars");
+    let run = |later_wins: &[&std::ffi::OsStr]| {
+        crate::util::ecs_env_offline()
+            .env("AWS_REGION", "us-east-1")
+            .arg("-f")
+            .arg(&dir)
+            .args([
+                "--var",
+                "port=80",
+                "--var",
+                "labels={}",
+                "--var",
+                "replicas=1",
+            ])
+            .args(later_wins)
+            // The fixture's one secret is overridden: no AWS call.
+            .args(["--override", "REPLICAS=x"])
+            .child_env()
+    };
+    // `g` is set by --var and by extra.tfvars: the later one wins, as in Terraform.
+    let var = std::ffi::OsStr::new("g=from-var");
+    let flag = |s: &'static str| std::ffi::OsStr::new(s);
+    run(&[flag("--var"), var, flag("--var-file"), file.as_os_str()]).assert("G", "extra.tfvars");
+    run(&[flag("--var-file"), file.as_os_str(), flag("--var"), var]).assert("G", "from-var");
+}
