@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 pub enum JsonKeyError {
     /// The `SecretString` is not valid JSON. The text names the position only.
     Parse(String),
-    /// Valid JSON, but not an object (Go: "cannot unmarshal array into Go value of type
-    /// map[string]interface {}").
+    /// Valid JSON, but not an object (Go: `cannot unmarshal array into Go value of type
+    /// map[string]interface {}`).
     NotAnObject(&'static str),
     /// The object has no such top-level key. Carries the keys it does have, sorted.
     Missing { available: Vec<String> },
