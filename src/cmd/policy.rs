@@ -80,6 +80,12 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
     })?;
     if args.batch {
         policy.allow_batch();
+    } else if batches_would_help(&references) {
+        eprintln!(
+            "ecs-env: note: two or more secrets of one region are read at their current version; \
+             --batch also allows secretsmanager:BatchGetSecretValue, so that ecs-env reads them \
+             20 per request instead of one each"
+        );
     }
     if policy.is_empty() {
         // IAM rejects a policy without statements, so there is no document to print.
@@ -136,4 +142,22 @@ fn references(
     references.sort_by_key(|r| format!("{r:?}"));
     references.dedup();
     Ok((references, environment_files))
+}
+
+/// Whether some region has two or more distinct secrets read at their current version: the
+/// case in which `run` would use `BatchGetSecretValue`.
+fn batches_would_help(references: &[SecretRef]) -> bool {
+    let mut current: std::collections::BTreeSet<(&str, &str)> = Default::default();
+    for r in references {
+        if let SecretRef::SecretsManager(s) = r
+            && s.version_stage.is_none()
+            && s.version_id.is_none()
+        {
+            current.insert((s.region.as_str(), s.secret_id.as_str()));
+        }
+    }
+    let mut regions: Vec<&str> = current.iter().map(|(region, _)| *region).collect();
+    let all = regions.len();
+    regions.dedup();
+    regions.len() < all
 }

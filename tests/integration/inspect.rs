@@ -226,6 +226,13 @@ fn policy_is_least_privilege_by_independent_tools() {
         !run.stdout().contains("BatchGetSecretValue"),
         "only on request"
     );
+    // Two current-version secrets in us-east-1: the note suggests --batch, once not given.
+    assert!(
+        run.stderr().contains("--batch also allows"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!batch.stderr().contains("--batch also allows"));
     // Terraform: the same resources in an aws_iam_policy_document block.
     let tf = ecs_env()
         .arg("policy")
