@@ -20,6 +20,7 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::SecretValueEntry;
 
 use tokio::sync::Semaphore;
+use zeroize::Zeroize;
 
 use super::error::{Classified, Kind, classify, common_hint};
 use crate::reference::SecretsManagerRef;
@@ -118,7 +119,7 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
     let mut results = Vec::with_capacity(items.len());
     let mut one_by_one = Vec::new();
     match answer {
-        Ok((entries, errors)) => {
+        Ok((mut entries, errors)) => {
             tracing::debug!(
                 region = %region,
                 ids = ?ids,
@@ -136,6 +137,12 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
                     // Not answered, reported in Errors, or ambiguous: ask the way the agent
                     // does, for the agent's answer or failure.
                     _ => one_by_one.push((key, reference)),
+                }
+            }
+            // The values now live in `SecretValue`s (wiped on drop); wipe the SDK's copies too.
+            for entry in &mut entries {
+                if let Some(s) = entry.secret_string.as_mut() {
+                    s.zeroize();
                 }
             }
         }
