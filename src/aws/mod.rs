@@ -7,12 +7,12 @@
 //! up front, so that "no credentials" is one clear error instead of one per secret, and every
 //! regional client shares them.
 //!
-//! [`Session::fetch_all`] then makes every request at once, within per-API, per-region limits (`Api`):
-//! one `BatchGetSecretValue` per twenty current versions of a region (`secrets_manager.rs`;
-//! a denial is remembered by `capabilities.rs`), one `GetSecretValue` per other distinct
-//! secret version (keys of the same secret share it), one `GetParameters` per ten parameter
-//! names per region. Each region gets its own client, because an ARN's region decides where
-//! it is read, as on ECS. Results come back keyed by [`FetchKey`]; failures are classified
+//! [`Session::fetch_all`] then makes every request at once, within per-API, per-region
+//! limits (`Api`): one `BatchGetSecretValue` per twenty current versions of a region
+//! (`secrets_manager.rs`; a denial is remembered by `capabilities.rs`), one `GetSecretValue`
+//! per other distinct secret version (keys of the same secret share it), one `GetParameters`
+//! per ten parameter names per region. Each region gets its own client, because an ARN's
+//! region decides where it is read, as on ECS. Results come back keyed by [`FetchKey`]; failures are classified
 //! into the spec's error classes with the next step as a hint (`error.rs`).
 //!
 //! Depends only on core types; nothing here decides what the environment is.
