@@ -381,29 +381,11 @@ impl Container {
     /// The host PID of the namespace's PID 1: the child of `unshare` whose PID in its own
     /// namespace is 1 (the `NSpid:` line of /proc/PID/status).
     fn init_pid(&self) -> u32 {
-        let unshare = self.child.id().to_string();
-        for entry in fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(status) = fs::read_to_string(entry.path().join("status")) else {
-                continue;
-            };
-            let field = |name: &str| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .map(|v| v.split_whitespace().collect::<Vec<_>>())
-                    .unwrap_or_default()
-            };
-            if field("PPid:") == [unshare.as_str()] {
-                let nspid = field("NSpid:");
-                assert_eq!(
-                    nspid.last(),
-                    Some(&"1"),
-                    "NSpid of unshare's child: {nspid:?}"
-                );
-                return nspid[0].parse().unwrap();
-            }
+        let unshare = self.child.id();
+        match children(unshare).as_slice() {
+            [(pid, 1, _)] => *pid,
+            other => panic!("unshare ({unshare}) should have one child, PID 1 inside: {other:?}"),
         }
-        panic!("unshare ({unshare}) has no child");
     }
 }
 
