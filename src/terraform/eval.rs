@@ -221,6 +221,24 @@ enum Slot {
     Done(Eval),
 }
 
+/// A module instance's tables of memoised values.
+#[derive(Debug, Clone, Copy)]
+enum Memo {
+    Vars,
+    Locals,
+    Outputs,
+}
+
+impl ModuleInst {
+    fn memo(&mut self, table: Memo) -> &mut HashMap<String, Slot> {
+        match table {
+            Memo::Vars => &mut self.vars,
+            Memo::Locals => &mut self.locals,
+            Memo::Outputs => &mut self.outputs,
+        }
+    }
+}
+
 /// How a module instance's variables are set: by a `module` block of its parent.
 #[derive(Debug, Clone)]
 struct CallSite {
@@ -834,23 +852,10 @@ impl Evaluator {
                 format!("declare it: variable \"{name}\" {{}}"),
             )));
         };
-        match self.insts[inst].vars.get(name) {
-            Some(Slot::Done(v)) => return v.clone(),
-            Some(Slot::Busy) => {
-                return Err(Failure::fatal(scope.problem(
-                    span,
-                    format!("variable `{name}` depends on itself"),
-                    "",
-                )));
-            }
-            None => {}
-        }
-        self.insts[inst].vars.insert(name.to_owned(), Slot::Busy);
-        let result = self.compute_variable(inst, name, decl);
-        self.insts[inst]
-            .vars
-            .insert(name.to_owned(), Slot::Done(result.clone()));
-        result
+        let cycle = || scope.problem(span, format!("variable `{name}` depends on itself"), "");
+        self.memoised(inst, Memo::Vars, name, cycle, |ev| {
+            ev.compute_variable(inst, name, decl)
+        })
     }
 
     /// Assignment (root inputs or the module block), else default; then `nullable` and the
@@ -1024,23 +1029,16 @@ impl Evaluator {
                 "",
             )));
         };
-        match self.insts[inst].locals.get(name) {
-            Some(Slot::Done(v)) => return v.clone(),
-            Some(Slot::Busy) => {
-                return Err(Failure::fatal(scope.problem(
-                    span,
-                    format!("local.{name} depends on itself"),
-                    "break the cycle between the locals",
-                )));
-            }
-            None => {}
-        }
-        self.insts[inst].locals.insert(name.to_owned(), Slot::Busy);
-        let result = self.eval_attr(inst, attr, Iteration::None);
-        self.insts[inst]
-            .locals
-            .insert(name.to_owned(), Slot::Done(result.clone()));
-        result
+        let cycle = || {
+            scope.problem(
+                span,
+                format!("local.{name} depends on itself"),
+                "break the cycle between the locals",
+            )
+        };
+        self.memoised(inst, Memo::Locals, name, cycle, |ev| {
+            ev.eval_attr(inst, attr, Iteration::None)
+        })
     }
 
     /// An output of a module instance.
@@ -1059,21 +1057,33 @@ impl Evaluator {
                 "",
             )));
         };
-        match self.insts[inst].outputs.get(name) {
+        let cycle = || scope.problem(span, format!("output `{name}` depends on itself"), "");
+        self.memoised(inst, Memo::Outputs, name, cycle, |ev| {
+            ev.eval_attr(inst, attr, Iteration::None)
+        })
+    }
+
+    /// The memoised value `name` of a module instance's `table`, computed on first use. A
+    /// value met again while it is being computed is a reference cycle: `cycle` describes it.
+    fn memoised(
+        &mut self,
+        inst: usize,
+        table: Memo,
+        name: &str,
+        cycle: impl FnOnce() -> Problem,
+        compute: impl FnOnce(&mut Self) -> Eval,
+    ) -> Eval {
+        match self.insts[inst].memo(table).get(name) {
             Some(Slot::Done(v)) => return v.clone(),
-            Some(Slot::Busy) => {
-                return Err(Failure::fatal(scope.problem(
-                    span,
-                    format!("output `{name}` depends on itself"),
-                    "",
-                )));
-            }
+            Some(Slot::Busy) => return Err(Failure::fatal(cycle())),
             None => {}
         }
-        self.insts[inst].outputs.insert(name.to_owned(), Slot::Busy);
-        let result = self.eval_attr(inst, attr, Iteration::None);
         self.insts[inst]
-            .outputs
+            .memo(table)
+            .insert(name.to_owned(), Slot::Busy);
+        let result = compute(self);
+        self.insts[inst]
+            .memo(table)
             .insert(name.to_owned(), Slot::Done(result.clone()));
         result
     }
