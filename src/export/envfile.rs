@@ -107,19 +107,8 @@ pub(super) fn check_docker(var: &Var<'_>) -> Result<(), Refusal> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{plain as var, text as body};
     use super::super::{Format, MASK, Var, render};
-
-    fn var<'a>(name: &'a str, value: &'a str) -> Var<'a> {
-        Var {
-            name,
-            value,
-            secret: false,
-        }
-    }
-
-    fn body(format: Format, vars: &[Var<'_>], mask: bool) -> String {
-        String::from_utf8(render(format, vars, mask).unwrap().body).unwrap()
-    }
 
     fn refusal(format: Format, name: &str, value: &str) -> String {
         let err = render(format, &[var(name, value)], false).unwrap_err();

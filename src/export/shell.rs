@@ -100,19 +100,8 @@ pub(super) fn powershell(vars: &[Var<'_>], mask: bool) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{plain as var, text as body};
     use super::super::{Format, MASK, Var, render};
-
-    fn var<'a>(name: &'a str, value: &'a str) -> Var<'a> {
-        Var {
-            name,
-            value,
-            secret: false,
-        }
-    }
-
-    fn body(format: Format, vars: &[Var<'_>], mask: bool) -> String {
-        String::from_utf8(render(format, vars, mask).unwrap().body).unwrap()
-    }
 
     const TRICKY: &str = "it's \\ \"q\" $HOME `id` $(id)\nl2\r\n\ttab";
 

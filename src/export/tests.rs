@@ -130,6 +130,20 @@ fn body(format: Format, vars: &[Var<'_>], mask: bool) -> Vec<u8> {
     render(format, vars, mask).unwrap().body
 }
 
+/// A variable that is not a secret, for the golden tests of the encoders.
+pub(super) fn plain<'a>(name: &'a str, value: &'a str) -> Var<'a> {
+    Var {
+        name,
+        value,
+        secret: false,
+    }
+}
+
+/// The rendered text.
+pub(super) fn text(format: Format, vars: &[Var<'_>], mask: bool) -> String {
+    String::from_utf8(body(format, vars, mask)).unwrap()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Which values each format refuses, and that masking never changes it.
 
