@@ -115,16 +115,8 @@ impl StateIndex {
     }
 
     fn add_state_resource(&mut self, r: &Json) {
-        let text = |k: &str| {
-            r.get(k)
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let mode = match r.get("mode").and_then(Json::as_str) {
-            Some("data") => Mode::Data,
-            _ => Mode::Managed,
-        };
+        let text = |k: &str| text_field(r, k);
+        let mode = mode_of(r);
         let instances: Vec<(Option<Value>, Value)> = r
             .get("instances")
             .and_then(Json::as_array)
@@ -159,16 +151,8 @@ impl StateIndex {
             .into_iter()
             .flatten()
         {
-            let text = |k: &str| {
-                r.get(k)
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let mode = match r.get("mode").and_then(Json::as_str) {
-                Some("data") => Mode::Data,
-                _ => Mode::Managed,
-            };
+            let text = |k: &str| text_field(r, k);
+            let mode = mode_of(r);
             let key = r.get("index").map(Value::from_json);
             let attrs = r.get("values").map(Value::from_json).unwrap_or(Value::Null);
             let entry = self
@@ -205,6 +189,22 @@ impl StateIndex {
     ) -> Option<&StateResource> {
         self.resources
             .get(&(module.to_owned(), mode, rtype.to_owned(), name.to_owned()))
+    }
+}
+
+/// A string field of a resource entry (state or `show -json`), empty when absent.
+fn text_field(r: &Json, key: &str) -> String {
+    r.get(key)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `"mode": "data"` is a data source; anything else a managed resource.
+fn mode_of(r: &Json) -> Mode {
+    match r.get("mode").and_then(Json::as_str) {
+        Some("data") => Mode::Data,
+        _ => Mode::Managed,
     }
 }
 
