@@ -986,7 +986,9 @@ impl<'a> Resolver<'a> {
                     )),
                 }
             }
-            "Fn::Base64" => value(base64(self.eval_string(arg, path, depth, name)?.as_bytes())),
+            "Fn::Base64" => value(crate::base64::encode(
+                self.eval_string(arg, path, depth, name)?.as_bytes(),
+            )),
             "Fn::Length" => {
                 let items = self.eval_list(arg, path, depth, name)?;
                 Ok(Resolved::Value(Value::Number(Number::from(items.len()))))
@@ -1459,28 +1461,6 @@ fn dedup(errors: Vec<Unresolved>) -> Vec<Unresolved> {
     for e in errors {
         if !out.contains(&e) {
             out.push(e);
-        }
-    }
-    out
-}
-
-/// Standard base64 with padding, as `Fn::Base64` produces.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
         }
     }
     out

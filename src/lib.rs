@@ -27,6 +27,7 @@
 //! redacted, and never reach a log line or an error.
 
 pub mod aws;
+mod base64;
 pub mod check;
 pub mod cli;
 pub mod cloudformation;

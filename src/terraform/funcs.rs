@@ -590,13 +590,13 @@ pub(crate) fn call(ev: &mut Evaluator, name: &str, args: Vec<Value>) -> Result<V
         }
         "base64encode" => {
             arity(a, 1, 1)?;
-            Ok(Value::String(base64_encode(
+            Ok(Value::String(crate::base64::encode(
                 string(&a[0], "the argument")?.as_bytes(),
             )))
         }
         "base64decode" => {
             arity(a, 1, 1)?;
-            let bytes = base64_decode(&string(&a[0], "the argument")?)
+            let bytes = crate::base64::decode(&string(&a[0], "the argument")?)
                 .ok_or(())
                 .or_else(|_| err("the string is not valid base64"))?;
             String::from_utf8(bytes)
@@ -786,48 +786,6 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
     Ok(out)
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding, as Terraform's `base64encode`.
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Standard base64, padding optional; `None` on a character outside the alphabet.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = B64.iter().position(|&b| b == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::value::parse_number;
@@ -857,15 +815,6 @@ mod tests {
         assert!(format("%d", &[Value::Number(1.5)]).is_err());
         assert!(format("%s %s", &[s("a")]).is_err());
         assert!(format("%x", &[Value::Number(1.0)]).is_err());
-    }
-
-    #[test]
-    fn base64_round_trip() {
-        for text in ["", "a", "ab", "abc", "hello world"] {
-            let enc = base64_encode(text.as_bytes());
-            assert_eq!(base64_decode(&enc).unwrap(), text.as_bytes());
-        }
-        assert_eq!(base64_encode(b"hello"), "aGVsbG8=");
     }
 
     #[test]
