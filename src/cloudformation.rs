@@ -220,10 +220,11 @@ pub fn parse(text: &str) -> Result<Template, TemplateError> {
             Err(yaml_error) => return Err(yaml_error),
         },
     };
-    template_from(root)
+    from_json(root)
 }
 
-fn template_from(root: Value) -> Result<Template, TemplateError> {
+/// A template from an already parsed JSON document (see [`is_template`]).
+pub fn from_json(root: Value) -> Result<Template, TemplateError> {
     let Value::Object(mut root) = root else {
         return Err(TemplateError::NotATemplate(format!(
             "the top level is {}, not a mapping",

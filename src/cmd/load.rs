@@ -136,12 +136,14 @@ async fn from_text(
     let doc = match taskdef::parse_json(text) {
         Ok(doc) => doc,
         Err(_) if cloudformation::looks_like_template(text) => {
-            return from_template(path, text, source, aws, task_region).await;
+            let template = cloudformation::parse(text);
+            return from_template(path, template, source, aws, task_region).await;
         }
         Err(e) => return Err(invalid(e)),
     };
     if cloudformation::is_template(&doc) {
-        return from_template(path, text, source, aws, task_region).await;
+        let template = cloudformation::from_json(doc);
+        return from_template(path, template, source, aws, task_region).await;
     }
     if terraform::looks_like_show_json(&doc) {
         let loaded = terraform::from_show_json(&doc, source.resource.as_deref())
@@ -153,7 +155,7 @@ async fn from_text(
 
 async fn from_template(
     path: &Path,
-    text: &str,
+    template: Result<cloudformation::Template, cloudformation::TemplateError>,
     source: &SourceArgs,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
@@ -162,7 +164,7 @@ async fn from_template(
         message: format!("template `{}`: {e}", path.display()),
         hint: None,
     };
-    let template = cloudformation::parse(text).map_err(template_error)?;
+    let template = template.map_err(template_error)?;
     let mut ctx = cloudformation::Context {
         region: task_region.map(str::to_owned),
         partition: task_region.map(|r| crate::policy::partition_of(r).to_owned()),
