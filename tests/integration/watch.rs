@@ -28,6 +28,17 @@ fn start(cmd: EcsEnv) -> Child {
         .unwrap()
 }
 
+/// `ecs-env --watch=1s OPTIONS --secret S=ARN -- sh -c CHILD`, logging to `log`.
+fn watch_one(log: &std::path::Path, arn: &str, options: &[&str]) -> Child {
+    start(
+        ecs_env()
+            .env("LOG", log)
+            .arg("--watch=1s")
+            .args(options)
+            .args(["--secret", &format!("S={arn}"), "--", "sh", "-c", CHILD]),
+    )
+}
+
 fn wait_for(log: &std::path::Path, needle: &str, within: Duration) -> String {
     let deadline = Instant::now() + within;
     loop {
@@ -179,15 +190,7 @@ fn a_failed_refresh_keeps_the_running_command() {
     let name = unique("watch/gone");
     let arn = e.create_secret(REGION, &name, "kept");
     let log = empty_dir().join("log");
-    let child = start(ecs_env().env("LOG", &log).args([
-        "--watch=1s",
-        "--secret",
-        &format!("S={arn}"),
-        "--",
-        "sh",
-        "-c",
-        CHILD,
-    ]));
+    let child = watch_one(&log, &arn, &[]);
     wait_for(&log, "START kept", Duration::from_secs(10));
     // Access to the secret disappears.
     e.block_on(
@@ -215,17 +218,7 @@ fn on_change_exit_and_signal() {
     let e = emulator();
     let arn = e.create_secret(REGION, &unique("watch/x"), "one");
     let log = empty_dir().join("log");
-    let child = start(ecs_env().env("LOG", &log).args([
-        "--watch=1s",
-        "--on-change",
-        "exit",
-        "--secret",
-        &format!("S={arn}"),
-        "--",
-        "sh",
-        "-c",
-        CHILD,
-    ]));
+    let child = watch_one(&log, &arn, &["--on-change", "exit"]);
     wait_for(&log, "START one", Duration::from_secs(10));
     e.put_secret_value(REGION, &arn, "two", "watch-version-x-000000000000000000000");
     let mut child = child;
@@ -235,17 +228,7 @@ fn on_change_exit_and_signal() {
 
     let arn = e.create_secret(REGION, &unique("watch/h"), "one");
     let log = empty_dir().join("log");
-    let child = start(ecs_env().env("LOG", &log).args([
-        "--watch=1s",
-        "--on-change",
-        "signal:HUP",
-        "--secret",
-        &format!("S={arn}"),
-        "--",
-        "sh",
-        "-c",
-        CHILD,
-    ]));
+    let child = watch_one(&log, &arn, &["--on-change", "signal:HUP"]);
     wait_for(&log, "START one", Duration::from_secs(10));
     e.put_secret_value(REGION, &arn, "two", "watch-version-h-000000000000000000000");
     let text = wait_for(&log, "HUP", Duration::from_secs(10));
