@@ -360,6 +360,19 @@ impl Container {
         }
     }
 
+    /// `docker stop`'s first step: SIGTERM to host PID `pid`, then the container must exit
+    /// within PROMPTLY.
+    fn terminate(mut self, pid: u32) -> Exited {
+        send("TERM", pid);
+        let status = self.wait_timeout(PROMPTLY);
+        let run = self.finish();
+        assert!(
+            status.is_some(),
+            "no exit within {PROMPTLY:?} of SIGTERM: {run}"
+        );
+        run
+    }
+
     /// Wait until the app has created `file` in the root filesystem (its "ready" signal).
     fn wait_for(mut self, rootfs: &Rootfs, file: &str) -> Container {
         let deadline = Instant::now() + START;
@@ -588,17 +601,11 @@ fn with_an_init_sigterm_stops_an_app_without_a_handler() {
         ][..],
     ]
     .concat();
-    let mut container = Container::start(&rootfs, &argv, &[]).wait_for(&rootfs, "tmp/ready");
+    let container = Container::start(&rootfs, &argv, &[]).wait_for(&rootfs, "tmp/ready");
     let pid = container.init_pid();
     assert_eq!(exe(pid), rootfs.path("sbin/docker-init"));
 
-    send("TERM", pid);
-    let status = container.wait_timeout(PROMPTLY);
-    let run = container.finish();
-    assert!(
-        status.is_some(),
-        "no exit within {PROMPTLY:?} of SIGTERM: {run}"
-    );
+    let run = container.terminate(pid);
     // tini exits with 128 + the signal that killed its child.
     assert_eq!(run.status.code(), Some(128 + 15), "{run}");
 }
@@ -626,8 +633,7 @@ fn sigterm_while_ecs_env_is_still_fetching_stops_it_as_pid_1() {
         &["/bin/sh", "-c", "echo > /tmp/started"][..],
     ]
     .concat();
-    let mut container =
-        Container::start(&rootfs, &argv, &[("AWS_ENDPOINT_URL", endpoint.as_str())]);
+    let container = Container::start(&rootfs, &argv, &[("AWS_ENDPOINT_URL", endpoint.as_str())]);
     waiting
         .recv_timeout(START)
         .expect("ecs-env never connected to the endpoint");
@@ -635,13 +641,7 @@ fn sigterm_while_ecs_env_is_still_fetching_stops_it_as_pid_1() {
     // Before the exec, PID 1 is ecs-env itself, and it has its own SIGTERM handler.
     assert_eq!(exe(pid), rootfs.path("ecs-env"));
 
-    send("TERM", pid);
-    let status = container.wait_timeout(PROMPTLY);
-    let run = container.finish();
-    assert!(
-        status.is_some(),
-        "no exit within {PROMPTLY:?} of SIGTERM: {run}"
-    );
+    let run = container.terminate(pid);
     assert_eq!(run.status.code(), Some(128 + 15), "{run}");
     assert!(
         !rootfs.path("tmp/started").exists(),
@@ -687,7 +687,7 @@ fn watch_mode_as_pid_1_reaps_orphans_and_forwards_sigterm() {
     // In watch mode ecs-env stays as PID 1 and supervises the app. The app leaves an orphan:
     // the subshell forks `sleep 1` into the background and exits at once, so the kernel hands
     // the sleep to PID 1. When it ends, only PID 1 can reap it; otherwise it stays a zombie.
-    let mut container = Container::start(
+    let container = Container::start(
         &rootfs,
         &[
             "/ecs-env",
@@ -735,10 +735,7 @@ fn watch_mode_as_pid_1_reaps_orphans_and_forwards_sigterm() {
     }
 
     // `docker stop`: SIGTERM to PID 1 reaches the app through ecs-env.
-    send("TERM", init);
-    let status = container.wait_timeout(PROMPTLY);
-    let run = container.finish();
-    assert!(status.is_some(), "no exit within {PROMPTLY:?}: {run}");
+    let run = container.terminate(init);
     assert_eq!(run.status.code(), Some(7), "the app's exit code: {run}");
     assert_eq!(run.stdout, "TERM with tok\n", "{run}");
 }
