@@ -288,6 +288,8 @@ pub(crate) struct Evaluator {
     manifest: BTreeMap<String, String>,
     /// Module calls whose `count`/`for_each` is being evaluated (cycle guard).
     expanding: HashSet<(usize, String)>,
+    /// Where `file()` and friends may read: the directories of the modules loaded so far.
+    pub(crate) files: super::files::Confinement,
 }
 
 impl Evaluator {
@@ -298,6 +300,8 @@ impl Evaluator {
         let root = Rc::new(root);
         let mut loaded = HashMap::new();
         loaded.insert(root_dir.clone(), root.clone());
+        let mut files = super::files::Confinement::default();
+        files.allow(&root_dir);
         Evaluator {
             root_dir,
             state,
@@ -317,6 +321,7 @@ impl Evaluator {
             loaded,
             manifest,
             expanding: HashSet::new(),
+            files,
         }
     }
 
@@ -1371,6 +1376,7 @@ impl Evaluator {
             fatal: true,
         })?);
         self.loaded.insert(dir.to_path_buf(), m.clone());
+        self.files.allow(dir);
         Ok(m)
     }
 

@@ -613,36 +613,34 @@ pub(crate) fn call(ev: &mut Evaluator, name: &str, args: Vec<Value>) -> Result<V
 }
 
 /// `file`, `fileexists`, `templatefile`: paths relative to the directory Terraform runs in
-/// (the root module), which is why modules write `"${path.module}/x.json"`.
+/// (the root module), which is why modules write `"${path.module}/x.json"`. Confined to the
+/// configuration's own directories (`files`): a refusal names the path as written and never
+/// quotes the file.
 fn files(ev: &mut Evaluator, name: &str, a: &[Value]) -> Result<Value, FnError> {
     let path = match a.first() {
         Some(v) => string(v, "the path")?,
         None => return err("takes a path"),
     };
     let resolved = ev.resolve_path(&path);
+    let refused = |r: super::files::Refusal| FnError {
+        message: format!("{path}: {}", r.message()),
+        hint: r.hint().to_owned(),
+        fatal: !matches!(
+            r,
+            super::files::Refusal::Io(_) | super::files::Refusal::NotText
+        ),
+        nested: Vec::new(),
+    };
     if name == "fileexists" {
         arity(a, 1, 1)?;
-        return Ok(Value::Bool(resolved.is_file()));
+        return ev.files.exists(&resolved).map(Value::Bool).map_err(refused);
     }
     arity(
         a,
         if name == "file" { 1 } else { 2 },
         if name == "file" { 1 } else { 2 },
     )?;
-    let text = match std::fs::read(&resolved) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => return err(format!("{path} is not UTF-8 text")),
-        },
-        Err(e) => {
-            return Err(FnError {
-                message: format!("cannot read {path}: {e}"),
-                hint: "relative paths start at the root module's directory, as in Terraform; inside a module write \"${path.module}/FILE\"".to_owned(),
-                fatal: false,
-                nested: Vec::new(),
-            });
-        }
-    };
+    let text = ev.files.read(&resolved).map_err(refused)?;
     if name == "file" {
         return Ok(Value::String(text));
     }

@@ -25,7 +25,10 @@
 //!
 //! Relative paths in `file()`/`templatefile()` start at the root module's directory, where
 //! Terraform runs; that is why modules write `"${path.module}/x.json"`, and why it works
-//! here too.
+//! here too. They read only inside the configuration's own directories (the root module's
+//! and each loaded module's, after resolving links), never devices, FIFOs or `/proc`, and at
+//! most 16 MiB (`files`): a configuration from someone else's branch cannot print local
+//! files through a variable name.
 //!
 //! Without a named resource, the only task definition instance is chosen. Modules whose
 //! source is out of reach are skipped in that search (configurations usually call registry
@@ -56,6 +59,7 @@
 //! configuration's own text appear.
 
 mod eval;
+mod files;
 mod funcs;
 mod select;
 mod show;
