@@ -93,6 +93,16 @@ pub enum FetchKey {
     EnvironmentFile { arn: String },
 }
 
+impl FetchKey {
+    /// The name a `Parameter` key requests; empty for the other kinds.
+    pub fn parameter_name(&self) -> &str {
+        match self {
+            FetchKey::Parameter { name, .. } => name,
+            _ => "",
+        }
+    }
+}
+
 /// What a fetch reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {

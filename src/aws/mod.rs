@@ -312,15 +312,10 @@ impl Session {
         for (region, keys) in batches {
             let client = parameters.get(&self.config, &region);
             let lookup = secrets.get(&self.config, &region);
-            for chunk in keys.chunks(PARAMETER_BATCH) {
+            for chunk in ssm::batches(keys, FetchKey::parameter_name, PARAMETER_BATCH) {
                 jobs.push(Box::pin(limited(
                     limits.get(Api::GetParameters, &region),
-                    ssm::fetch_batch(
-                        client.clone(),
-                        lookup.clone(),
-                        region.clone(),
-                        chunk.to_vec(),
-                    ),
+                    ssm::fetch_batch(client.clone(), lookup.clone(), region.clone(), chunk),
                 )));
             }
         }
