@@ -57,6 +57,9 @@ use crate::error::Error;
 /// place errors are printed.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     exit_125_on_panic();
+    // Before anything can read a value: no core dump may hold one.
+    #[cfg(unix)]
+    process::cores::forbid();
     let args: Vec<OsString> = args.into_iter().collect();
     let cli = match Cli::parse_args(&args) {
         Ok(cli) => cli,

@@ -10,8 +10,10 @@
 //!
 //! The environment is passed as a value; ecs-env never mutates its own environment.
 //!
-//! Depends on std, nix (`sysconf`) and the core's `ChildEnv` only.
+//! Depends on std, nix (`sysconf`, core limits) and the core's `ChildEnv` only.
 
+#[cfg(unix)]
+pub mod cores;
 #[cfg(unix)]
 pub mod supervise;
 
@@ -82,6 +84,8 @@ fn os_message(e: &io::Error) -> String {
 fn command(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env.iter());
+    #[cfg(unix)]
+    cores::restore_in_child(&mut cmd);
     cmd
 }
 

@@ -20,6 +20,8 @@
 //! restored first), so its own parent sees the same death; as PID 1, where the kernel ignores
 //! default-action signals, it exits with 128+n instead.
 //!
+//! ecs-env itself stays non-dumpable (`cores`); each child gets the inherited core limits.
+//!
 //! The only `unsafe` here restores a signal's default disposition before re-raising it.
 
 use std::ffi::{OsStr, OsString};
@@ -153,12 +155,13 @@ pub async fn supervise(
 }
 
 fn spawn(program: &OsStr, args: &[OsString], env: &ChildEnv) -> std::io::Result<Pid> {
-    let child = Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .env_clear()
         .envs(env.iter())
-        .stdin(Stdio::inherit())
-        .spawn()?;
+        .stdin(Stdio::inherit());
+    super::cores::restore_in_child(&mut cmd);
+    let child = cmd.spawn()?;
     Ok(Pid::from_raw(child.id() as i32))
 }
 

@@ -14,6 +14,7 @@ mod hostile;
 mod inspect;
 mod properties;
 mod proxy;
+mod redteam;
 mod run;
 mod sources;
 mod util;

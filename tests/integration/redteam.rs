@@ -1,0 +1,296 @@
+//! Regression tests for the red-team findings (issue 14), each through the real binary: a
+//! hostile configuration, a hostile or ambiguous AWS answer, a fatal signal while values are
+//! in memory. Each test failed before its fix.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::emulator::{emulator, unique};
+use crate::proxy::{Action, Fault, Proxy};
+use crate::util::{EcsEnv, ecs_env, ecs_env_offline, empty_dir, task_definition};
+
+const REGION: &str = "us-east-1";
+/// Planted in ecs-env's own environment and in a file outside the configuration.
+const CANARY: &str = "CANARY-redteam-5b1d0c";
+
+/// A Terraform task definition whose container reads `name` and `value_from` expressions.
+fn terraform_reading(name: &str, value_from: &str) -> String {
+    format!(
+        r#"resource "aws_ecs_task_definition" "app" {{
+  family = "app"
+  container_definitions = jsonencode([{{
+    name        = "app"
+    image       = "app:latest"
+    environment = [{{ name = {name}, value = "x" }}]
+    secrets     = [{{ name = "S", valueFrom = {value_from} }}]
+  }}])
+}}
+"#
+    )
+}
+
+/// Finding 1: `file()` and friends read only inside the configuration's directories. Before,
+/// `check --offline` printed `/proc/self/environ` (with this canary) as a variable name.
+#[test]
+fn a_configuration_cannot_print_local_files() {
+    let root = empty_dir();
+    let config = root.join("infra");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        root.join("outside.txt"),
+        format!("arn:aws:ssm:us-east-1:1:parameter/{CANARY}"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(root.join("outside.txt"), config.join("link.txt")).unwrap();
+    let cases = [
+        ("file(\"/proc/self/environ\")", "\"/p\""),
+        ("\"N\"", "file(\"../outside.txt\")"),
+        ("\"N\"", "file(\"${path.module}/link.txt\")"),
+        ("\"N\"", "templatefile(\"/proc/self/environ\", {})"),
+        (
+            "fileexists(\"/proc/self/environ\") ? \"A\" : \"B\"",
+            "\"/p\"",
+        ),
+        ("\"N\"", "file(\"/dev/zero\")"),
+    ];
+    for (name, value_from) in cases {
+        std::fs::write(config.join("main.tf"), terraform_reading(name, value_from)).unwrap();
+        let marker = empty_dir().join("started");
+        let invocations: [&[&str]; 4] = [
+            &["check", "--offline"],
+            &["check", "--offline", "--format", "json"],
+            &["policy", "--offline", "--account", "123456789012"],
+            &["run", "--override", "S=x", "--", "touch"],
+        ];
+        for args in invocations {
+            let mut cmd: EcsEnv = ecs_env_offline()
+                .env("AWS_REGION", REGION)
+                .env("CI_TOKEN", CANARY)
+                .arg(args[0])
+                .arg("-f")
+                .arg(&config)
+                .args(&args[1..]);
+            if args[0] == "run" {
+                cmd = cmd.arg(&marker);
+            }
+            let run = cmd.output();
+            let all = format!("{}{}", run.stdout(), run.stderr());
+            assert!(
+                !all.contains(CANARY),
+                "{name} / {value_from} / {args:?} printed a file:\n{all}"
+            );
+            assert_eq!(
+                run.code(),
+                Some(125),
+                "{name} / {value_from} / {args:?}:\n{all}"
+            );
+            assert!(
+                all.contains("refused"),
+                "{name} / {value_from} / {args:?}:\n{all}"
+            );
+            assert!(!marker.exists());
+        }
+    }
+    // A file inside the configuration's tree still reads.
+    std::fs::write(config.join("name.txt"), "FROM_FILE").unwrap();
+    std::fs::write(
+        config.join("main.tf"),
+        terraform_reading("trimspace(file(\"name.txt\"))", "\"/p\""),
+    )
+    .unwrap();
+    let run = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .arg("-f")
+        .arg(&config)
+        .args(["--override", "S=x", "--", "env"])
+        .output();
+    run.assert_code(0);
+    assert!(run.stdout().contains("FROM_FILE=x"), "{}", run.stdout());
+}
+
+/// Finding 2: an SSM reference AWS cannot answer never takes the value of another parameter
+/// in the same request. Before, `/aws/reference/secretsmanager/X` (no such secret) took the
+/// value of a parameter `X`, and an ARN in another account took the local one's; the child
+/// started with exit 0.
+#[test]
+fn ssm_never_takes_another_parameters_value() {
+    let e = emulator();
+    let name = unique("shadow");
+    e.put_parameter(REGION, &name, "the-parameter", true);
+    let foreign = format!("arn:aws:ssm:{REGION}:222222222222:parameter/{name}");
+    let reference = format!("/aws/reference/secretsmanager/{name}");
+    for (label, wrong) in [("reference", &reference), ("other account", &foreign)] {
+        let marker = empty_dir().join("started");
+        let run = ecs_env()
+            .task_definition(&task_definition(&[], &[("GOOD", &name), ("WRONG", wrong)]))
+            .args(["--", "touch"])
+            .arg(&marker)
+            .output();
+        assert_eq!(run.code(), Some(125), "{label}: {}", run.stderr());
+        assert!(
+            run.stderr().contains(wrong.as_str()),
+            "{label}: {}",
+            run.stderr()
+        );
+        assert!(
+            !run.stderr().contains("GOOD"),
+            "{label}: only WRONG fails: {}",
+            run.stderr()
+        );
+        assert!(!marker.exists(), "{label}: the child started");
+    }
+    // Both spellings of one parameter still resolve, together.
+    let arn = format!("arn:aws:ssm:{REGION}:123456789012:parameter/{name}");
+    let env = ecs_env()
+        .task_definition(&task_definition(
+            &[],
+            &[("A", &name), ("B", &arn), ("C", &format!("/{name}"))],
+        ))
+        .child_env();
+    env.assert("A", "the-parameter");
+    env.assert("B", "the-parameter");
+    env.assert("C", "the-parameter");
+}
+
+/// `/proc/PID/limits`' "Max core file size" soft limit.
+fn core_limit(pid: u32) -> String {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap()
+        .to_owned();
+    line.split_whitespace().nth(4).unwrap().to_owned()
+}
+
+/// Runs `cmd` with cores enabled (soft limit unlimited), in a fresh working directory.
+fn with_cores(cmd: &mut EcsEnv, cwd: &Path) {
+    use std::os::unix::process::CommandExt;
+    let c = cmd.command();
+    c.current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe and the closure allocates nothing.
+    #[allow(unsafe_code)]
+    unsafe {
+        c.pre_exec(|| {
+            let (_, hard) =
+                nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE)?;
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, hard, hard)?;
+            Ok(())
+        });
+    }
+}
+
+/// Finding 3: a fatal signal while values are in memory writes no core. Before, SIGQUIT
+/// during a fetch and SIGABRT to the `--watch` supervisor dumped core in the working
+/// directory. The command still gets the core limit ecs-env was given.
+#[test]
+fn no_core_dump_holds_values() {
+    // During a fetch: the request hangs, and SIGQUIT arrives.
+    let e = emulator();
+    let arn = e.create_secret(REGION, &unique("core/s"), CANARY);
+    let name = arn.rsplit(':').next().unwrap().to_owned();
+    let proxy = Proxy::start(
+        &e.endpoint,
+        vec![Fault {
+            api: "GetSecretValue",
+            needle: name,
+            action: Action::Hang,
+            ..Default::default()
+        }],
+    );
+    let cwd = empty_dir();
+    let mut cmd = ecs_env().env("AWS_ENDPOINT_URL", &proxy.endpoint).args([
+        "--no-batch",
+        "--secret",
+        &format!("S={arn}"),
+        "--",
+        "true",
+    ]);
+    with_cores(&mut cmd, &cwd);
+    let mut child = cmd.command().spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proxy.calls("GetSecretValue").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(core_limit(child.id()), "0");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGQUIT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(Signal::SIGQUIT as i32));
+    assert!(!status.core_dumped(), "a core was dumped during the fetch");
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "a file appeared in the working directory"
+    );
+
+    // The --watch supervisor holds values for its whole life; its child gets the limit back.
+    let plain = e.create_secret(REGION, &unique("core/w"), CANARY);
+    let cwd = empty_dir();
+    let limit_file = cwd.join("child-limit");
+    let pid_file = empty_dir().join("pid");
+    let mut cmd = ecs_env()
+        .args([
+            "--watch=60s",
+            "--secret",
+            &format!("S={plain}"),
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg(format!(
+            "echo $$ > {}; ulimit -c > {}; exec sleep 30",
+            pid_file.display(),
+            limit_file.display()
+        ));
+    with_cores(&mut cmd, &cwd);
+    let mut child = cmd.command().spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&limit_file)
+        .unwrap_or_default()
+        .is_empty()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&limit_file).unwrap().trim(),
+        "unlimited"
+    );
+    assert_eq!(core_limit(child.id()), "0");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGABRT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(Signal::SIGABRT as i32));
+    assert!(!status.core_dumped(), "the supervisor dumped core");
+    let left: Vec<_> = std::fs::read_dir(&cwd)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["child-limit"], "a core file appeared");
+    // The orphaned command (finding 13) is ended here.
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+
+    // Run mode: the command gets the limit ecs-env was started with.
+    let mut cmd = ecs_env().args([
+        "--secret",
+        &format!("S={plain}"),
+        "--",
+        "sh",
+        "-c",
+        "ulimit -c",
+    ]);
+    with_cores(&mut cmd, &empty_dir());
+    let out = cmd.command().output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "unlimited");
+}
