@@ -170,16 +170,64 @@ pub struct WatchArgs {
     /// What to do on a change: `restart` the command, send it `signal:NAME` (for apps that
     /// reload on e.g. SIGHUP; its environment cannot change), or `exit` (status 75) for an
     /// outer supervisor to restart ecs-env
-    #[arg(long, value_name = "ACTION", default_value = "restart")]
-    pub on_change: String,
+    #[arg(long, value_name = "ACTION", default_value = "restart", value_parser = parse_on_change)]
+    pub on_change: OnChangeArg,
 
     /// The signal that asks the command to stop before a restart
-    #[arg(long, value_name = "SIGNAL", default_value = "TERM")]
-    pub restart_signal: String,
+    #[arg(long, value_name = "SIGNAL", default_value = "TERM", value_parser = parse_signal)]
+    pub restart_signal: SignalName,
 
     /// How long the command has to stop after the restart signal before SIGKILL
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub grace: Duration,
+}
+
+/// `--on-change`, validated when the flags are parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnChangeArg {
+    Restart,
+    Signal(SignalName),
+    Exit,
+}
+
+/// A signal's name in its `SIGHUP` form, known to be one of [`SIGNALS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalName(pub String);
+
+/// The signals `--restart-signal` and `--on-change signal:NAME` accept (POSIX's, by name).
+const SIGNALS: [&str; 25] = [
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+    "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGCHLD", "SIGCONT",
+    "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGWINCH", "SIGSYS",
+];
+
+/// `TERM`, `term`, `SIGTERM` → `SIGTERM`.
+fn parse_signal(name: &str) -> Result<SignalName, String> {
+    let upper = name.to_ascii_uppercase();
+    let full = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    if SIGNALS.contains(&full.as_str()) {
+        Ok(SignalName(full))
+    } else {
+        Err(format!(
+            "`{name}` is not a signal name (e.g. TERM, HUP, INT, USR1)"
+        ))
+    }
+}
+
+/// `restart`, `exit` or `signal:NAME`.
+fn parse_on_change(value: &str) -> Result<OnChangeArg, String> {
+    match value {
+        "restart" => Ok(OnChangeArg::Restart),
+        "exit" => Ok(OnChangeArg::Exit),
+        v => match v.strip_prefix("signal:") {
+            Some(name) => parse_signal(name).map(OnChangeArg::Signal),
+            None => Err(format!("`{v}` is not restart, signal:NAME or exit")),
+        },
+    }
 }
 
 #[derive(Debug, Args)]

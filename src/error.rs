@@ -92,7 +92,29 @@ impl Error {
         }
     }
 
-    fn hint(&self) -> Option<String> {
+    /// A stable name for the kind of failure (the library's [`Report`](crate::Report) carries
+    /// it; failures of single references have their own, finer classes).
+    pub(crate) fn class(&self) -> &'static str {
+        match self {
+            Error::ReadTaskDefinition { .. } => "read_task_definition",
+            Error::TaskDefinition { .. } => "task_definition",
+            Error::Container { .. } => "container",
+            Error::Usage { .. } => "usage",
+            Error::OverrideFile { .. } => "override_file",
+            Error::Unresolved(_) => "unresolved",
+            Error::Connect(_) => "aws_connect",
+            Error::Source(_) => "source",
+            Error::Exec(_) => "exec",
+            Error::Runtime(_) => "runtime",
+            Error::Interrupted(_) => "interrupted",
+            Error::TimedOut(_) => "timed_out",
+            Error::Output(_) => "output",
+            Error::WriteFile { .. } => "write_file",
+            Error::Refused(_) => "export_refused",
+        }
+    }
+
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
             Error::Connect(e) => Some(e.hint()),
@@ -114,6 +136,11 @@ impl Error {
             let _ = writeln!(err, "  hint: {hint}");
         }
     }
+}
+
+/// The one way a warning or note reaches the user: `ecs-env: warning: ...` on stderr.
+pub(crate) fn warn(message: &str) {
+    eprintln!("ecs-env: warning: {message}");
 }
 
 impl From<crate::runtime::Stopped> for Error {

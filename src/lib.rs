@@ -36,14 +36,20 @@ pub mod envfile;
 pub mod error;
 pub mod export;
 pub mod jsonkey;
+mod pipeline;
 pub mod policy;
 pub mod process;
 pub mod reference;
 pub mod resolve;
+mod resolver;
 mod runtime;
 pub mod secret;
 pub mod taskdef;
 pub mod terraform;
+
+pub use resolve::{Failure, Origin};
+pub use resolver::{Environment, LaunchType, Report, Resolver, Variable};
+pub use secret::SecretValue;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -78,8 +84,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     init_logging(cli.verbose);
     let result = match cli.command {
-        None => cmd::run::execute(cli.run),
-        Some(Command::Run(args)) => cmd::run::execute(args),
+        None => run_or_watch(cli.run),
+        Some(Command::Run(args)) => run_or_watch(args),
         Some(Command::Export(args)) => cmd::export::execute(&args),
         Some(Command::Check(args)) => cmd::check::execute(&args),
         Some(Command::Policy(args)) => cmd::policy::execute(&args),
@@ -95,6 +101,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `run`, or `--watch`: the two never call each other.
+fn run_or_watch(args: cli::RunArgs) -> Result<u8, Error> {
+    if args.watch.watch.is_none() && args.watch.watch_interval.is_none() {
+        return cmd::run::execute(args);
+    }
+    #[cfg(unix)]
+    return cmd::watch::execute(&args);
+    #[cfg(not(unix))]
+    return Err(Error::usage("--watch is supported on Unix only"));
 }
 
 /// The likely mistake behind an unexpected argument.

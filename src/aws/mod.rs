@@ -67,12 +67,35 @@ pub struct Settings {
     /// Read current versions with BatchGetSecretValue, twenty at a time (`--no-batch` turns
     /// it off).
     pub batch: bool,
+    /// Open no connection at all: every step that would is a [`ConnectError::Offline`].
+    pub offline: bool,
+    /// A configuration to use instead of loading the shared one (the library: a test points
+    /// it at an emulator). Its region is the task region unless `region` is set.
+    pub sdk_config: Option<SdkConfig>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            timeout: Duration::from_secs(30),
+            refresh_credentials: false,
+            batch: true,
+            offline: false,
+            sdk_config: None,
+        }
+    }
 }
 
 /// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
 /// `region`. Unlike the SDK's default chain this never probes EC2 instance metadata, which on
 /// a laptop only costs seconds of timeouts (testbed.md).
 pub async fn task_region(settings: &Settings) -> Option<String> {
+    if let (None, Some(config)) = (&settings.region, &settings.sdk_config) {
+        return config.region().map(|r| r.as_ref().to_owned());
+    }
     region_chain(settings)
         .region()
         .await
@@ -108,12 +131,18 @@ pub enum ConnectError {
     Credentials { detail: String, hint: String },
     #[error("resolving AWS credentials took longer than {0:?} (--timeout)")]
     CredentialsTimeout(Duration),
+    #[error("offline: this needs AWS, and no connection may be opened")]
+    Offline,
 }
 
 impl ConnectError {
     pub fn hint(&self) -> String {
         match self {
             ConnectError::Credentials { hint, .. } => hint.clone(),
+            ConnectError::Offline => {
+                "override the secrets this needs (--override / --override-file), or drop --offline"
+                    .to_owned()
+            }
             ConnectError::CredentialsTimeout(_) => {
                 "check the network and the profile's SSO or role settings, or override every \
                  secret with --override / --override-file to run without AWS"
@@ -124,16 +153,11 @@ impl ConnectError {
 }
 
 impl Session {
-    /// Load the configuration and resolve credentials once.
-    pub async fn connect(settings: &Settings) -> Result<Session, ConnectError> {
-        let started = Instant::now();
-        // Each attempt is bounded so that a server that accepts and never answers is retried
-        // (the SDK's standard retry: 3 attempts with backoff) within the overall budget.
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
-            .operation_attempt_timeout(ATTEMPT_TIMEOUT.min(settings.timeout))
-            .operation_timeout(settings.timeout)
-            .build();
+    /// The shared configuration, as the AWS CLI loads it, with the flags on top.
+    async fn load_shared(
+        settings: &Settings,
+        timeouts: aws_config::timeout::TimeoutConfig,
+    ) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(region_chain(settings))
             .timeout_config(timeouts);
@@ -152,7 +176,33 @@ impl Session {
             // per-service variables itself, and calling this would override them all.
             loader = loader.endpoint_url(url);
         }
-        let config = loader.load().await;
+        loader.load().await
+    }
+
+    /// Load the configuration and resolve credentials once.
+    pub async fn connect(settings: &Settings) -> Result<Session, ConnectError> {
+        let started = Instant::now();
+        // Each attempt is bounded so that a server that accepts and never answers is retried
+        // (the SDK's standard retry: 3 attempts with backoff) within the overall budget.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT.min(settings.timeout))
+            .operation_timeout(settings.timeout)
+            .build();
+        if settings.offline {
+            return Err(ConnectError::Offline);
+        }
+        let config = match &settings.sdk_config {
+            // Given a configuration, only the timeouts and a `region` setting change.
+            Some(given) => {
+                let mut builder = given.clone().into_builder().timeout_config(timeouts);
+                if let Some(region) = &settings.region {
+                    builder = builder.region(Region::new(region.clone()));
+                }
+                builder.build()
+            }
+            None => Self::load_shared(settings, timeouts).await,
+        };
         let Some(provider) = config.credentials_provider() else {
             return Err(ConnectError::Credentials {
                 detail: "no credentials provider is configured".to_owned(),
@@ -186,13 +236,16 @@ impl Session {
                 .credentials_provider(SharedCredentialsProvider::new(credentials))
                 .build()
         };
+        let given_endpoint = config.endpoint_url().map(str::to_owned);
         let custom_endpoint = settings.endpoint_url.is_some()
+            || given_endpoint.is_some()
             || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
                 .iter()
                 .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
         let endpoint = settings
             .endpoint_url
             .clone()
+            .or(given_endpoint)
             .or_else(|| {
                 ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"]
                     .iter()
@@ -577,6 +630,11 @@ impl<'a> LazySession<'a> {
             settings,
             session: None,
         }
+    }
+
+    /// Whether no connection may be opened (`--offline`, the library's `offline()`).
+    pub fn is_offline(&self) -> bool {
+        self.settings.offline
     }
 
     pub async fn get(&mut self) -> Result<&Session, ConnectError> {

@@ -2,50 +2,51 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::load;
-use crate::aws::{self, LazySession};
+use super::args;
 use crate::check::Report;
 use crate::cli::{CheckArgs, ReportFormat};
 use crate::error::Error;
+use crate::pipeline::{self, Pipeline, Warnings};
 use crate::resolve::{self, Local};
 
 /// 0 when everything would resolve, 1 when something would not; errors are 125.
 pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
-    let settings = load::aws_settings(&args.aws);
+    let source = args::source(&args.source)?;
+    let mut settings = args::aws_settings(&args.aws);
+    // Offline means no socket, also for the lookups a source may want.
+    settings.offline = args.offline;
 
-    let report = crate::runtime::block_on(load::deadline(&settings), async {
-        let mut aws = LazySession::new(&settings);
+    let report = crate::runtime::block_on(pipeline::deadline(&settings), async {
         // No overrides and nothing inherited: check looks at every reference as ECS would.
-        let local = Local {
-            task_region: aws::task_region(&settings).await,
-            dialect: load::dialect(&args.source),
-            ..Local::default()
-        };
-        let task =
-            load::task_definition(&args.source, &mut aws, local.task_region.as_deref()).await?;
-        let container = load::container(&args.source, task.as_ref())?;
-        let plan = resolve::plan(&container, &local);
+        // Warnings are in the report, so they are not printed as well.
+        let mut pipeline = Pipeline::new(
+            &source,
+            &settings,
+            Local::default(),
+            Warnings::Collect(Vec::new()),
+        )
+        .await;
+        let loaded = pipeline.load().await?;
+        let plan = pipeline.plan(&loaded);
+        let region = pipeline.local.task_region.clone();
         if args.offline {
             return Ok::<_, Error>(Report::new(
-                task.as_ref(),
-                &container,
+                loaded.task.as_ref(),
+                &loaded.container,
                 &plan,
                 None,
-                local.task_region.clone(),
+                region,
             ));
         }
-        let session = aws.get().await?;
-        let identity = session.identity().await.map(|i| i.arn);
-        let fetched = session
-            .fetch_all(&plan.fetches(), local.task_region.as_deref())
-            .await;
-        let evaluation = resolve::evaluate(&plan, &local, &fetched);
+        let identity = pipeline.aws.get().await?.identity().await.map(|i| i.arn);
+        let fetched = pipeline.fetch(&plan).await?;
+        let evaluation = resolve::evaluate(&plan, &pipeline.local, &fetched);
         let mut report = Report::new(
-            task.as_ref(),
-            &container,
+            loaded.task.as_ref(),
+            &loaded.container,
             &plan,
             Some(evaluation),
-            local.task_region.clone(),
+            region,
         );
         report.identity = Some(identity);
         Ok(report)

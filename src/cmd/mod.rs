@@ -1,12 +1,28 @@
-//! One module per subcommand: the glue between the command line, the core and the edges.
-//! This is the only layer that sees both `cli` and everything else. `load` holds what the
-//! subcommands share: reading the task definition and turning flags into core settings.
+//! One module per subcommand: the glue between the command line and the pipeline. This is
+//! the only layer that sees both `cli` and everything else; `args` turns flags into the
+//! pipeline's validated settings before any work is done.
 
+mod args;
 pub(crate) mod check;
 pub(crate) mod docs;
 pub(crate) mod export;
-mod load;
 pub(crate) mod policy;
 pub(crate) mod run;
 #[cfg(unix)]
-mod watch;
+pub(crate) mod watch;
+
+use std::ffi::OsString;
+
+use crate::cli::RunArgs;
+use crate::error::Error;
+
+/// The command after `--`, split into program and arguments.
+fn command(args: &RunArgs) -> Result<(&OsString, &[OsString]), Error> {
+    args.command.split_first().ok_or_else(|| Error::Usage {
+        message: "no command given".to_owned(),
+        hint: Some(
+            "put the command after `--`: `ecs-env -f task-definition.json -- COMMAND [ARGS...]`"
+                .to_owned(),
+        ),
+    })
+}

@@ -2,26 +2,33 @@
 
 use std::io::Write;
 
-use super::load;
-use crate::aws::{self, LazySession};
+use super::args;
 use crate::cli::{PolicyArgs, PolicyFormat};
 use crate::error::Error;
+use crate::pipeline::{self, Pipeline, Warnings};
 use crate::policy::{Context, Policy};
 use crate::reference::{self, SecretRef};
-use crate::resolve::Failure;
-use crate::taskdef::{ContainerDefinition, TaskDefinition};
+use crate::resolve::{Failure, Local};
+use crate::taskdef::ContainerDefinition;
 
 pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
-    let settings = load::aws_settings(&args.aws);
+    let source = args::source(&args.source)?;
+    let mut settings = args::aws_settings(&args.aws);
+    // Offline means no socket, also for the lookups a source may want.
+    settings.offline = args.offline;
     let (references, environment_files, ctx, kms_keys, notes) =
-        crate::runtime::block_on(load::deadline(&settings), async {
-            let mut aws = LazySession::new(&settings);
-            let task_region = aws::task_region(&settings).await;
-            let task =
-                load::task_definition(&args.source, &mut aws, task_region.as_deref()).await?;
-            let (references, environment_files) = references(args, task.as_ref())?;
+        crate::runtime::block_on(pipeline::deadline(&settings), async {
+            let mut pipeline =
+                Pipeline::new(&source, &settings, Local::default(), Warnings::Print).await;
+            let loaded = pipeline.load().await?;
+            let containers = if args.all_containers {
+                pipeline.all_containers(&loaded)
+            } else {
+                vec![loaded.container]
+            };
+            let (references, environment_files) = references(&containers)?;
             let mut ctx = Context {
-                task_region,
+                task_region: pipeline.local.task_region.clone(),
                 account: args.account.clone(),
             };
             let mut kms_keys = args.kms_keys.clone();
@@ -31,7 +38,7 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
                     && references
                         .iter()
                         .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none()));
-                let session = aws.get().await?;
+                let session = pipeline.aws.get().await?;
                 if needs_account {
                     match session.identity().await {
                         Ok(identity) => ctx.account = Some(identity.account),
@@ -53,7 +60,7 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
             Ok::<_, Error>((references, environment_files, ctx, kms_keys, notes))
         })??;
     for note in &notes {
-        eprintln!("ecs-env: warning: {note}");
+        crate::error::warn(note);
     }
 
     let mut kms_keys = kms_keys;
@@ -105,25 +112,12 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
     Ok(0)
 }
 
-/// The distinct references and environment files of the selected container(s). With
-/// --all-containers, --env/--secret entries join the first container.
-fn references(
-    args: &PolicyArgs,
-    task: Option<&TaskDefinition>,
-) -> Result<(Vec<SecretRef>, Vec<String>), Error> {
-    let containers: Vec<ContainerDefinition> = match (task, args.all_containers) {
-        (Some(td), true) => td.containers.clone(),
-        _ => vec![load::container(&args.source, task)?],
-    };
+/// The distinct references and environment files of the selected container(s).
+fn references(containers: &[ContainerDefinition]) -> Result<(Vec<SecretRef>, Vec<String>), Error> {
     let mut references = Vec::new();
     let mut environment_files = Vec::new();
     let mut problems = Vec::new();
-    for (i, c) in containers.iter().enumerate() {
-        let c = if args.all_containers && i == 0 {
-            load::with_flag_entries(c.clone(), &args.source)?
-        } else {
-            c.clone()
-        };
+    for c in containers {
         for s in &c.secrets {
             match reference::parse(&s.value_from) {
                 Ok(r) => references.push(r),

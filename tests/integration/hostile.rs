@@ -36,6 +36,14 @@ fn corpus_of_bad_task_definitions() {
             run.stderr()
         );
         assert!(!marker.exists(), "{name}");
+        // The library refuses the same input with the same report.
+        let report = ecs_env::Resolver::from_path(&path)
+            .region("us-east-1")
+            .offline()
+            .resolve_blocking()
+            .expect_err(&name);
+        crate::library::same_report(&report, &run.stderr())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         cases += 1;
     }
     assert!(cases >= 20, "only {cases} corpus cases");

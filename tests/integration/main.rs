@@ -12,6 +12,7 @@ mod export;
 mod faults;
 mod hostile;
 mod inspect;
+mod library;
 mod properties;
 mod proxy;
 mod redteam;

@@ -513,7 +513,11 @@ fn run_case(case: &Value) -> Result<(), String> {
             }
         }
     }
-    check_requests(case, &world, &proxy)
+    check_requests(case, &world, &proxy)?;
+    // The library resolves the same, through a fresh proxy with the same faults.
+    let proxy = Proxy::start(&emulator().endpoint, world.faults.clone());
+    crate::library::library_matches_cli(&td, &proxy.endpoint, region)
+        .map_err(|e| format!("library: {e}"))
 }
 
 fn check_requests(case: &Value, world: &World, proxy: &Proxy) -> Result<(), String> {

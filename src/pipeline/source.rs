@@ -1,50 +1,43 @@
-//! Shared by every subcommand: the task definition and container from the flags, the
-//! laptop's side of the merge, and the AWS settings.
+//! The source and load stages: the task definition from wherever it lives (a file, stdin, a
+//! Terraform configuration, a CloudFormation template, an in-memory document, the deployed
+//! one) and the selected container with the `--env`/`--secret` entries added.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::aws::{self, LazySession};
-use crate::cli::{AwsArgs, LaunchType, LocalArgs, SourceArgs, TfInput};
+use super::{Source, SourceSpec};
+use crate::aws::LazySession;
 use crate::cloudformation;
-use crate::envfile::Dialect;
 use crate::error::Error;
 use crate::resolve::Failure;
-use crate::resolve::{Local, Preserve};
-use crate::secret::SecretValue;
 use crate::taskdef::{self, ContainerDefinition, EnvironmentEntry, SecretEntry, TaskDefinition};
 use crate::terraform;
 
-/// Inherited variables kept by `--pristine` (plus every `LC_*`).
-const PRISTINE_ALLOWLIST: [&str; 9] = [
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TZ", "TMPDIR",
-];
-
-/// The task definition named by `-f` or `--service`, if any, from wherever it lives.
+/// The task definition the spec names, if any, from wherever it lives.
 pub(super) async fn task_definition(
-    source: &SourceArgs,
+    source: &SourceSpec,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<Option<TaskDefinition>, Error> {
-    let td = match (&source.task_definition, &source.service) {
-        (None, None) => return Ok(None),
-        (None, Some(service)) => {
-            let Some((cluster, name)) = service.split_once('/') else {
-                return Err(Error::usage("--service expects CLUSTER/SERVICE"));
-            };
+    let td = match &source.source {
+        Source::None => return Ok(None),
+        Source::Service { cluster, service } => {
             let session = aws.get().await?;
-            let arn = session.service_task_definition(cluster, name).await?;
-            tracing::debug!(service = %service, task_definition = %arn, "service deploys");
+            let arn = session.service_task_definition(cluster, service).await?;
+            tracing::debug!(cluster = %cluster, service = %service, task_definition = %arn, "service deploys");
             session.describe_task_definition(&arn).await?
         }
-        (Some(path), _) if path == Path::new("-") => {
+        Source::Deployed(id) => aws.get().await?.describe_task_definition(id).await?,
+        Source::Json(doc) => {
+            let path = Path::new("(in-memory task definition)");
+            from_doc(path, doc.clone(), source, aws, task_region).await?
+        }
+        Source::Path(path) if path == Path::new("-") => {
             let text = read_bounded(path, std::io::stdin().lock())?;
             from_text(path, &text, source, aws, task_region).await?
         }
-        (Some(path), _) if terraform::is_terraform_path(path) => from_terraform(path, source)?,
-        (Some(path), _) if path.exists() => {
+        Source::Path(path) if terraform::is_terraform_path(path) => from_terraform(path, source)?,
+        Source::Path(path) if path.exists() => {
             let file = std::fs::File::open(path).map_err(|e| Error::ReadTaskDefinition {
                 path: path.clone(),
                 source: e,
@@ -52,7 +45,7 @@ pub(super) async fn task_definition(
             let text = read_bounded(path, file)?;
             from_text(path, &text, source, aws, task_region).await?
         }
-        (Some(path), _) => match path.to_str().filter(|s| is_deployed_id(s)) {
+        Source::Path(path) => match path.to_str().filter(|s| is_deployed_id(s)) {
             // Not a file: a family, family:revision or task definition ARN.
             Some(id) => aws.get().await?.describe_task_definition(id).await?,
             None => {
@@ -123,14 +116,10 @@ fn is_deployed_id(s: &str) -> bool {
 async fn from_text(
     path: &Path,
     text: &str,
-    source: &SourceArgs,
+    source: &SourceSpec,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
-    let invalid = |e| Error::TaskDefinition {
-        path: path.to_owned(),
-        source: e,
-    };
     // The text is parsed once; each JSON source shape looks at the same value. Text that is
     // not JSON may still be a YAML template (or a JSON one behind a byte-order mark).
     let doc = match taskdef::parse_json(text) {
@@ -139,8 +128,25 @@ async fn from_text(
             let template = cloudformation::parse(text);
             return from_template(path, template, source, aws, task_region).await;
         }
-        Err(e) => return Err(invalid(e)),
+        Err(e) => {
+            return Err(Error::TaskDefinition {
+                path: path.to_owned(),
+                source: e,
+            });
+        }
     };
+    from_doc(path, doc, source, aws, task_region).await
+}
+
+/// A parsed JSON document: a CloudFormation template, `terraform show -json` output, or a
+/// task definition in any of its shapes.
+async fn from_doc(
+    path: &Path,
+    doc: serde_json::Value,
+    source: &SourceSpec,
+    aws: &mut LazySession<'_>,
+    task_region: Option<&str>,
+) -> Result<TaskDefinition, Error> {
     if cloudformation::is_template(&doc) {
         let template = cloudformation::from_json(doc);
         return from_template(path, template, source, aws, task_region).await;
@@ -150,13 +156,16 @@ async fn from_text(
             .map_err(terraform_failures)?;
         return from_terraform_loaded(path, loaded);
     }
-    taskdef::from_value(&doc).map_err(invalid)
+    taskdef::from_value(&doc).map_err(|e| Error::TaskDefinition {
+        path: path.to_owned(),
+        source: e,
+    })
 }
 
 async fn from_template(
     path: &Path,
     template: Result<cloudformation::Template, cloudformation::TemplateError>,
-    source: &SourceArgs,
+    source: &SourceSpec,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
@@ -171,9 +180,8 @@ async fn from_template(
         stack_name: source.stack.clone(),
         ..Default::default()
     };
-    for item in &source.parameters {
-        let (k, v) = split_assignment("--parameter", item)?;
-        ctx.parameters.insert(k, v);
+    for (k, v) in &source.parameters {
+        ctx.parameters.insert(k.clone(), v.clone());
     }
     if let Some(stack) = &source.stack {
         ctx.stack_resources = Some(aws.get().await?.stack_resources(stack).await?);
@@ -215,7 +223,7 @@ async fn from_template(
     }
 }
 
-fn from_terraform(path: &Path, source: &SourceArgs) -> Result<TaskDefinition, Error> {
+fn from_terraform(path: &Path, source: &SourceSpec) -> Result<TaskDefinition, Error> {
     let dir = if path.is_dir() {
         path.to_owned()
     } else {
@@ -242,7 +250,7 @@ fn from_terraform(path: &Path, source: &SourceArgs) -> Result<TaskDefinition, Er
     let inputs = terraform::Inputs {
         path: path.to_owned(),
         resource: source.resource.clone(),
-        cli: terraform_inputs(source)?,
+        cli: source.terraform.clone(),
         env_vars: std::env::vars()
             .filter(|(k, _)| k.starts_with("TF_VAR_"))
             .collect(),
@@ -288,7 +296,7 @@ fn terraform_failures(problems: Vec<terraform::Problem>) -> Error {
 
 /// The selected container plus the `--env` / `--secret` entries.
 pub(super) fn container(
-    source: &SourceArgs,
+    source: &SourceSpec,
     task: Option<&TaskDefinition>,
 ) -> Result<ContainerDefinition, Error> {
     let container = match task {
@@ -317,168 +325,38 @@ pub(super) fn container(
             }
         }
     };
-    with_flag_entries(container, source)
+    Ok(with_flag_entries(container, source))
 }
 
 /// How to name the task definition's source in messages.
-fn origin(source: &SourceArgs) -> PathBuf {
-    match (&source.task_definition, &source.service) {
-        (Some(p), _) => p.clone(),
-        (None, Some(s)) => PathBuf::from(format!("service {s}")),
-        (None, None) => PathBuf::from("(none)"),
+fn origin(source: &SourceSpec) -> PathBuf {
+    match &source.source {
+        Source::Path(p) => p.clone(),
+        Source::Deployed(id) => PathBuf::from(id),
+        Source::Service { cluster, service } => {
+            PathBuf::from(format!("service {cluster}/{service}"))
+        }
+        Source::Json(_) => PathBuf::from("(in-memory task definition)"),
+        Source::None => PathBuf::from("(none)"),
     }
 }
 
 /// Append `--env` and `--secret` entries, as if they were in the task definition.
 pub(super) fn with_flag_entries(
     mut container: ContainerDefinition,
-    source: &SourceArgs,
-) -> Result<ContainerDefinition, Error> {
-    for item in &source.env {
-        let (name, value) = split_assignment("--env", item)?;
-        container.environment.push(EnvironmentEntry { name, value });
+    source: &SourceSpec,
+) -> ContainerDefinition {
+    for (name, value) in &source.env {
+        container.environment.push(EnvironmentEntry {
+            name: name.clone(),
+            value: value.clone(),
+        });
     }
-    for item in &source.secrets {
-        let (name, value_from) = split_assignment("--secret", item)?;
-        container.secrets.push(SecretEntry { name, value_from });
+    for (name, value_from) in &source.secrets {
+        container.secrets.push(SecretEntry {
+            name: name.clone(),
+            value_from: value_from.clone(),
+        });
     }
-    Ok(container)
-}
-
-/// `--var` and `--var-file` in command-line order. Without a recorded order (arguments not
-/// from [`Cli::parse_args`](crate::cli::Cli::parse_args)), files come first.
-fn terraform_inputs(source: &SourceArgs) -> Result<Vec<terraform::CliInput>, Error> {
-    let order: Vec<TfInput> = if source.tf_order.is_empty() {
-        (0..source.tf_var_files.len())
-            .map(TfInput::File)
-            .chain((0..source.tf_vars.len()).map(TfInput::Var))
-            .collect()
-    } else {
-        source.tf_order.clone()
-    };
-    order
-        .into_iter()
-        .map(|input| match input {
-            TfInput::Var(n) => {
-                let (name, value) = split_assignment("--var", &source.tf_vars[n])?;
-                Ok(terraform::CliInput::Var(name, value))
-            }
-            TfInput::File(n) => Ok(terraform::CliInput::File(source.tf_var_files[n].clone())),
-        })
-        .collect()
-}
-
-/// `NAME=VALUE` → (NAME, VALUE). The message never repeats the argument: it may be a value.
-fn split_assignment(flag: &str, item: &str) -> Result<(String, String), Error> {
-    match item.split_once('=') {
-        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-        _ => Err(Error::usage(format!(
-            "{flag} expects NAME=VALUE with a non-empty NAME before the first `=`"
-        ))),
-    }
-}
-
-pub(super) fn aws_settings(args: &AwsArgs) -> aws::Settings {
-    aws::Settings {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        timeout: args.timeout,
-        refresh_credentials: false,
-        batch: !args.no_batch,
-    }
-}
-
-/// How long the whole AWS phase may take: the budget plus a little for local work, so that
-/// the per-request timeouts report which reference was slow before this overall limit hits.
-pub(super) fn deadline(settings: &aws::Settings) -> std::time::Duration {
-    settings.timeout + std::time::Duration::from_secs(2)
-}
-
-/// The laptop's side of the merge, from the local-environment flags. The task region is
-/// filled in later, by the AWS configuration.
-pub(super) fn local(args: &LocalArgs, source: &SourceArgs) -> Result<Local, Error> {
-    Ok(Local {
-        dialect: dialect(source),
-        base: base_environment(args),
-        preserve: match &args.preserve_env {
-            None => Preserve::None,
-            Some(names) => {
-                let names: BTreeSet<String> =
-                    names.iter().filter(|n| !n.is_empty()).cloned().collect();
-                if names.is_empty() {
-                    Preserve::All
-                } else {
-                    Preserve::Names(names)
-                }
-            }
-        },
-        overrides: overrides(args)?,
-        task_region: None,
-    })
-}
-
-/// The environment-file dialect from `--launch-type`.
-pub(super) fn dialect(source: &SourceArgs) -> Dialect {
-    match source.launch_type {
-        LaunchType::Ec2 => Dialect::Ec2,
-        LaunchType::Fargate => Dialect::Fargate,
-    }
-}
-
-/// What the command would inherit: everything, or the `--pristine` allowlist.
-fn base_environment(local: &LocalArgs) -> BTreeMap<OsString, OsString> {
-    let keep: BTreeSet<&str> = local.keep.iter().map(String::as_str).collect();
-    std::env::vars_os()
-        .filter(|(name, _)| {
-            if !local.pristine {
-                return true;
-            }
-            let name = name.to_string_lossy();
-            PRISTINE_ALLOWLIST.contains(&name.as_ref())
-                || name.starts_with("LC_")
-                || keep.contains(name.as_ref())
-        })
-        .collect()
-}
-
-/// `--override-file`s in order, then `--override`s: the later one wins.
-fn overrides(local: &LocalArgs) -> Result<BTreeMap<String, SecretValue>, Error> {
-    let mut out = BTreeMap::new();
-    for path in &local.override_file {
-        for (name, value) in read_override_file(path)? {
-            out.insert(name, value);
-        }
-    }
-    for item in &local.overrides {
-        let (name, value) = split_assignment("--override", item)?;
-        out.insert(name, SecretValue::new(value));
-    }
-    Ok(out)
-}
-
-fn read_override_file(path: &PathBuf) -> Result<Vec<(String, SecretValue)>, Error> {
-    let file_error = |message: String| Error::OverrideFile {
-        path: path.clone(),
-        message,
-    };
-    let iter = dotenvy::from_path_iter(path).map_err(|e| file_error(dotenv_error(&e)))?;
-    iter.map(|item| {
-        item.map(|(k, v)| (k, SecretValue::new(v)))
-            .map_err(|e| file_error(dotenv_error(&e)))
-    })
-    .collect()
-}
-
-/// dotenvy's parse errors quote the offending line, which holds a value: keep only where.
-fn dotenv_error(e: &dotenvy::Error) -> String {
-    match e {
-        dotenvy::Error::LineParse(_, index) => {
-            format!(
-                "dotenv syntax error at character {index} of a line (the line is not shown: it may hold a value)"
-            )
-        }
-        dotenvy::Error::Io(io) => io.to_string(),
-        _ => "a variable it refers to could not be read".to_owned(),
-    }
+    container
 }
