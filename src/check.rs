@@ -18,7 +18,7 @@ use crate::taskdef::{ContainerDefinition, Shape, TaskDefinition};
 const WIDTH: usize = 80;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     pub variable: String,
     /// `environment` or `secret`.
     pub source: &'static str,
@@ -34,7 +34,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.failure.is_none()
     }
 
@@ -56,7 +56,7 @@ impl Row {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     /// The caller's identity (`sts:GetCallerIdentity`), or why it is unknown.
     pub identity: Option<Result<String, String>>,
     pub task_region: Option<String>,
@@ -69,7 +69,7 @@ pub struct Report {
 
 impl Report {
     /// A report from the plan and, online, the evaluated variables.
-    pub fn new(
+    pub(crate) fn new(
         task: Option<&TaskDefinition>,
         container: &ContainerDefinition,
         plan: &Plan,
@@ -201,7 +201,7 @@ impl Report {
     }
 
     /// Every reference would resolve.
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.general.is_empty() && self.rows.iter().all(Row::ok)
     }
 
@@ -217,7 +217,7 @@ impl Report {
     }
 
     /// The table, laid out for an 80-column terminal.
-    pub fn to_table(&self, colour: bool) -> String {
+    pub(crate) fn to_table(&self, colour: bool) -> String {
         let paint = |code: &str, text: &str| {
             if colour {
                 format!("\x1b[{code}m{text}\x1b[0m")
@@ -311,7 +311,7 @@ impl Report {
         out
     }
 
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let failure = |f: &Failure| serde_json::json!({"class": f.class, "message": f.message, "tried": f.tried, "hint": f.hint});
         let rows: Vec<serde_json::Value> = self
             .rows

@@ -5,6 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::export::Format;
+
 use clap::{
     ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
     ValueHint,
@@ -32,7 +34,7 @@ Exit status (as env(1)):
     args_conflicts_with_subcommands = true,
     subcommand_value_name = "SUBCOMMAND",
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -47,7 +49,7 @@ pub struct Cli {
 impl Cli {
     /// Parse the command line, and record the order of `--var` and `--var-file`, which
     /// Terraform applies in command-line order (the later one wins).
-    pub fn parse_args(args: &[OsString]) -> Result<Cli, clap::Error> {
+    pub(crate) fn parse_args(args: &[OsString]) -> Result<Cli, clap::Error> {
         let matches = Cli::command().try_get_matches_from(args)?;
         let mut cli = Cli::from_arg_matches(&matches)?;
         let (found, source) = match (&mut cli.command, matches.subcommand()) {
@@ -78,13 +80,13 @@ fn terraform_order(matches: &ArgMatches) -> Vec<TfInput> {
 
 /// One Terraform variable input from the command line: the `n`th `--var` or `--var-file`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TfInput {
+pub(crate) enum TfInput {
     Var(usize),
     File(usize),
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a command with the task definition's environment (the default)
     #[command(after_long_help = EXIT_CODES)]
     Run(RunArgs),
@@ -124,7 +126,7 @@ Exit status:
   125  the check itself could not run (bad arguments, no credentials, unreadable input)";
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
@@ -150,7 +152,7 @@ pub struct RunArgs {
 /// Watch mode: supervise instead of exec, and restart on rotation.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Watch")]
-pub struct WatchArgs {
+pub(crate) struct WatchArgs {
     /// Supervise the command instead of exec'ing it, and act when a referenced value changes
     /// (polled every INTERVAL, default 60s, with jitter)
     #[arg(
@@ -184,7 +186,7 @@ pub struct WatchArgs {
 
 /// `--on-change`, validated when the flags are parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OnChangeArg {
+pub(crate) enum OnChangeArg {
     Restart,
     Signal(SignalName),
     Exit,
@@ -192,7 +194,7 @@ pub enum OnChangeArg {
 
 /// A signal's name in its `SIGHUP` form, known to be one of [`SIGNALS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignalName(pub String);
+pub(crate) struct SignalName(pub String);
 
 /// The signals `--restart-signal` and `--on-change signal:NAME` accept (POSIX's, by name).
 const SIGNALS: [&str; 25] = [
@@ -231,7 +233,7 @@ fn parse_on_change(value: &str) -> Result<OnChangeArg, String> {
 }
 
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
@@ -243,8 +245,8 @@ pub struct ExportArgs {
 
     /// Output format. dotenv is the dialect dotenvy and Docker Compose `env_file` read back
     /// exactly (python-dotenv and npm dotenv read it differently)
-    #[arg(help_heading = "Options", long, value_enum, default_value_t = ExportFormat::Dotenv)]
-    pub format: ExportFormat,
+    #[arg(help_heading = "Options", long, value_enum, default_value_t = Format::Dotenv)]
+    pub format: Format,
 
     /// Print secret values instead of masking them
     #[arg(help_heading = "Options", long)]
@@ -256,28 +258,40 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    /// NAME="..." (dotenvy, Docker Compose env_file)
-    Dotenv,
-    /// export NAME='...' (POSIX sh, bash, dash: safe to eval)
-    Shell,
-    /// set -gx NAME '...'
-    Fish,
-    /// $env:NAME = '...'
-    Powershell,
-    /// NAME=value, verbatim (docker run --env-file, Compose `format: raw`)
-    Docker,
-    /// one flat JSON object
-    Json,
-    /// heredoc entries for $GITHUB_ENV, with ::add-mask:: lines
-    Github,
-    /// names only, one per line (docker run -e NAME pass-through)
-    Names,
+/// `--format` takes the export module's own formats; only their names and help live here.
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Format::Dotenv,
+            Format::Shell,
+            Format::Fish,
+            Format::Powershell,
+            Format::Docker,
+            Format::Json,
+            Format::Github,
+            Format::Names,
+            Format::Nextest,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Format::Dotenv => "NAME=\"...\" (dotenvy, Docker Compose env_file)",
+            Format::Shell => "export NAME='...' (POSIX sh, bash, dash: safe to eval)",
+            Format::Fish => "set -gx NAME '...'",
+            Format::Powershell => "$env:NAME = '...'",
+            Format::Docker => "NAME=value, verbatim (docker run --env-file, Compose `format: raw`)",
+            Format::Json => "one flat JSON object",
+            Format::Github => "heredoc entries for $GITHUB_ENV, with ::add-mask:: lines",
+            Format::Names => "names only, one per line (docker run -e NAME pass-through)",
+            Format::Nextest => "NAME=value lines for a cargo-nextest setup script's $NEXTEST_ENV",
+        };
+        Some(clap::builder::PossibleValue::new(self.name()).help(help))
+    }
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
@@ -293,13 +307,13 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     Table,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct PolicyArgs {
+pub(crate) struct PolicyArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
@@ -333,7 +347,7 @@ pub struct PolicyArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PolicyFormat {
+pub(crate) enum PolicyFormat {
     /// an IAM policy document
     Json,
     /// a Terraform `aws_iam_policy_document` data block
@@ -343,7 +357,7 @@ pub enum PolicyFormat {
 /// Where the variables come from.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Task definition")]
-pub struct SourceArgs {
+pub(crate) struct SourceArgs {
     /// Where the task definition is: a JSON file (describe-task-definition output,
     /// register-task-definition input, a container definitions array), a CloudFormation/CDK
     /// template (JSON or YAML), a Terraform directory or .tf file, `terraform show -json`
@@ -418,7 +432,7 @@ pub struct SourceArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LaunchType {
+pub(crate) enum LaunchType {
     Ec2,
     Fargate,
 }
@@ -426,7 +440,7 @@ pub enum LaunchType {
 /// The AWS CLI's own flags; the SDK's environment variables keep working underneath.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "AWS")]
-pub struct AwsArgs {
+pub(crate) struct AwsArgs {
     /// Named profile from the AWS config (default: AWS_PROFILE, else `default`)
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -476,7 +490,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 /// How the task's variables meet the inherited environment.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Local environment")]
-pub struct LocalArgs {
+pub(crate) struct LocalArgs {
     /// Let inherited variables win over the task definition's: all of them, or the named
     /// ones (`--preserve-env=A,B`). Preserved secrets are not fetched
     #[arg(

@@ -52,12 +52,12 @@ const USE_DEPLOYED: &str = "use the deployed task definition instead \
     (`aws ecs describe-task-definition --task-definition FAMILY`)";
 
 /// Stands for an `ExecutionRoleArn` that is present but cannot be evaluated offline.
-pub const UNRESOLVED_ROLE: &str = "(unresolved intrinsic)";
+pub(crate) const UNRESOLVED_ROLE: &str = "(unresolved intrinsic)";
 
 /// A parsed CloudFormation or CDK template (JSON or YAML), with YAML short-form tags already
 /// turned into their long form.
 #[derive(Clone)]
-pub struct Template {
+pub(crate) struct Template {
     /// The top-level mapping, less `Resources`.
     root: Map<String, Value>,
     /// The `Resources` mapping, taken out so that its presence is a matter of type.
@@ -76,7 +76,7 @@ impl fmt::Debug for Template {
 
 /// Why a template could not be read, or no task definition could be chosen from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateError {
+pub(crate) enum TemplateError {
     /// Neither valid JSON nor valid YAML. Holds the position only, never content.
     Parse(String),
     /// Parsed, but not a CloudFormation template (no top-level `Resources` mapping...).
@@ -154,7 +154,7 @@ fn quoted_list(names: &[String]) -> String {
 /// What the template cannot know by itself: pseudo parameters, `--parameter` values and the
 /// deployed stack's physical ids. The caller fills it from flags and AWS calls.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub(crate) struct Context {
     /// `AWS::Region`.
     pub region: Option<String>,
     /// `AWS::AccountId`.
@@ -173,7 +173,7 @@ pub struct Context {
 
 /// One intrinsic function that could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unresolved {
+pub(crate) struct Unresolved {
     /// JSON path of the field being evaluated, e.g.
     /// `$.Resources.Task.Properties.ContainerDefinitions[0].Secrets[1].ValueFrom`.
     pub path: String,
@@ -202,7 +202,7 @@ impl fmt::Display for Unresolved {
 /// YAML short-form tags become the long form: `!Ref x` is `{"Ref": "x"}`, `!Condition c` is
 /// `{"Condition": "c"}`, `!GetAtt a.b.c` is `{"Fn::GetAtt": ["a", "b.c"]}` (split at the first
 /// dot, as CloudFormation does), and any other `!Name v` is `{"Fn::Name": v}`.
-pub fn parse(text: &str) -> Result<Template, TemplateError> {
+pub(crate) fn parse(text: &str) -> Result<Template, TemplateError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = match serde_json::from_str::<Value>(text) {
         Ok(root) => root,
@@ -224,7 +224,7 @@ pub fn parse(text: &str) -> Result<Template, TemplateError> {
 }
 
 /// A template from an already parsed JSON document (see [`is_template`]).
-pub fn from_json(root: Value) -> Result<Template, TemplateError> {
+pub(crate) fn from_json(root: Value) -> Result<Template, TemplateError> {
     let Value::Object(mut root) = root else {
         return Err(TemplateError::NotATemplate(format!(
             "the top level is {}, not a mapping",
@@ -253,7 +253,7 @@ pub fn from_json(root: Value) -> Result<Template, TemplateError> {
 /// Cheap test for "is this a CloudFormation template rather than a task definition": a
 /// top-level `Resources` mapping or `AWSTemplateFormatVersion`. Parses JSON; for anything
 /// else only scans for the key at the start of a line, without a YAML parse.
-pub fn looks_like_template(text: &str) -> bool {
+pub(crate) fn looks_like_template(text: &str) -> bool {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Ok(root) = serde_json::from_str::<Value>(text) {
         return is_template(&root);
@@ -272,7 +272,7 @@ pub fn looks_like_template(text: &str) -> bool {
 }
 
 /// A parsed JSON document is a template: it has `Resources` or `AWSTemplateFormatVersion`.
-pub fn is_template(root: &Value) -> bool {
+pub(crate) fn is_template(root: &Value) -> bool {
     let Value::Object(root) = root else {
         return false;
     };
@@ -427,7 +427,7 @@ impl Template {
     }
 
     /// Logical ids of the `AWS::ECS::TaskDefinition` resources, sorted.
-    pub fn task_definition_ids(&self) -> Vec<String> {
+    pub(crate) fn task_definition_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
             .resources()
             .keys()
@@ -439,7 +439,7 @@ impl Template {
     }
 
     /// Names of the template's `Parameters`, sorted.
-    pub fn parameter_names(&self) -> Vec<String> {
+    pub(crate) fn parameter_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .section("Parameters")
             .map(|p| p.keys().cloned().collect())
@@ -458,7 +458,7 @@ impl Template {
     /// `ContainerDefinitions` entry `Name`, `Environment`, `Secrets`, `EnvironmentFiles`);
     /// other properties may hold unresolvable intrinsics without causing errors. Every
     /// unresolvable intrinsic in those fields is collected: the inner `Err` lists them all.
-    pub fn task_definition(
+    pub(crate) fn task_definition(
         &self,
         logical_id: Option<&str>,
         ctx: &Context,

@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Go's `bufio.Scanner` default limit: a line (without its newline) must be shorter.
-pub const MAX_LINE: usize = 64 * 1024;
+pub(crate) const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     #[default]
     Ec2,
     Fargate,
@@ -32,14 +32,14 @@ pub enum Dialect {
 
 /// A parsed file: variables in a map (the last line wins) and dialect warnings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub vars: BTreeMap<String, String>,
     /// Names only, never values.
     pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvFileError {
+pub(crate) enum EnvFileError {
     /// A line at least [`MAX_LINE`] bytes long (Go: "bufio.Scanner: token too long").
     LineTooLong { line: usize },
     /// Not UTF-8 (the ECS docs require UTF-8; Docker refuses it).
@@ -49,7 +49,7 @@ pub enum EnvFileError {
 }
 
 impl EnvFileError {
-    pub fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> &'static str {
         "envfile_read"
     }
 }
@@ -140,7 +140,7 @@ fn meaning(line: &Line) -> String {
 }
 
 /// Parse one file. `file` names it in warnings; `host` looks up bare names (Fargate).
-pub fn parse(
+pub(crate) fn parse(
     content: &[u8],
     dialect: Dialect,
     file: &str,
@@ -205,14 +205,14 @@ pub fn parse(
 
 /// An environment file's S3 location, from `arn:PARTITION:s3:::BUCKET/KEY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Object {
+pub(crate) struct S3Object {
     pub bucket: String,
     pub key: String,
 }
 
 /// Parse an `environmentFiles` value as the agent does; keys that climb out of their prefix
 /// (`..`) are refused as in agent 1.105.1.
-pub fn parse_s3_arn(arn: &str) -> Result<S3Object, String> {
+pub(crate) fn parse_s3_arn(arn: &str) -> Result<S3Object, String> {
     let invalid = || {
         format!(
             "unable to parse bucket and key from s3 ARN specified in environmentFile {arn}: \

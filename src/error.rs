@@ -13,7 +13,7 @@ use crate::resolve::Failure;
 use crate::taskdef::{ContainerError, LoadError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("failed to read task definition `{}`: {source}", path.display())]
     ReadTaskDefinition { path: PathBuf, source: io::Error },
 
@@ -62,8 +62,15 @@ pub enum Error {
     #[error("failed to write `{}`: {source}", path.display())]
     WriteFile { path: PathBuf, source: io::Error },
 
-    #[error("{0}")]
-    Refused(#[from] crate::export::Refusal),
+    /// Every variable the export format cannot carry.
+    #[error("{}", refusals(.0))]
+    Refused(Vec<crate::export::Refusal>),
+}
+
+/// One refusal as it always read; several, one per line.
+fn refusals(all: &[crate::export::Refusal]) -> String {
+    let lines: Vec<String> = all.iter().map(ToString::to_string).collect();
+    lines.join("\n  ")
 }
 
 fn failures_headline(failures: &[Failure]) -> String {
@@ -74,7 +81,7 @@ fn failures_headline(failures: &[Failure]) -> String {
 }
 
 impl Error {
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Error::Usage {
             message: message.into(),
             hint: None,
@@ -83,7 +90,7 @@ impl Error {
 
     /// env(1)'s convention: 126/127 when the command cannot be run, 125 for everything that
     /// is ecs-env's own failure.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Exec(e) => e.exit_code(),
             // As a shell reports a death by that signal.
@@ -124,7 +131,7 @@ impl Error {
     }
 
     /// Print the error to stderr, prefixed like `env: ...`.
-    pub fn report(&self) {
+    pub(crate) fn report(&self) {
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "ecs-env: {self}");
         if let Error::Unresolved(failures) = self {

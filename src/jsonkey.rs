@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 /// Why a JSON key could not be extracted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JsonKeyError {
+pub(crate) enum JsonKeyError {
     /// The `SecretString` is not valid JSON. The text names the position only.
     Parse(String),
     /// Valid JSON, but not an object (Go: `cannot unmarshal array into Go value of type
@@ -29,7 +29,7 @@ pub enum JsonKeyError {
 
 impl JsonKeyError {
     /// The spec's error class.
-    pub fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> &'static str {
         match self {
             JsonKeyError::Parse(_) | JsonKeyError::NotAnObject(_) => "json_parse",
             JsonKeyError::Missing { .. } => "json_key_missing",
@@ -40,7 +40,7 @@ impl JsonKeyError {
 /// Where the agent's `%v` rendering of a JSON value is not the JSON a reader might expect.
 /// `ecs-env check` warns about each (spec section 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Quirk {
+pub(crate) enum Quirk {
     /// A number printed differently from its JSON text (`1000000` becomes `1e+06`, or
     /// digits lost through float64).
     NumberReformatted,
@@ -53,7 +53,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Quirk::NumberReformatted => {
                 "a JSON number is rendered as Go's float64 `%v` (e.g. 1000000 becomes 1e+06)"
@@ -67,18 +67,19 @@ impl Quirk {
 
 /// A rendered value and the quirks its rendering went through.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extracted {
+pub(crate) struct Extracted {
     pub value: String,
     pub quirks: Vec<Quirk>,
 }
 
 /// Extract `key` from `secret_string` and render it as the agent would.
-pub fn extract(secret_string: &str, key: &str) -> Result<String, JsonKeyError> {
+#[cfg(test)]
+pub(crate) fn extract(secret_string: &str, key: &str) -> Result<String, JsonKeyError> {
     extract_detailed(secret_string, key).map(|e| e.value)
 }
 
 /// [`extract`], also reporting the rendering quirks.
-pub fn extract_detailed(secret_string: &str, key: &str) -> Result<Extracted, JsonKeyError> {
+pub(crate) fn extract_detailed(secret_string: &str, key: &str) -> Result<Extracted, JsonKeyError> {
     let value: Value = serde_json::from_str(secret_string).map_err(|e| {
         // serde_json's messages describe the syntax ("expected value at line 1 column 1"),
         // never the input, so they are safe to show.
@@ -170,7 +171,7 @@ fn render_into(value: &Value, out: &mut String, quirks: &mut Vec<Quirk>) -> Resu
 /// exponent is below -4 or at least 6 ("if precision was the shortest possible, use
 /// precision 6 for this decision", `strconv/ftoa.go`), with a sign and at least two
 /// exponent digits.
-pub fn go_float(f: f64) -> String {
+pub(crate) fn go_float(f: f64) -> String {
     if f.is_nan() {
         return "NaN".to_owned();
     }

@@ -1,170 +1,84 @@
 //! ecs-env: run a command with exactly the environment Amazon ECS would inject.
 //!
+//! The `ecs-env` binary reads an ECS task definition (JSON, CloudFormation/CDK, Terraform, or
+//! the deployed one), resolves the container's `environment`, `environmentFiles` and
+//! `secrets` (S3, Secrets Manager, SSM Parameter Store) as ECS does, byte for byte, and execs
+//! a command with them. This crate is also a library for integration-test harnesses: the same
+//! resolution, handed back as a value instead of a process environment.
+//!
+//! # The library
+//!
+//! [`Resolver`] builds a resolution; [`Resolver::resolve`] (async) or
+//! [`Resolver::resolve_blocking`] returns an [`Environment`] (the task's variables, each a
+//! [`SecretValue`] whose `Debug` is redacted) or a [`Report`] listing every failure, never a
+//! partial environment. Give it an [`aws_config::SdkConfig`] to point it at an emulator.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), ecs_env::Report> {
+//! let env = ecs_env::Resolver::from_path("task-definition.json")
+//!     .override_var("DB_PASSWORD", "local")
+//!     .resolve_blocking()?;
+//! let status = env
+//!     .apply_to(&mut std::process::Command::new("cargo"))
+//!     .args(["test", "--test", "integration"])
+//!     .status();
+//! # let _ = status;
+//! # Ok(()) }
+//! ```
+//!
+//! [`Environment::export`] renders the variables in the CLI's `export` formats (dotenv,
+//! shell, JSON, a nextest setup script's `NAME=VALUE` lines...).
+//!
+//! # Features
+//!
+//! - `cli` (default): the command line ([`run`]), with clap, man page and completion
+//!   generators, and the log subscriber. `default-features = false` builds the library
+//!   alone.
+//!
 //! # How it works
 //!
-//! 1. **Load** (`taskdef`): the task definition is read in any of its JSON shapes and one
-//!    container is chosen; `--env`/`--secret` add entries as if they were in the file.
-//! 2. **Plan** (`resolve::plan`, with `reference` parsing each `valueFrom`): everything ECS
-//!    would reject at registration is rejected here, before any network call, and every
-//!    secret is marked as fetched, overridden locally, or preserved from the inherited
-//!    environment.
-//! 3. **Fetch** (`aws`): credentials are resolved once; each distinct Secrets Manager version
-//!    and each batch of ten SSM names is requested concurrently, from the region its ARN names
-//!    (bare parameter names from the task region).
-//! 4. **Assemble** (`resolve::assemble`, with `jsonkey` rendering JSON keys as Go's `%v`
-//!    does): the environment is merged in the ECS agent's order, `AWS_REGION` and
-//!    `AWS_DEFAULT_REGION` injected by the agent's rule. Any failure stops here, all of them
-//!    reported at once, and nothing is started.
-//! 5. **Exec** (`process`): ecs-env replaces itself with the command.
-//!
-//! The inspection subcommands share steps 1-4: `export` renders the assembled variables
-//! (`export`, masked unless asked), `check` reports each variable's outcome without values
-//! (`check`), and `policy` turns the references into the IAM policy that reads them
-//! (`policy`).
-//!
-//! The core (`taskdef`, `reference`, `jsonkey`, `resolve`, `secret`) is pure: no clap, tokio,
-//! AWS or process code. Secret values live in [`secret::SecretValue`], whose `Debug` is
-//! redacted, and never reach a log line or an error.
+//! One pipeline (`pipeline`) serves every subcommand and the library: source and load
+//! (`taskdef`, `cloudformation`, `terraform`), plan (`resolve::plan`: what ECS would reject
+//! at registration, before any request), fetch (`aws`: one credential resolution, every
+//! request at once), evaluate and assemble (`resolve`, in the ECS agent's order). The core is
+//! pure; secret values live in `SecretValue` and never reach a log line or an error.
 
-pub mod aws;
+#![warn(missing_docs)]
+// Without the CLI, the code only the subcommands reach (check's report, policy, watch's
+// polling, the export encoders' refusals...) is compiled but unused; it is not dead in the
+// crate's real build.
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
+
+#[cfg(feature = "cli")]
+mod app;
+mod aws;
 mod base64;
-pub mod check;
-pub mod cli;
-pub mod cloudformation;
+mod check;
+#[cfg(feature = "cli")]
+mod cli;
+mod cloudformation;
+#[cfg(feature = "cli")]
 mod cmd;
-pub mod envfile;
-pub mod error;
-pub mod export;
-pub mod jsonkey;
+mod envfile;
+mod error;
+mod export;
+mod jsonkey;
 mod pipeline;
-pub mod policy;
-pub mod process;
-pub mod reference;
-pub mod resolve;
+mod policy;
+mod process;
+#[cfg(test)]
+mod properties;
+mod reference;
+mod resolve;
 mod resolver;
 mod runtime;
-pub mod secret;
-pub mod taskdef;
-pub mod terraform;
+mod secret;
+mod taskdef;
+mod terraform;
 
+#[cfg(feature = "cli")]
+pub use app::run;
+pub use export::{Format as ExportFormat, Refusal as ExportRefusal, Rendered as Exported};
 pub use resolve::{Failure, Origin};
 pub use resolver::{Environment, LaunchType, Report, Resolver, Variable};
 pub use secret::SecretValue;
-
-use std::ffi::OsString;
-use std::process::ExitCode;
-
-use clap::error::ErrorKind;
-
-use crate::cli::{Cli, Command};
-use crate::error::Error;
-
-/// Parse the arguments, do the work, report any error, and choose the exit code. The only
-/// place errors are printed.
-pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    exit_125_on_panic();
-    // Before anything can read a value: no core dump may hold one.
-    #[cfg(unix)]
-    process::cores::forbid();
-    let args: Vec<OsString> = args.into_iter().collect();
-    let cli = match Cli::parse_args(&args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            if e.kind() == ErrorKind::UnknownArgument {
-                eprintln!("{}", usage_hint(&args));
-            }
-            // --help and --version are successes; any other usage error is ours: 125, as
-            // env(1), not clap's 2.
-            return match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-                _ => ExitCode::from(125),
-            };
-        }
-    };
-    init_logging(cli.verbose);
-    let result = match cli.command {
-        None => run_or_watch(cli.run),
-        Some(Command::Run(args)) => run_or_watch(args),
-        Some(Command::Export(args)) => cmd::export::execute(&args),
-        Some(Command::Check(args)) => cmd::check::execute(&args),
-        Some(Command::Policy(args)) => cmd::policy::execute(&args),
-        Some(Command::Completions { shell }) => cmd::docs::completions(shell),
-        Some(Command::Man) => cmd::docs::man(),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        // A closed pipe (`ecs-env export | head -1`) is the reader's choice, not a failure.
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            e.report();
-            ExitCode::from(e.exit_code())
-        }
-    }
-}
-
-/// `run`, or `--watch`: the two never call each other.
-fn run_or_watch(args: cli::RunArgs) -> Result<u8, Error> {
-    if args.watch.watch.is_none() && args.watch.watch_interval.is_none() {
-        return cmd::run::execute(args);
-    }
-    #[cfg(unix)]
-    return cmd::watch::execute(&args);
-    #[cfg(not(unix))]
-    return Err(Error::usage("--watch is supported on Unix only"));
-}
-
-/// The likely mistake behind an unexpected argument.
-fn usage_hint(args: &[OsString]) -> &'static str {
-    const SUBCOMMANDS: [&str; 5] = ["run", "export", "check", "policy", "completions"];
-    let mut before_dash = args.iter().skip(1).take_while(|a| *a != "--");
-    // A subcommand name after some option: the options were put first.
-    if before_dash.by_ref().next().is_some()
-        && before_dash.any(|a| SUBCOMMANDS.iter().any(|s| a == s))
-    {
-        "hint: a subcommand comes first, its options after it: ecs-env SUBCOMMAND [OPTIONS]"
-    } else {
-        "hint: the command goes after `--`: ecs-env [OPTIONS] -- COMMAND [ARGS...]"
-    }
-}
-
-/// `-v`: ecs-env's own debug events (references, regions, timings). `-vv`: also the AWS
-/// SDK's request lifecycle at debug level. Neither prints values: ecs-env never logs one,
-/// and the SDK redacts secret fields in its `Debug` output.
-fn init_logging(verbose: u8) {
-    use tracing::Level;
-    use tracing_subscriber::filter::Targets;
-    use tracing_subscriber::prelude::*;
-
-    if verbose == 0 {
-        return;
-    }
-    let mut targets = Targets::new().with_target("ecs_env", Level::DEBUG);
-    if verbose >= 2 {
-        targets = targets
-            .with_target("ecs_env", Level::TRACE)
-            .with_target("aws_config", Level::DEBUG)
-            .with_target("aws_smithy_runtime", Level::DEBUG);
-    }
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(true);
-    let _ = tracing_subscriber::registry()
-        .with(fmt)
-        .with(targets)
-        .try_init();
-}
-
-/// A panic is a bug in ecs-env, and ecs-env's own failures exit 125 (as env(1)'s do), before
-/// any command was started. The release build aborts on panic (smaller binary, no unwinding
-/// tables); without this hook that would be SIGABRT, exit 134. The standard message (location
-/// and payload; no payload of ours carries a value) is printed first.
-fn exit_125_on_panic() {
-    let standard = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        standard(info);
-        eprintln!("ecs-env: internal error: this is a bug in ecs-env, please report it");
-        std::process::exit(125);
-    }));
-}

@@ -23,7 +23,7 @@ use crate::reference::{ParameterRef, SecretRef, SecretsManagerRef};
 const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
 /// The partition a region belongs to.
-pub fn partition_of(region: &str) -> &'static str {
+pub(crate) fn partition_of(region: &str) -> &'static str {
     // `us-isob-`/`us-isof-` do not start with `us-iso-`, so the order does not matter.
     if region.starts_with("cn-") {
         "aws-cn"
@@ -54,7 +54,7 @@ fn has_secret_suffix(secret_id: &str) -> bool {
 }
 
 /// The IAM resource that grants `GetSecretValue` on this secret.
-pub fn secret_resource(r: &SecretsManagerRef) -> String {
+pub(crate) fn secret_resource(r: &SecretsManagerRef) -> String {
     if has_secret_suffix(&r.secret_id) {
         r.secret_id.clone()
     } else {
@@ -64,14 +64,14 @@ pub fn secret_resource(r: &SecretsManagerRef) -> String {
 
 /// Where a bare name's ARN comes from.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub(crate) struct Context {
     pub task_region: Option<String>,
     pub account: Option<String>,
 }
 
 /// Why a resource cannot be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unresolvable {
+pub(crate) struct Unresolvable {
     pub reference: String,
     pub missing: &'static str,
 }
@@ -156,13 +156,13 @@ impl Action {
 
 /// An IAM policy document: one Allow statement per action, resources sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     statements: BTreeMap<Action, BTreeSet<String>>,
 }
 
 impl Policy {
     /// The policy for these references, KMS keys (ARNs) and environment files (S3 ARNs).
-    pub fn build(
+    pub(crate) fn build(
         references: &[SecretRef],
         kms_keys: &[String],
         environment_files: &[String],
@@ -198,7 +198,7 @@ impl Policy {
     }
 
     /// Also allow `BatchGetSecretValue`, when any secret is read at all.
-    pub fn allow_batch(&mut self) {
+    pub(crate) fn allow_batch(&mut self) {
         if self.statements.contains_key(&Action::GetSecretValue) {
             self.grant(Action::BatchGetSecretValue, "*".to_owned());
         }
@@ -208,12 +208,12 @@ impl Policy {
         self.statements.entry(action).or_default().insert(resource);
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.statements.is_empty()
     }
 
     /// The policy as an IAM policy document (JSON).
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let statements: Vec<serde_json::Value> = self
             .statements
             .iter()
@@ -233,7 +233,7 @@ impl Policy {
     }
 
     /// The policy as a Terraform `aws_iam_policy_document` data block.
-    pub fn to_terraform(&self, name: &str) -> String {
+    pub(crate) fn to_terraform(&self, name: &str) -> String {
         let mut out = format!("data \"aws_iam_policy_document\" \"{name}\" {{\n");
         for (action, resources) in &self.statements {
             let _ = writeln!(out, "  statement {{");

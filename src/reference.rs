@@ -18,14 +18,14 @@ use std::fmt;
 
 /// Where a secret's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SecretRef {
+pub(crate) enum SecretRef {
     SecretsManager(SecretsManagerRef),
     Parameter(ParameterRef),
 }
 
 /// A Secrets Manager reference, in the form the agent sends to `GetSecretValue`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SecretsManagerRef {
+pub(crate) struct SecretsManagerRef {
     /// The `SecretId` actually sent: the valueFrom verbatim for the two-field form, the
     /// rebuilt `arn:partition:service:region:account:secret:name` for the five-field form.
     pub secret_id: String,
@@ -40,7 +40,7 @@ pub struct SecretsManagerRef {
 
 /// An SSM Parameter Store reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ParameterRef {
+pub(crate) struct ParameterRef {
     /// The string sent in `GetParameters.Names`: the valueFrom verbatim.
     pub name: String,
     /// The region of an ARN reference; `None` for a bare name (the task region is used).
@@ -52,23 +52,15 @@ pub struct ParameterRef {
 
 impl SecretRef {
     /// The region this reference is fetched from, given the task region for bare names.
-    pub fn region<'a>(&'a self, task_region: Option<&'a str>) -> Option<&'a str> {
+    pub(crate) fn region<'a>(&'a self, task_region: Option<&'a str>) -> Option<&'a str> {
         match self {
             SecretRef::SecretsManager(r) => Some(&r.region),
             SecretRef::Parameter(p) => p.region.as_deref().or(task_region),
         }
     }
 
-    /// The IAM action ECS's execution role needs to read this reference.
-    pub fn iam_action(&self) -> &'static str {
-        match self {
-            SecretRef::SecretsManager(_) => "secretsmanager:GetSecretValue",
-            SecretRef::Parameter(_) => "ssm:GetParameters",
-        }
-    }
-
     /// The API call that fetches it.
-    pub fn api(&self) -> &'static str {
+    pub(crate) fn api(&self) -> &'static str {
         match self {
             SecretRef::SecretsManager(_) => "GetSecretValue",
             SecretRef::Parameter(_) => "GetParameters",
@@ -76,17 +68,9 @@ impl SecretRef {
     }
 }
 
-impl ParameterRef {
-    /// The canonical parameter name, for matching GetParameters results to requests:
-    /// the ARN prefix removed, and a single-level name without its optional leading `/`
-    /// (Parameter Store treats `x` and `/x` as the same parameter).
-    pub fn canonical_name(&self) -> String {
-        canonical_parameter_name(&self.name)
-    }
-}
-
-/// See [`ParameterRef::canonical_name`]; also used on the names AWS returns.
-pub fn canonical_parameter_name(name_or_arn: &str) -> String {
+/// The canonical parameter name: the ARN prefix removed, and a single-level name without its
+/// optional leading `/` (Parameter Store treats `x` and `/x` as the same parameter).
+pub(crate) fn canonical_parameter_name(name_or_arn: &str) -> String {
     let name = match name_or_arn.strip_prefix("arn:") {
         Some(_) => match name_or_arn.splitn(6, ':').nth(5) {
             Some(resource) => resource.strip_prefix("parameter").unwrap_or(resource),
@@ -102,7 +86,7 @@ pub fn canonical_parameter_name(name_or_arn: &str) -> String {
 
 /// Why a `valueFrom` cannot be used. Each kind maps to one of the spec's error classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ParseError {
+pub(crate) enum ParseError {
     /// The agent's "invalid ARN format": a Secrets Manager resource with a colon-field
     /// count other than 2 or 5.
     AsmInvalidFormat { fields: usize },
@@ -117,7 +101,7 @@ pub enum ParseError {
 
 impl ParseError {
     /// The spec's stable error class.
-    pub fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> &'static str {
         match self {
             ParseError::AsmInvalidFormat { .. } => "asm_invalid_format",
             ParseError::ArnParse(_) => "arn_parse",
@@ -151,7 +135,7 @@ impl std::error::Error for ParseError {}
 const MAX_PARAMETER_NAME: usize = 2048;
 
 /// Parse a `valueFrom` into a reference.
-pub fn parse(value_from: &str) -> Result<SecretRef, ParseError> {
+pub(crate) fn parse(value_from: &str) -> Result<SecretRef, ParseError> {
     let Some(arn) = Arn::parse(value_from)? else {
         return parse_parameter_name(value_from).map(SecretRef::Parameter);
     };

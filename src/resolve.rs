@@ -29,14 +29,14 @@ use crate::taskdef::ContainerDefinition;
 
 /// Linux refuses to exec when one `NAME=value` string exceeds `MAX_ARG_STRLEN` (32 pages,
 /// including the terminating NUL). Checked up front for a clear error instead of E2BIG.
-pub const MAX_VARIABLE_BYTES: usize = 32 * 4096 - 1;
+pub(crate) const MAX_VARIABLE_BYTES: usize = 32 * 4096 - 1;
 
 /// The region variables the agent injects (spec 5.2 step 5).
 const REGION_VARIABLES: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
 
 /// Which inherited variables win over the task definition's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Preserve {
+pub(crate) enum Preserve {
     /// The task definition wins (ECS: `environment` overrides the image's `ENV`).
     #[default]
     None,
@@ -58,7 +58,7 @@ impl Preserve {
 
 /// The laptop side of the merge.
 #[derive(Debug, Default)]
-pub struct Local {
+pub(crate) struct Local {
     /// What the child would inherit before the task definition is applied: the whole
     /// environment, or the `--pristine` allowlist.
     pub base: BTreeMap<OsString, OsString>,
@@ -79,7 +79,7 @@ impl Local {
 
 /// The identity of one fetch: requests with equal keys are made once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FetchKey {
+pub(crate) enum FetchKey {
     /// One `GetSecretValue`: a distinct secret version in a region.
     Secret {
         region: String,
@@ -95,7 +95,7 @@ pub enum FetchKey {
 
 impl FetchKey {
     /// The name a `Parameter` key requests; empty for the other kinds.
-    pub fn parameter_name(&self) -> &str {
+    pub(crate) fn parameter_name(&self) -> &str {
         match self {
             FetchKey::Parameter { name, .. } => name,
             _ => "",
@@ -105,14 +105,14 @@ impl FetchKey {
 
 /// What a fetch reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Secret(SecretRef),
     File(S3Object),
 }
 
 /// What the AWS layer hands back for one [`FetchKey`].
 #[derive(Debug)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// A Secrets Manager version with a `SecretString`.
     SecretString(SecretValue),
     /// A Secrets Manager version with only `SecretBinary`, which ECS cannot inject.
@@ -126,12 +126,15 @@ pub enum Fetched {
 /// One reason the child cannot start, tied to a variable where there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The variable concerned, where there is one.
     pub variable: Option<String>,
+    /// The `valueFrom` (or environment file ARN, or source expression) concerned.
     pub reference: Option<String>,
     /// A stable error class (the spec's, plus ecs-env's own).
     pub class: &'static str,
     /// What was tried, e.g. "GetSecretValue in us-east-1".
     pub tried: Option<String>,
+    /// What went wrong (never a value).
     pub message: String,
     /// The next step, when it is known.
     pub hint: Option<String>,
@@ -141,7 +144,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn new(class: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(class: &'static str, message: impl Into<String>) -> Self {
         Failure {
             variable: None,
             reference: None,
@@ -153,7 +156,7 @@ impl Failure {
         }
     }
 
-    pub fn outcome(mut self, outcome: &'static str) -> Self {
+    pub(crate) fn outcome(mut self, outcome: &'static str) -> Self {
         self.outcome = Some(outcome);
         self
     }
@@ -180,22 +183,22 @@ impl Failure {
         }
     }
 
-    pub fn variable(mut self, name: &str) -> Self {
+    pub(crate) fn variable(mut self, name: &str) -> Self {
         self.variable = Some(name.to_owned());
         self
     }
 
-    pub fn reference(mut self, value_from: &str) -> Self {
+    pub(crate) fn reference(mut self, value_from: &str) -> Self {
         self.reference = Some(value_from.to_owned());
         self
     }
 
-    pub fn tried(mut self, tried: impl Into<String>) -> Self {
+    pub(crate) fn tried(mut self, tried: impl Into<String>) -> Self {
         self.tried = Some(tried.into());
         self
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
@@ -223,7 +226,7 @@ impl fmt::Display for Failure {
 
 /// How a secret gets its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretSource {
+pub(crate) enum SecretSource {
     Fetch(FetchKey),
     /// Replaced by `--override`/`--override-file`: never fetched.
     Overridden,
@@ -232,7 +235,7 @@ pub enum SecretSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedSecret {
+pub(crate) struct PlannedSecret {
     pub name: String,
     pub value_from: String,
     pub reference: SecretRef,
@@ -241,7 +244,7 @@ pub struct PlannedSecret {
 
 /// A validated container, ready to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// `environment` in task-definition order (duplicates kept: the later one wins).
     pub environment: Vec<(String, String)>,
     /// The secrets whose reference is valid, in task-definition order.
@@ -257,7 +260,7 @@ pub struct Plan {
 
 impl Plan {
     /// Each distinct fetch, once, with what it reads.
-    pub fn fetches(&self) -> Vec<(FetchKey, Target)> {
+    pub(crate) fn fetches(&self) -> Vec<(FetchKey, Target)> {
         let mut seen = BTreeMap::new();
         for s in &self.secrets {
             if let SecretSource::Fetch(key) = &s.source {
@@ -274,7 +277,7 @@ impl Plan {
 }
 
 /// Validate the container and decide where each secret's value comes from.
-pub fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
+pub(crate) fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
 
@@ -531,6 +534,7 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// A short name: `environment`, `secret`, `injected`, `environment file`.
     pub fn label(self) -> &'static str {
         match self {
             Origin::Environment => "environment",
@@ -543,18 +547,16 @@ impl Origin {
 
 /// What became of one variable of the task definition.
 #[derive(Debug)]
-pub struct Evaluated {
+pub(crate) struct Evaluated {
     pub name: String,
     pub origin: Origin,
     /// The `valueFrom` of a secret.
     pub reference: Option<String>,
-    /// The request that fetched it, if any.
-    pub fetch: Option<FetchKey>,
     pub status: Status,
 }
 
 #[derive(Debug)]
-pub enum Status {
+pub(crate) enum Status {
     /// Resolved; the rendering quirks of a JSON key, if any.
     Value(SecretValue, Vec<Quirk>),
     /// Replaced by a local override.
@@ -566,7 +568,7 @@ pub enum Status {
 
 /// The evaluated variables and what reading the environment files taught.
 #[derive(Debug, Default)]
-pub struct Evaluation {
+pub(crate) struct Evaluation {
     /// Environment-file lines (file order; a failed file is one entry with an empty name),
     /// then `environment`, then `secrets`, in task-definition order.
     pub vars: Vec<Evaluated>,
@@ -575,7 +577,7 @@ pub struct Evaluation {
 }
 
 /// Every variable of the plan, evaluated against what was fetched.
-pub fn evaluate(
+pub(crate) fn evaluate(
     plan: &Plan,
     local: &Local,
     fetched: &HashMap<FetchKey, Result<Fetched, Failure>>,
@@ -608,7 +610,6 @@ pub fn evaluate(
                     name: String::new(),
                     origin: Origin::EnvironmentFile,
                     reference: Some(arn.clone()),
-                    fetch: Some(key),
                     status: Status::Failed(f),
                 });
                 continue;
@@ -630,7 +631,6 @@ pub fn evaluate(
                 name,
                 origin: Origin::EnvironmentFile,
                 reference: Some(arn.clone()),
-                fetch: Some(key.clone()),
                 status,
             });
         }
@@ -648,50 +648,45 @@ pub fn evaluate(
             name: name.clone(),
             origin: Origin::Environment,
             reference: None,
-            fetch: None,
             status,
         });
     }
     for s in &plan.secrets {
-        let (fetch, status) = match &s.source {
-            SecretSource::Preserved => (None, Status::Preserved),
-            SecretSource::Overridden => (
-                None,
-                Status::Overridden(
-                    local
-                        .overrides
-                        .get(&s.name)
-                        .cloned()
-                        .unwrap_or_else(|| SecretValue::new(String::new())),
-                ),
+        let status = match &s.source {
+            SecretSource::Preserved => Status::Preserved,
+            SecretSource::Overridden => Status::Overridden(
+                local
+                    .overrides
+                    .get(&s.name)
+                    .cloned()
+                    .unwrap_or_else(|| SecretValue::new(String::new())),
             ),
-            SecretSource::Fetch(key) => {
-                let status = match fetched.get(key) {
-                    Some(Ok(f)) => match value_of(f, &s.reference) {
-                        Ok((v, quirks)) => Status::Value(v, quirks),
-                        Err(e) => Status::Failed(e.variable(&s.name).reference(&s.value_from)),
-                    },
-                    Some(Err(e)) => {
-                        let mut e = e.clone().variable(&s.name).reference(&s.value_from);
-                        if e.tried.is_none() {
-                            e.tried = Some(tried(&s.reference, key));
-                        }
-                        Status::Failed(e)
+            SecretSource::Fetch(key) => match fetched.get(key) {
+                Some(Ok(f)) => match value_of(f, &s.reference) {
+                    Ok((v, quirks)) => Status::Value(v, quirks),
+                    Err(e) => Status::Failed(e.variable(&s.name).reference(&s.value_from)),
+                },
+                Some(Err(e)) => {
+                    let mut e = e.clone().variable(&s.name).reference(&s.value_from);
+                    if e.tried.is_none() {
+                        e.tried = Some(tried(&s.reference, key));
                     }
-                    None => Status::Failed(
-                        Failure::new("internal", "the value was never fetched; this is a bug in ecs-env, please report it")
-                            .variable(&s.name)
-                            .reference(&s.value_from),
-                    ),
-                };
-                (Some(key.clone()), status)
-            }
+                    Status::Failed(e)
+                }
+                None => Status::Failed(
+                    Failure::new(
+                        "internal",
+                        "the value was never fetched; this is a bug in ecs-env, please report it",
+                    )
+                    .variable(&s.name)
+                    .reference(&s.value_from),
+                ),
+            },
         };
         out.push(Evaluated {
             name: s.name.clone(),
             origin: Origin::Secret,
             reference: Some(s.value_from.clone()),
-            fetch,
             status,
         });
     }
@@ -706,7 +701,6 @@ pub fn evaluate(
                     name: name.clone(),
                     origin: Origin::EnvironmentFile,
                     reference: None,
-                    fetch: None,
                     status: Status::Failed(
                         Failure::new(
                             "unknown_override",
@@ -727,7 +721,7 @@ pub fn evaluate(
 
 /// The child's environment. Values set by the task are [`SecretValue`]s.
 #[derive(Debug, Default)]
-pub struct ChildEnv {
+pub(crate) struct ChildEnv {
     vars: BTreeMap<OsString, EnvValue>,
     /// The variables the task sets, by name, with where each came from.
     task: BTreeMap<String, Origin>,
@@ -741,7 +735,7 @@ enum EnvValue {
 
 impl ChildEnv {
     /// Every variable, for building the child process.
-    pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
         self.vars.iter().map(|(k, v)| {
             let v = match v {
                 EnvValue::Inherited(v) => v.as_os_str(),
@@ -752,7 +746,7 @@ impl ChildEnv {
     }
 
     /// The variables the task definition sets (not inherited ones), sorted by name.
-    pub fn task_vars(&self) -> impl Iterator<Item = (&str, Origin, &SecretValue)> {
+    pub(crate) fn task_vars(&self) -> impl Iterator<Item = (&str, Origin, &SecretValue)> {
         self.task
             .iter()
             .filter_map(|(name, origin)| match self.vars.get(OsStr::new(name)) {
@@ -761,22 +755,19 @@ impl ChildEnv {
             })
     }
 
-    pub fn get(&self, name: &str) -> Option<&OsStr> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, name: &str) -> Option<&OsStr> {
         self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.vars.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.vars.is_empty()
     }
 }
 
 /// Build the child's environment from the evaluated variables: any failure means no
 /// environment.
-pub fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<ChildEnv, Vec<Failure>> {
+pub(crate) fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<ChildEnv, Vec<Failure>> {
     let mut failures = Vec::new();
     // The task's own map, in the agent's order: environment (later entry wins), then secrets
     // (overwrite). `None` marks a name whose inherited value is preserved.

@@ -33,6 +33,7 @@ use std::time::Duration;
 use crate::aws::Settings;
 use crate::envfile::Dialect;
 use crate::error::Error;
+use crate::export::{Format as ExportFormat, Refusal as ExportRefusal, Rendered as Exported};
 use crate::pipeline::{self, Base, LocalSpec, Pipeline, Source, SourceSpec, Warnings};
 use crate::resolve::{Failure, Origin};
 use crate::secret::SecretValue;
@@ -367,6 +368,26 @@ impl Environment {
             .iter()
             .map(|v| (v.name.clone(), v.value.expose().to_owned()))
             .collect()
+    }
+
+    /// The variables in one of the CLI's `export` formats, as `ecs-env export` writes them:
+    /// values from `secrets` and environment files masked unless `reveal`. A variable the
+    /// format cannot carry is refused (every one is named).
+    pub fn export(
+        &self,
+        format: ExportFormat,
+        reveal: bool,
+    ) -> Result<Exported, Vec<ExportRefusal>> {
+        let vars: Vec<crate::export::Var<'_>> = self
+            .vars
+            .iter()
+            .map(|v| crate::export::Var {
+                name: &v.name,
+                value: v.value.expose(),
+                secret: matches!(v.origin, Origin::Secret | Origin::EnvironmentFile),
+            })
+            .collect();
+        crate::export::render_all(format, &vars, !reveal)
     }
 
     /// Things worth knowing that did not stop the resolution (names only, never values).

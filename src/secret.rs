@@ -20,6 +20,7 @@ use zeroize::Zeroize;
 pub struct SecretValue(String);
 
 impl SecretValue {
+    /// Wraps a value; from here on it is redacted in `Debug` and zeroed on drop.
     pub fn new(value: String) -> Self {
         Self(value)
     }
@@ -30,10 +31,12 @@ impl SecretValue {
         &self.0
     }
 
+    /// The value's length in bytes (no content).
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether the value is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 /// The part of a task definition that decides a container's environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskDefinition {
+pub(crate) struct TaskDefinition {
     pub shape: Shape,
     pub family: Option<String>,
     pub execution_role_arn: Option<String>,
@@ -29,7 +29,7 @@ pub struct TaskDefinition {
 
 /// Which JSON shape the task definition came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// `{"taskDefinition": {...}}` (describe-task-definition or register output).
     Described,
     /// A top-level task definition object (register-task-definition input).
@@ -49,7 +49,7 @@ impl fmt::Display for Shape {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ContainerDefinition {
+pub(crate) struct ContainerDefinition {
     pub name: String,
     pub environment: Vec<EnvironmentEntry>,
     pub secrets: Vec<SecretEntry>,
@@ -58,28 +58,28 @@ pub struct ContainerDefinition {
 
 /// One `environment` entry: a literal value, visible in the task definition itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvironmentEntry {
+pub(crate) struct EnvironmentEntry {
     pub name: String,
     pub value: String,
 }
 
 /// One `secrets` entry: a name and a reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretEntry {
+pub(crate) struct SecretEntry {
     pub name: String,
     pub value_from: String,
 }
 
 /// One `environmentFiles` entry (an S3 object ARN).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvironmentFileEntry {
+pub(crate) struct EnvironmentFileEntry {
     pub value: String,
     pub kind: String,
 }
 
 /// Why a task definition could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     Json(String),
     UnknownShape(String),
     Invalid { path: String, problem: String },
@@ -105,19 +105,19 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 /// Parse a task definition in any accepted shape.
-pub fn parse(text: &str) -> Result<TaskDefinition, LoadError> {
+pub(crate) fn parse(text: &str) -> Result<TaskDefinition, LoadError> {
     from_value(&parse_json(text)?)
 }
 
 /// The text as JSON. serde_json's messages name a position, never content: safe even if
 /// someone pastes a value into the file.
-pub fn parse_json(text: &str) -> Result<Value, LoadError> {
+pub(crate) fn parse_json(text: &str) -> Result<Value, LoadError> {
     serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))
 }
 
 /// A task definition from an already parsed JSON document (the loader parses a file once and
 /// tries each source shape on the same value).
-pub fn from_value(root: &Value) -> Result<TaskDefinition, LoadError> {
+pub(crate) fn from_value(root: &Value) -> Result<TaskDefinition, LoadError> {
     match root {
         Value::Array(items) => Ok(TaskDefinition {
             shape: Shape::ContainerArray,
@@ -294,7 +294,10 @@ fn kind_of(v: &Value) -> &'static str {
 
 impl TaskDefinition {
     /// The container to run: the named one, or the only one.
-    pub fn container(&self, name: Option<&str>) -> Result<&ContainerDefinition, ContainerError> {
+    pub(crate) fn container(
+        &self,
+        name: Option<&str>,
+    ) -> Result<&ContainerDefinition, ContainerError> {
         let names = || self.containers.iter().map(|c| c.name.clone()).collect();
         match name {
             Some(name) => self
@@ -315,7 +318,7 @@ impl TaskDefinition {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ContainerError {
+pub(crate) enum ContainerError {
     Empty,
     NotFound {
         wanted: String,

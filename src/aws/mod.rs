@@ -20,7 +20,7 @@
 mod capabilities;
 mod error;
 mod poll;
-pub use sources::SourceError;
+pub(crate) use sources::SourceError;
 mod s3;
 mod secrets_manager;
 mod sources;
@@ -55,7 +55,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The AWS flags, as the AWS CLI has them.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
@@ -92,7 +92,7 @@ impl Default for Settings {
 /// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
 /// `region`. Unlike the SDK's default chain this never probes EC2 instance metadata, which on
 /// a laptop only costs seconds of timeouts (testbed.md).
-pub async fn task_region(settings: &Settings) -> Option<String> {
+pub(crate) async fn task_region(settings: &Settings) -> Option<String> {
     if let (None, Some(config)) = (&settings.region, &settings.sdk_config) {
         return config.region().map(|r| r.as_ref().to_owned());
     }
@@ -113,7 +113,7 @@ fn region_chain(settings: &Settings) -> RegionProviderChain {
 }
 
 /// A loaded AWS configuration with resolved credentials.
-pub struct Session {
+pub(crate) struct Session {
     config: SdkConfig,
     /// An endpoint is configured (flag or environment): S3 must use path-style addressing.
     custom_endpoint: bool,
@@ -126,7 +126,7 @@ pub struct Session {
 
 /// Why no request could be made at all.
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     #[error("no usable AWS credentials: {detail}")]
     Credentials { detail: String, hint: String },
     #[error("resolving AWS credentials took longer than {0:?} (--timeout)")]
@@ -136,7 +136,7 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint(&self) -> String {
         match self {
             ConnectError::Credentials { hint, .. } => hint.clone(),
             ConnectError::Offline => {
@@ -180,7 +180,7 @@ impl Session {
     }
 
     /// Load the configuration and resolve credentials once.
-    pub async fn connect(settings: &Settings) -> Result<Session, ConnectError> {
+    pub(crate) async fn connect(settings: &Settings) -> Result<Session, ConnectError> {
         let started = Instant::now();
         // Each attempt is bounded so that a server that accepts and never answers is retried
         // (the SDK's standard retry: 3 attempts with backoff) within the overall budget.
@@ -263,7 +263,7 @@ impl Session {
 
     /// Fetch every key concurrently. Every key gets an entry: a value or a classified
     /// failure.
-    pub async fn fetch_all(
+    pub(crate) async fn fetch_all(
         &self,
         fetches: &[(FetchKey, Target)],
         task_region: Option<&str>,
@@ -479,7 +479,7 @@ fn credentials_hint(detail: &str, settings: &Settings) -> String {
 impl Session {
     /// The ARN of the identity in use (`sts:GetCallerIdentity`), for `check`'s report and
     /// for the account of bare parameter names in `policy`.
-    pub async fn identity(&self) -> Result<Identity, String> {
+    pub(crate) async fn identity(&self) -> Result<Identity, String> {
         let mut conf = aws_sdk_sts::config::Builder::from(&self.config);
         if self.config.region().is_none() {
             // STS answers in every region; without a configured one, use the global default.
@@ -501,7 +501,7 @@ impl Session {
     /// `DescribeSecret` and `DescribeParameters`. AWS-managed keys (`alias/aws/...`) need no
     /// grant and are left out. Lookups that fail are returned as notes, not errors: the
     /// policy is still right for everything else.
-    pub async fn kms_keys(
+    pub(crate) async fn kms_keys(
         &self,
         references: &[SecretRef],
         task_region: Option<&str>,
@@ -595,7 +595,7 @@ impl Session {
 
 /// The caller's identity.
 #[derive(Debug, Clone)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub arn: String,
     pub account: String,
 }
@@ -619,13 +619,13 @@ fn key_arn(key: &str, partition: &str, region: &str, account: &str) -> String {
 
 /// A [`Session`] connected on first use: sources and fetches share one, and a run that needs
 /// no AWS call resolves no credentials.
-pub struct LazySession<'a> {
+pub(crate) struct LazySession<'a> {
     settings: &'a Settings,
     session: Option<Session>,
 }
 
 impl<'a> LazySession<'a> {
-    pub fn new(settings: &'a Settings) -> Self {
+    pub(crate) fn new(settings: &'a Settings) -> Self {
         LazySession {
             settings,
             session: None,
@@ -633,11 +633,11 @@ impl<'a> LazySession<'a> {
     }
 
     /// Whether no connection may be opened (`--offline`, the library's `offline()`).
-    pub fn is_offline(&self) -> bool {
+    pub(crate) fn is_offline(&self) -> bool {
         self.settings.offline
     }
 
-    pub async fn get(&mut self) -> Result<&Session, ConnectError> {
+    pub(crate) async fn get(&mut self) -> Result<&Session, ConnectError> {
         if self.session.is_none() {
             self.session = Some(Session::connect(self.settings).await?);
         }

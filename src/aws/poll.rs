@@ -27,7 +27,10 @@ type Lookup<'a> = BoxFuture<'a, Result<Vec<(String, String)>, String>>;
 impl Session {
     /// One string that changes when any referenced version changes. Every lookup is in
     /// flight at once (up to [`POLL_IN_FLIGHT`]), with one client per service and region.
-    pub async fn fingerprint(&self, fetches: &[(FetchKey, Target)]) -> Result<String, String> {
+    pub(crate) async fn fingerprint(
+        &self,
+        fetches: &[(FetchKey, Target)],
+    ) -> Result<String, String> {
         let mut parts: BTreeMap<String, String> = BTreeMap::new();
         let mut parameters: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut secrets = secrets_manager::Clients::default();

@@ -15,7 +15,7 @@ use crate::taskdef::{
 /// Why a task definition could not be read from AWS.
 #[derive(Debug, thiserror::Error)]
 #[error("{api} for `{what}` failed: {message}")]
-pub struct SourceError {
+pub(crate) struct SourceError {
     pub api: &'static str,
     pub what: String,
     pub message: String,
@@ -24,7 +24,10 @@ pub struct SourceError {
 
 impl Session {
     /// `ecs:DescribeTaskDefinition` for a family, `family:revision` or ARN.
-    pub async fn describe_task_definition(&self, id: &str) -> Result<TaskDefinition, SourceError> {
+    pub(crate) async fn describe_task_definition(
+        &self,
+        id: &str,
+    ) -> Result<TaskDefinition, SourceError> {
         let client = aws_sdk_ecs::Client::new(&self.config);
         let out = client
             .describe_task_definition()
@@ -55,7 +58,7 @@ impl Session {
 
     /// The task definition ARN a service currently deploys (`ecs:DescribeServices`): the
     /// PRIMARY deployment's, which is what new tasks start with.
-    pub async fn service_task_definition(
+    pub(crate) async fn service_task_definition(
         &self,
         cluster: &str,
         service: &str,
@@ -95,7 +98,7 @@ impl Session {
     }
 
     /// Logical id → physical id for every resource of a deployed stack.
-    pub async fn stack_resources(
+    pub(crate) async fn stack_resources(
         &self,
         stack: &str,
     ) -> Result<BTreeMap<String, String>, SourceError> {

@@ -4,7 +4,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{ExportArgs, ExportFormat};
+use crate::cli::ExportArgs;
 use crate::error::Error;
 use crate::export::{self, Format, Var};
 use crate::resolve::Origin;
@@ -22,8 +22,8 @@ pub(crate) fn execute(args: &ExportArgs) -> Result<u8, Error> {
             secret: matches!(origin, Origin::Secret | Origin::EnvironmentFile),
         })
         .collect();
-    let format = format(args.format);
-    let rendered = export::render(format, &vars, !args.reveal)?;
+    let format = args.format;
+    let rendered = export::render_all(format, &vars, !args.reveal).map_err(Error::Refused)?;
 
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&rendered.masks).map_err(Error::Output)?;
@@ -34,19 +34,6 @@ pub(crate) fn execute(args: &ExportArgs) -> Result<u8, Error> {
     }
     stdout.flush().map_err(Error::Output)?;
     Ok(0)
-}
-
-fn format(f: ExportFormat) -> Format {
-    match f {
-        ExportFormat::Dotenv => Format::Dotenv,
-        ExportFormat::Shell => Format::Shell,
-        ExportFormat::Fish => Format::Fish,
-        ExportFormat::Powershell => Format::Powershell,
-        ExportFormat::Docker => Format::Docker,
-        ExportFormat::Json => Format::Json,
-        ExportFormat::Github => Format::Github,
-        ExportFormat::Names => Format::Names,
-    }
 }
 
 /// Replace `path` atomically with a file of mode 0600: write a temporary file beside it

@@ -32,6 +32,7 @@ mod envfile;
 mod github;
 mod json;
 mod names;
+mod nextest;
 mod shell;
 
 #[cfg(test)]
@@ -56,6 +57,8 @@ pub enum Format {
     Github,
     /// Names only, one per line.
     Names,
+    /// `NAME=value` lines for a cargo-nextest setup script's `$NEXTEST_ENV`.
+    Nextest,
 }
 
 impl Format {
@@ -70,12 +73,13 @@ impl Format {
             Format::Json => "json",
             Format::Github => "github",
             Format::Names => "names",
+            Format::Nextest => "nextest",
         }
     }
 }
 
 /// One variable to export. Deliberately not `Debug`: it holds a value.
-pub struct Var<'a> {
+pub(crate) struct Var<'a> {
     pub name: &'a str,
     pub value: &'a str,
     /// The value came from Secrets Manager or SSM (or a local override of one), as opposed to
@@ -85,7 +89,7 @@ pub struct Var<'a> {
 
 /// What a masked secret is printed as. Plain ASCII with no quote, `$`, `\`, `#`, `=` or
 /// whitespace, so it is valid unquoted or quoted in every format.
-pub const MASK: &str = "********";
+pub(crate) const MASK: &str = "********";
 
 /// The output of [`render`].
 #[derive(Default)]
@@ -112,8 +116,11 @@ impl fmt::Debug for Rendered {
 /// feed"); it never quotes the value, so the refusal can be printed as-is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// The variable the format cannot carry.
     pub variable: String,
+    /// The format asked for.
     pub format: Format,
+    /// Why not (never the value).
     pub problem: String,
 }
 
@@ -160,21 +167,21 @@ fn is_invisible(c: char) -> bool {
 /// so a masked export refuses exactly what the revealed one would: masking never hides a
 /// problem that `--reveal` would then hit.
 ///
-/// Rendering stops at the first variable (in the given order) the format cannot carry, with a
-/// [`Refusal`]; nothing partial is returned.
-pub fn render(format: Format, vars: &[Var<'_>], mask: bool) -> Result<Rendered, Refusal> {
+/// Every variable the format cannot carry is refused at once (each a [`Refusal`], in the
+/// given order); nothing partial is returned.
+pub(crate) fn render_all(
+    format: Format,
+    vars: &[Var<'_>],
+    mask: bool,
+) -> Result<Rendered, Vec<Refusal>> {
     // Validation is a pass of its own over the real values; the encoders below never refuse
     // and are the only code that looks at `mask`.
-    for var in vars {
-        check_common(format, var)?;
-        match format {
-            Format::Dotenv | Format::Shell | Format::Fish => check_identifier(format, var)?,
-            Format::Powershell => shell::check_powershell(var)?,
-            Format::Docker => envfile::check_docker(var)?,
-            Format::Json => {}
-            Format::Github => github::check(var)?,
-            Format::Names => names::check(var)?,
-        }
+    let refused: Vec<Refusal> = vars
+        .iter()
+        .filter_map(|var| check(format, var).err())
+        .collect();
+    if !refused.is_empty() {
+        return Err(refused);
     }
     let body = match format {
         Format::Dotenv => envfile::dotenv(vars, mask),
@@ -185,11 +192,32 @@ pub fn render(format: Format, vars: &[Var<'_>], mask: bool) -> Result<Rendered, 
         Format::Json => json::object(vars, mask),
         Format::Github => return Ok(github::github_env(vars, mask)),
         Format::Names => names::names(vars),
+        Format::Nextest => nextest::lines(vars, mask),
     };
     Ok(Rendered {
         body,
         masks: Vec::new(),
     })
+}
+
+/// [`render_all`], stopping at the first refusal (the unit tests' view of one variable).
+#[cfg(test)]
+pub(crate) fn render(format: Format, vars: &[Var<'_>], mask: bool) -> Result<Rendered, Refusal> {
+    render_all(format, vars, mask).map_err(|mut refused| refused.remove(0))
+}
+
+/// Whether `format` can carry `var`, judged on the real value.
+fn check(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
+    check_common(format, var)?;
+    match format {
+        Format::Dotenv | Format::Shell | Format::Fish => check_identifier(format, var),
+        Format::Powershell => shell::check_powershell(var),
+        Format::Docker => envfile::check_docker(var),
+        Format::Json => Ok(()),
+        Format::Github => github::check(var),
+        Format::Names => names::check(var),
+        Format::Nextest => nextest::check(var),
+    }
 }
 
 /// The value as printed: the mask for a secret when masking, else the value itself.

@@ -19,7 +19,7 @@ static INHERITED: OnceLock<(rlim_t, rlim_t)> = OnceLock::new();
 /// Forbid core dumps of this process. Call before any value is read. Failures are ignored on
 /// purpose: each step only ever lowers what a dump could hold, and none can be refused to an
 /// unprivileged process on the platforms ecs-env runs on.
-pub fn forbid() {
+pub(crate) fn forbid() {
     if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_CORE) {
         let _ = INHERITED.set((soft, hard));
         // Lowering the soft limit keeps the hard one, so the child's can be raised back.
@@ -32,7 +32,7 @@ pub fn forbid() {
 /// Give `cmd` the core limits ecs-env inherited: set in the child after fork (or in this
 /// process just before exec, where it is still non-dumpable), so ecs-env itself never runs
 /// with them again.
-pub fn restore_in_child(cmd: &mut Command) {
+pub(crate) fn restore_in_child(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     let Some(&(soft, hard)) = INHERITED.get() else {
         return;

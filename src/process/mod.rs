@@ -13,9 +13,9 @@
 //! Depends on std, nix (`sysconf`, core limits) and the core's `ChildEnv` only.
 
 #[cfg(unix)]
-pub mod cores;
+pub(crate) mod cores;
 #[cfg(unix)]
-pub mod supervise;
+pub(crate) mod supervise;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -26,7 +26,7 @@ use crate::resolve::ChildEnv;
 
 /// Why the command could not be started, with env(1)'s exit codes.
 #[derive(Debug)]
-pub enum ExecError {
+pub(crate) enum ExecError {
     /// 125: the environment and arguments together exceed the kernel's limit (`ARG_MAX`);
     /// checked before exec, which would only say "Argument list too long" (E2BIG).
     TooLarge { bytes: usize, limit: usize },
@@ -43,7 +43,7 @@ pub enum ExecError {
 }
 
 impl ExecError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             ExecError::TooLarge { .. } => 125,
             ExecError::NotFound { .. } => 127,
@@ -91,7 +91,7 @@ fn command(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Command {
 
 impl ExecError {
     /// A failed spawn of `program`, with env(1)'s codes.
-    pub fn from_spawn(program: &OsStr, source: io::Error) -> ExecError {
+    pub(crate) fn from_spawn(program: &OsStr, source: io::Error) -> ExecError {
         exec_error(program, source)
     }
 }
@@ -106,7 +106,11 @@ fn exec_error(program: &OsStr, source: io::Error) -> ExecError {
 
 /// Replace this process with the command. Returns only on failure (Unix), or with the
 /// command's exit code (other platforms).
-pub fn exec_replace(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Result<u8, ExecError> {
+pub(crate) fn exec_replace(
+    program: &OsStr,
+    args: &[OsString],
+    env: &ChildEnv,
+) -> Result<u8, ExecError> {
     check_size(program, args, env)?;
     imp::exec_replace(command(program, args, env)).map_err(|e| exec_error(program, e))
 }

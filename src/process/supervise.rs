@@ -38,7 +38,7 @@ use crate::resolve::ChildEnv;
 
 /// What to do when the environment changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnChange {
+pub(crate) enum OnChange {
     /// Stop the child (restart signal, grace, SIGKILL) and start it again.
     Restart,
     /// Send the child this signal and let it reload by itself (its environment cannot change).
@@ -48,10 +48,10 @@ pub enum OnChange {
 }
 
 /// Exit status after `--on-change exit`: EX_TEMPFAIL, "try again".
-pub const EXIT_ON_CHANGE: u8 = 75;
+pub(crate) const EXIT_ON_CHANGE: u8 = 75;
 
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub(crate) struct Options {
     pub interval: Duration,
     pub restart_signal: Signal,
     pub grace: Duration,
@@ -60,7 +60,7 @@ pub struct Options {
 
 /// How the child ended, for our own exit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
+pub(crate) enum Ended {
     Exited(i32),
     Signaled(Signal),
     /// `--on-change exit` stopped it.
@@ -78,12 +78,12 @@ const FORWARDED: [Signal; 6] = [
 ];
 
 /// Asked at every tick whether the environment changed; `Some` is the new environment.
-pub trait Poller {
+pub(crate) trait Poller {
     fn poll(&mut self) -> impl std::future::Future<Output = Option<ChildEnv>>;
 }
 
 /// Run `program` with `env`, acting on every new environment `poller` reports.
-pub async fn supervise(
+pub(crate) async fn supervise(
     program: &OsStr,
     args: &[OsString],
     env: ChildEnv,
@@ -220,7 +220,7 @@ fn jittered(interval: Duration) -> Duration {
 
 /// Our own exit for the child's end: its code; for a signal death, the same death (or 128+n
 /// as PID 1).
-pub fn exit_like(ended: Ended) -> u8 {
+pub(crate) fn exit_like(ended: Ended) -> u8 {
     match ended {
         Ended::Exited(code) => (code & 0xff) as u8,
         Ended::Changed => EXIT_ON_CHANGE,

@@ -81,7 +81,7 @@ use value::Value;
 
 /// Everything that decides how a configuration evaluates.
 #[derive(Debug, Clone, Default)]
-pub struct Inputs {
+pub(crate) struct Inputs {
     /// A configuration directory (all `*.tf` in it) or one `.tf` file.
     pub path: PathBuf,
     /// `aws_ecs_task_definition.NAME`, optionally with an instance key (`...NAME[0]`,
@@ -101,7 +101,7 @@ pub struct Inputs {
 
 /// A variable input given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CliInput {
+pub(crate) enum CliInput {
     /// `--var NAME=VALUE`. Values are strings; a variable whose type is not a primitive (a
     /// list, map, object, or `any`) parses its value as HCL, as Terraform does.
     Var(String, String),
@@ -111,7 +111,7 @@ pub enum CliInput {
 
 /// An evaluated task definition.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The `container_definitions` JSON array: the string Terraform would send, decoded.
     pub container_definitions: serde_json::Value,
     /// `family`, when the resource sets it.
@@ -125,7 +125,7 @@ pub struct Loaded {
 /// Something that stops the configuration from evaluating, located as precisely as the
 /// source allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The file, as a path joined onto [`Inputs::path`] (or the flag, e.g. `--var`). Empty for
     /// `terraform show -json` input, which has no source file.
     pub file: String,
@@ -164,7 +164,7 @@ impl fmt::Display for Problem {
 impl std::error::Error for Problem {}
 
 /// Whether `path` is a Terraform configuration: a `*.tf` file, or a directory holding one.
-pub fn is_terraform_path(path: &Path) -> bool {
+pub(crate) fn is_terraform_path(path: &Path) -> bool {
     let is_tf = |p: &Path| p.extension().is_some_and(|e| e == "tf");
     if path.is_dir() {
         std::fs::read_dir(path).is_ok_and(|entries| {
@@ -179,7 +179,7 @@ pub fn is_terraform_path(path: &Path) -> bool {
 
 /// Evaluates the configuration and returns the chosen task definition, or every problem
 /// found (deduplicated, in the order found).
-pub fn load(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
+pub(crate) fn load(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
     load_inner(inputs).map_err(dedupe)
 }
 
@@ -315,7 +315,7 @@ fn dedupe(problems: Vec<Problem>) -> Vec<Problem> {
 /// `aws_ecs_task_definition` resources in `values.root_module` (or `planned_values`), and
 /// in their `child_modules`, where `container_definitions` is a JSON string. `resource`
 /// names one by address (or bare name) when there are several.
-pub fn from_show_json(
+pub(crate) fn from_show_json(
     doc: &serde_json::Value,
     resource: Option<&str>,
 ) -> Result<Loaded, Vec<Problem>> {
@@ -324,7 +324,7 @@ pub fn from_show_json(
 
 /// Whether a JSON document is `terraform show -json` output: it has `format_version` and
 /// `values` (state) or `planned_values` (plan).
-pub fn looks_like_show_json(doc: &serde_json::Value) -> bool {
+pub(crate) fn looks_like_show_json(doc: &serde_json::Value) -> bool {
     doc.get("format_version").is_some()
         && (doc.get("values").is_some() || doc.get("planned_values").is_some())
 }

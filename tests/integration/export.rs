@@ -142,3 +142,40 @@ fn output_files_are_private_and_github_masks_go_to_stdout() {
     );
     assert!(env_file.contains("SECRET<<ghadelimiter_"));
 }
+
+/// `--format nextest`: `NAME=value` lines for `$NEXTEST_ENV`; every variable the format
+/// cannot carry is named at once, without its value, and nothing is written.
+#[test]
+fn nextest_lines_and_every_refusal_at_once() {
+    let e = emulator();
+    let plain = e.create_secret(REGION, &unique("exp/nextest"), "p=1 two");
+    let td = task_definition(&[("MODE", "dev")], &[("S", &plain)]);
+    let run = export()
+        .task_definition(&td)
+        .args(["--format", "nextest", "--reveal"])
+        .output();
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout(),
+        "AWS_DEFAULT_REGION=us-east-1\nAWS_REGION=us-east-1\nMODE=dev\nS=p=1 two\n"
+    );
+
+    let (td, _) = world();
+    let td = td.replace("\"MODE\"", "\"NEXTEST_MODE\"");
+    let run = export()
+        .task_definition(&td)
+        .args(["--format", "nextest"])
+        .output();
+    run.assert_code(125);
+    assert_eq!(run.stdout(), "");
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("cannot export `NEXTEST_MODE` as nextest: its name starts with `NEXTEST`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cannot export `SECRET` as nextest: its value contains a line feed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(CANARY), "{stderr}");
+}

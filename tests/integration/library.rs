@@ -49,6 +49,10 @@ pub fn library_matches_cli(td: &str, endpoint: &str, region: &str) -> Result<(),
                     cli.stderr()
                 ));
             }
+            let exported = env.export(ecs_env::ExportFormat::Json, true).unwrap();
+            if exported.body != cli.stdout().as_bytes() {
+                return Err("the library's JSON export differs from the CLI's".to_owned());
+            }
             let from_cli: BTreeMap<String, String> = serde_json::from_str(&cli.stdout()).unwrap();
             let from_library: BTreeMap<String, String> = env.pairs().into_iter().collect();
             if from_cli != from_library {
@@ -293,4 +297,72 @@ fn offline_opens_no_socket() {
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "offline mode connected"
     );
+}
+
+/// docs/library.md's nextest setup script, run by the real cargo-nextest on a scratch crate
+/// whose test asserts it sees the secret's value.
+#[test]
+fn a_nextest_setup_script_hands_values_to_the_tests() {
+    let e = emulator();
+    let value = "it's \"$ecret\" = x";
+    let arn = e.create_secret(REGION, &unique("lib/nextest"), value);
+    let dir = empty_dir();
+    let files = [
+        ("Cargo.toml", "[package]\nname = \"harness\"\nversion = \"0.1.0\"\nedition = \"2021\"\n".to_owned()),
+        ("src/lib.rs", String::new()),
+        (
+            "tests/env.rs",
+            format!(
+                "#[test]\nfn sees_the_secret() {{\n    assert_eq!(std::env::var(\"DB_PASSWORD\").unwrap(), {value:?});\n}}\n"
+            ),
+        ),
+        (
+            ".config/nextest.toml",
+            r#"experimental = ["setup-scripts"]
+
+[scripts.setup.ecs-env]
+command = ["sh", "-c", "ecs-env export -f task-definition.json --format nextest --reveal >> \"$NEXTEST_ENV\""]
+
+[[profile.default.scripts]]
+filter = "all()"
+setup = "ecs-env"
+"#
+            .to_owned(),
+        ),
+        ("task-definition.json", task_definition(&[], &[("DB_PASSWORD", &arn)])),
+    ];
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let bin_dir = std::path::Path::new(crate::util::BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let mut cmd = std::process::Command::new("cargo");
+    cmd.args(["nextest", "run", "--no-fail-fast"])
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &e.endpoint)
+        .env("AWS_REGION", REGION);
+    for keep in ["RUSTUP_HOME", "CARGO_HOME", "RUSTUP_TOOLCHAIN"] {
+        if let Some(v) = std::env::var_os(keep) {
+            cmd.env(keep, v);
+        }
+    }
+    let out = cmd
+        .output()
+        .expect("cargo nextest (scripts/install-test-tools installs it)");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("1 passed"), "{all}");
 }

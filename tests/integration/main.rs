@@ -13,7 +13,6 @@ mod faults;
 mod hostile;
 mod inspect;
 mod library;
-mod properties;
 mod proxy;
 mod redteam;
 mod run;

@@ -3,10 +3,10 @@
 //! machines cannot fetch; these properties are the fuzz targets. A failure prints the
 //! minimal input: commit it as a regression test next to the property.
 
-use ecs_env::export::{self, Format, Var};
-use ecs_env::jsonkey::go_float;
-use ecs_env::reference::{self, SecretRef};
-use ecs_env::{envfile, taskdef};
+use crate::export::{self, Format, Var};
+use crate::jsonkey::go_float;
+use crate::reference::{self, SecretRef};
+use crate::{envfile, taskdef};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
