@@ -261,17 +261,7 @@ pub(crate) struct ExportArgs {
 /// `--format` takes the export module's own formats; only their names and help live here.
 impl ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
-        &[
-            Format::Dotenv,
-            Format::Shell,
-            Format::Fish,
-            Format::Powershell,
-            Format::Docker,
-            Format::Json,
-            Format::Github,
-            Format::Names,
-            Format::Nextest,
-        ]
+        &Format::ALL
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {

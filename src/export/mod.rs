@@ -62,6 +62,19 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub(crate) const ALL: [Format; 9] = [
+        Format::Dotenv,
+        Format::Shell,
+        Format::Fish,
+        Format::Powershell,
+        Format::Docker,
+        Format::Json,
+        Format::Github,
+        Format::Names,
+        Format::Nextest,
+    ];
+
     /// The name used on the command line and in messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -192,7 +205,8 @@ pub(crate) fn render_all(
         Format::Json => json::object(vars, mask),
         Format::Github => return Ok(github::github_env(vars, mask)),
         Format::Names => names::names(vars),
-        Format::Nextest => nextest::lines(vars, mask),
+        // The same verbatim `NAME=value` lines; only what each reader refuses differs.
+        Format::Nextest => envfile::docker(vars, mask),
     };
     Ok(Rendered {
         body,

@@ -6,11 +6,10 @@
 //! value, and refuses keys that start with `NEXTEST` (reserved for itself); newer versions
 //! also accept only letters, digits and underscores in keys. So a value with a line feed,
 //! or ending in a carriage return, cannot be carried; nor can a name outside
-//! `[A-Za-z_][A-Za-z0-9_]*` or one starting with `NEXTEST`.
+//! `[A-Za-z_][A-Za-z0-9_]*` or one starting with `NEXTEST`. The lines themselves are
+//! docker's (`envfile::docker`): `NAME=value`, verbatim.
 
-use super::{
-    Format, LINE_FEED, Refusal, Var, check_identifier, name_starts_with, shown, value_contains,
-};
+use super::{Format, LINE_FEED, Refusal, Var, check_identifier, name_starts_with, value_contains};
 
 pub(super) fn check(var: &Var<'_>) -> Result<(), Refusal> {
     check_identifier(Format::Nextest, var)?;
@@ -36,17 +35,6 @@ pub(super) fn check(var: &Var<'_>) -> Result<(), Refusal> {
         ));
     }
     Ok(())
-}
-
-pub(super) fn lines(vars: &[Var<'_>], mask: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    for var in vars {
-        out.extend_from_slice(var.name.as_bytes());
-        out.push(b'=');
-        out.extend_from_slice(shown(var, mask).as_bytes());
-        out.push(b'\n');
-    }
-    out
 }
 
 #[cfg(test)]

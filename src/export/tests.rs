@@ -189,16 +189,7 @@ fn appendix_a_refusals_are_exactly_the_expected_ones() {
     }
 }
 
-const ALL_FORMATS: [Format; 8] = [
-    Format::Dotenv,
-    Format::Shell,
-    Format::Fish,
-    Format::Powershell,
-    Format::Docker,
-    Format::Json,
-    Format::Github,
-    Format::Names,
-];
+const ALL_FORMATS: [Format; 9] = Format::ALL;
 
 #[test]
 fn masked_export_refuses_exactly_what_the_revealed_one_would() {
@@ -328,7 +319,8 @@ fn format_names() {
             "docker",
             "json",
             "github",
-            "names"
+            "names",
+            "nextest"
         ]
     );
 }
