@@ -1,47 +1,30 @@
-//! Standard base64 (RFC 4648, `+/` alphabet), for CloudFormation's `Fn::Base64` and
-//! Terraform's `base64encode` / `base64decode`. A few lines, where a crate would add a
-//! dependency for two functions.
+//! Base64 as the two configuration languages define it, on the `base64` crate (already built
+//! for the HTTP stack). CloudFormation's `Fn::Base64` and Terraform's `base64encode` write
+//! standard base64 with padding; Terraform's `base64decode` reads it as Go's
+//! `base64.StdEncoding` does: padding required, line breaks ignored, trailing bits not
+//! checked. Anything else (missing padding, a character outside the alphabet, padding in the
+//! middle) is refused, as Terraform refuses it.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::Engine;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// Standard base64 with padding.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    GO_STD_ENCODING.encode(bytes)
 }
 
-/// Standard base64, padding optional; `None` on a character outside the alphabet.
+/// Standard base64 as Go's `StdEncoding` reads it; `None` where Terraform reports an error.
 pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = ALPHABET.iter().position(|&b| b == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    let s: String = s.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    GO_STD_ENCODING.decode(s).ok()
 }
 
 #[cfg(test)]
@@ -49,14 +32,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trip() {
+    fn round_trip_and_go_rules() {
         for text in ["", "a", "ab", "abc", "hello world"] {
             let enc = encode(text.as_bytes());
             assert_eq!(decode(&enc).unwrap(), text.as_bytes());
         }
         assert_eq!(encode(b"hello"), "aGVsbG8=");
         assert_eq!(encode(b"hi"), "aGk=");
-        assert_eq!(decode("aGk"), Some(b"hi".to_vec()));
-        assert_eq!(decode("a*k="), None);
+        assert_eq!(decode("aGVs\nbG8="), Some(b"hello".to_vec()));
+        // Go's StdEncoding (and so Terraform) accepts non-zero trailing bits.
+        assert_eq!(decode("aGl="), Some(b"hi".to_vec()));
+        // What Terraform rejects ("illegal base64 data at input byte N").
+        for bad in ["aGk", "a*k=", "aG=k", "aGk==", "=", " aGk="] {
+            assert_eq!(decode(bad), None, "{bad}");
+        }
     }
 }

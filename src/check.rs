@@ -382,77 +382,21 @@ fn warnings(
 }
 
 /// Append `prefix` + `text`, wrapped to [`WIDTH`] with continuation lines indented under the
-/// text. Long unbreakable words (ARNs) are split so that every line fits.
+/// text (at most 12 columns). Long unbreakable words (ARNs) are split so that every line fits;
+/// colour codes in the prefix take no width.
 fn wrap(out: &mut String, prefix: &str, text: &str) {
-    let visible = strip_ansi(prefix).chars().count();
+    let visible = textwrap::core::display_width(prefix);
     let indent = " ".repeat(visible.min(12));
-    let width = WIDTH - visible.min(12);
-    let mut line = String::new();
-    let mut first = true;
-    let mut flush = |line: &mut String, first: &mut bool| {
-        let lead = if *first { prefix } else { indent.as_str() };
-        let _ = writeln!(out, "{lead}{line}");
-        line.clear();
-        *first = false;
-    };
-    for word in text.split(' ') {
-        let mut word = word.to_owned();
-        loop {
-            let room = if first {
-                WIDTH.saturating_sub(visible)
-            } else {
-                width
-            };
-            let needed = if line.is_empty() {
-                word.chars().count()
-            } else {
-                line.chars().count() + 1 + word.chars().count()
-            };
-            if needed <= room {
-                if !line.is_empty() {
-                    line.push(' ');
-                }
-                line.push_str(&word);
-                break;
-            }
-            if !line.is_empty() {
-                flush(&mut line, &mut first);
-                continue;
-            }
-            // A single word longer than the line: split it.
-            let room = if first {
-                WIDTH.saturating_sub(visible)
-            } else {
-                width
-            }
-            .max(1);
-            let split: String = word.chars().take(room).collect();
-            let rest: String = word.chars().skip(room).collect();
-            line.push_str(&split);
-            flush(&mut line, &mut first);
-            if rest.is_empty() {
-                break;
-            }
-            word = rest;
-        }
+    let options = textwrap::Options::new(WIDTH)
+        .initial_indent(prefix)
+        .subsequent_indent(&indent)
+        .break_words(true)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    for line in textwrap::wrap(text, options) {
+        let _ = writeln!(out, "{line}");
     }
-    if !line.is_empty() || first {
-        flush(&mut line, &mut first);
-    }
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_escape = false;
-    for c in s.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (true, _) => {}
-            (false, c) => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -472,6 +416,19 @@ mod tests {
         for line in out.lines() {
             assert!(line.chars().count() <= WIDTH, "{line:?}");
         }
+        // A colour code in the prefix takes no width; an empty text still prints the prefix.
+        let mut coloured = String::new();
+        wrap(
+            &mut coloured,
+            "\x1b[33mwarning\x1b[0m: ",
+            &"word ".repeat(30),
+        );
+        let first = coloured.lines().next().unwrap();
+        // 9 visible columns of prefix + 14 words of 5 = 78; counting the codes, only 12 fit.
+        assert_eq!(first.chars().count() - "\x1b[33m\x1b[0m".len(), 78);
+        let mut empty = String::new();
+        wrap(&mut empty, "regions:  ", "");
+        assert_eq!(empty, "regions:  \n");
         // Nothing is lost by wrapping.
         let joined: String = out.lines().map(str::trim).collect();
         assert!(joined.contains(&arn.replace(' ', "")[..40]));

@@ -456,25 +456,26 @@ pub(crate) struct AwsArgs {
     pub no_batch: bool,
 }
 
-/// `30`, `30s`, `1500ms`, `2m` → a duration.
+/// The longest duration any flag takes. Beyond a day a timeout or interval is a mistake, and
+/// a larger one would overflow the clock arithmetic downstream.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `30` (seconds), `30s`, `1500ms`, `2m`, `1h 30m` → a duration between 1 ms and a day.
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
+    let text = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{s}s")
+    } else {
+        s.to_owned()
     };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 30s, 1500ms or 2m"))?;
-    let seconds = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("unknown unit `{unit}` in `{s}`: use ms, s or m")),
-    };
-    if !(seconds > 0.0 && seconds.is_finite()) {
-        return Err(format!("`{s}`: the timeout must be positive"));
+    let d = humantime::parse_duration(&text)
+        .map_err(|e| format!("`{s}` is not a duration like 30s, 1500ms or 2m ({e})"))?;
+    if d.is_zero() {
+        return Err(format!("`{s}`: the duration must be positive"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    if d > MAX_DURATION {
+        return Err(format!("`{s}`: the duration must be at most 24h"));
+    }
+    Ok(d)
 }
 
 /// How the task's variables meet the inherited environment.
@@ -584,11 +585,10 @@ mod tests {
         assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("1500ms"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(
-            parse_duration("0s").is_err()
-                && parse_duration("5h").is_err()
-                && parse_duration("x").is_err()
-        );
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        for bad in ["0s", "25h", "x", "", "-1s", "18446744073709551615s", "1e9s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
