@@ -8,7 +8,7 @@ use clap::error::ErrorKind;
 
 use crate::cli::{self, Cli, Command};
 use crate::error::Error;
-use crate::{cmd, process};
+use crate::{cmd, exit, process};
 
 /// Parse the arguments, do the work, report any error, and choose the exit code. The only
 /// place errors are printed.
@@ -28,8 +28,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             // --help and --version are successes; any other usage error is ours: 125, as
             // env(1), not clap's 2.
             return match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-                _ => ExitCode::from(125),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::from(exit::SUCCESS),
+                _ => ExitCode::from(exit::OWN_FAILURE),
             };
         }
     };
@@ -46,10 +46,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         // A closed pipe (`ecs-env export | head -1`) is the reader's choice, not a failure.
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(exit::SUCCESS)
+        }
         Err(e) => {
             e.report();
-            ExitCode::from(e.exit_code())
+            ExitCode::from(exit::of_error(&e))
         }
     }
 }
@@ -116,6 +118,6 @@ fn exit_125_on_panic() {
     std::panic::set_hook(Box::new(move |info| {
         standard(info);
         eprintln!("ecs-env: internal error: this is a bug in ecs-env, please report it");
-        std::process::exit(125);
+        std::process::exit(i32::from(exit::OWN_FAILURE));
     }));
 }

@@ -88,17 +88,6 @@ impl Error {
         }
     }
 
-    /// env(1)'s convention: 126/127 when the command cannot be run, 125 for everything that
-    /// is ecs-env's own failure.
-    pub(crate) fn exit_code(&self) -> u8 {
-        match self {
-            Error::Exec(e) => e.exit_code(),
-            // As a shell reports a death by that signal.
-            Error::Interrupted(n) => u8::try_from(128 + n).unwrap_or(125),
-            _ => 125,
-        }
-    }
-
     /// A stable name for the kind of failure (the library's [`Report`](crate::Report) carries
     /// it; failures of single references have their own, finer classes).
     pub(crate) fn class(&self) -> &'static str {

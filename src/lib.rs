@@ -61,6 +61,7 @@ mod cloudformation;
 mod cmd;
 mod envfile;
 mod error;
+mod exit;
 mod export;
 mod jsonkey;
 mod pipeline;

@@ -65,5 +65,9 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(Error::Output)?;
-    Ok(if report.passed() { 0 } else { 1 })
+    Ok(if report.passed() {
+        crate::exit::SUCCESS
+    } else {
+        crate::exit::CHECK_FAILED
+    })
 }

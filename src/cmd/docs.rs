@@ -16,7 +16,7 @@ pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8, Error> {
     std::io::stdout()
         .write_all(&script)
         .map_err(Error::Output)?;
-    Ok(0)
+    Ok(crate::exit::SUCCESS)
 }
 
 pub(crate) fn man() -> Result<u8, Error> {
@@ -25,5 +25,5 @@ pub(crate) fn man() -> Result<u8, Error> {
         .render(&mut page)
         .map_err(Error::Output)?;
     std::io::stdout().write_all(&page).map_err(Error::Output)?;
-    Ok(0)
+    Ok(crate::exit::SUCCESS)
 }

@@ -33,7 +33,7 @@ pub(crate) fn execute(args: &ExportArgs) -> Result<u8, Error> {
         Some(path) => write_private(path, &rendered.body)?,
     }
     stdout.flush().map_err(Error::Output)?;
-    Ok(0)
+    Ok(crate::exit::SUCCESS)
 }
 
 /// Replace `path` atomically with a file of mode 0600: write a temporary file beside it

@@ -99,7 +99,7 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
         eprintln!(
             "ecs-env: note: the selected container(s) reference no secrets or environment files: no permission is needed"
         );
-        return Ok(0);
+        return Ok(crate::exit::SUCCESS);
     }
     let text = match args.format {
         PolicyFormat::Json => policy.to_json(),
@@ -109,7 +109,7 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(Error::Output)?;
-    Ok(0)
+    Ok(crate::exit::SUCCESS)
 }
 
 /// The distinct references and environment files of the selected container(s).

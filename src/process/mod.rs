@@ -42,16 +42,6 @@ pub(crate) enum ExecError {
     },
 }
 
-impl ExecError {
-    pub(crate) fn exit_code(&self) -> u8 {
-        match self {
-            ExecError::TooLarge { .. } => 125,
-            ExecError::NotFound { .. } => 127,
-            ExecError::CannotExecute { .. } => 126,
-        }
-    }
-}
-
 impl fmt::Display for ExecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -157,7 +147,7 @@ mod imp {
     /// No exec here: spawn, wait, and pass the status on.
     pub(super) fn exec_replace(mut cmd: Command) -> io::Result<u8> {
         let status = cmd.status()?;
-        Ok(status.code().map_or(1, |c| (c & 0xff) as u8))
+        Ok(status.code().map_or(1, crate::exit::child))
     }
 
     pub(super) fn arg_max() -> Option<usize> {

@@ -43,12 +43,10 @@ pub(crate) enum OnChange {
     Restart,
     /// Send the child this signal and let it reload by itself (its environment cannot change).
     Signal(Signal),
-    /// Stop the child and exit with [`EXIT_ON_CHANGE`], for an outer supervisor to restart.
+    /// Stop the child and exit with [`crate::exit::CHANGED`], for an outer supervisor to
+    /// restart.
     Exit,
 }
-
-/// Exit status after `--on-change exit`: EX_TEMPFAIL, "try again".
-pub(crate) const EXIT_ON_CHANGE: u8 = 75;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Options {
@@ -222,8 +220,8 @@ fn jittered(interval: Duration) -> Duration {
 /// as PID 1).
 pub(crate) fn exit_like(ended: Ended) -> u8 {
     match ended {
-        Ended::Exited(code) => (code & 0xff) as u8,
-        Ended::Changed => EXIT_ON_CHANGE,
+        Ended::Exited(code) => crate::exit::child(code),
+        Ended::Changed => crate::exit::CHANGED,
         Ended::Signaled(s) => {
             if std::process::id() != 1 {
                 // SAFETY: SIG_DFL installs no handler function, so no code of ours can run in
@@ -234,7 +232,7 @@ pub(crate) fn exit_like(ended: Ended) -> u8 {
                 let _ = signal::raise(s);
             }
             // PID 1 ignores default-action signals, and a signal may be blocked: 128+n.
-            u8::try_from(128 + s as i32).unwrap_or(255)
+            crate::exit::signal(s as i32)
         }
     }
 }
