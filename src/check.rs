@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::reference::SecretRef;
-use crate::resolve::{Evaluation, Failure, FetchKey, Origin, Plan, SecretSource, Status};
+use crate::resolve::{Evaluation, Failure, Origin, Plan, SecretSource, Status};
 use crate::taskdef::{ContainerDefinition, Shape, TaskDefinition};
 
 /// Width the table is laid out for.
@@ -152,9 +152,9 @@ impl Report {
                 SecretRef::Parameter(_) => ("ssm", "GetParameters"),
             };
             let region = match &s.source {
-                SecretSource::Fetch(
-                    FetchKey::Secret { region, .. } | FetchKey::Parameter { region, .. },
-                ) => Some(region.clone()),
+                SecretSource::Fetch(key) if key.region().is_some() => {
+                    key.region().map(str::to_owned)
+                }
                 _ => s
                     .reference
                     .region(task_region.as_deref())

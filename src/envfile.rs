@@ -204,7 +204,7 @@ pub(crate) fn parse(
 }
 
 /// An environment file's S3 location, from `arn:PARTITION:s3:::BUCKET/KEY`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct S3Object {
     pub bucket: String,
     pub key: String,

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::reference::{ParameterRef, SecretRef, SecretsManagerRef};
+use crate::reference::{ParameterRef, SecretRef};
 
 /// The SSM path that reads a Secrets Manager secret (spec 1.1).
 const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
@@ -54,11 +54,11 @@ fn has_secret_suffix(secret_id: &str) -> bool {
 }
 
 /// The IAM resource that grants `GetSecretValue` on this secret.
-pub(crate) fn secret_resource(r: &SecretsManagerRef) -> String {
-    if has_secret_suffix(&r.secret_id) {
-        r.secret_id.clone()
+pub(crate) fn secret_resource(secret_id: &str) -> String {
+    if has_secret_suffix(secret_id) {
+        secret_id.to_owned()
     } else {
-        format!("{}-??????", r.secret_id)
+        format!("{secret_id}-??????")
     }
 }
 
@@ -173,7 +173,7 @@ impl Policy {
         for r in references {
             match r {
                 SecretRef::SecretsManager(s) => {
-                    policy.grant(Action::GetSecretValue, secret_resource(s))
+                    policy.grant(Action::GetSecretValue, secret_resource(&s.secret_id))
                 }
                 SecretRef::Parameter(p) => match parameter_resources(p, ctx) {
                     Ok(grants) => grants.into_iter().for_each(|(a, res)| policy.grant(a, res)),

@@ -77,37 +77,47 @@ impl Local {
     }
 }
 
-/// The identity of one fetch: requests with equal keys are made once.
+/// One secret version to read: what a `GetSecretValue` call (or one entry of a
+/// `BatchGetSecretValue` call) asks for. JSON keys of the same version share it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum FetchKey {
-    /// One `GetSecretValue`: a distinct secret version in a region.
-    Secret {
-        region: String,
-        secret_id: String,
-        version_stage: Option<String>,
-        version_id: Option<String>,
-    },
-    /// One name in a `GetParameters` batch.
-    Parameter { region: String, name: String },
-    /// One environment file (`GetObject`, after finding the bucket's region).
-    EnvironmentFile { arn: String },
+pub(crate) struct SecretVersion {
+    /// Where it is read: the ARN's region.
+    pub region: String,
+    /// The `SecretId` sent.
+    pub secret_id: String,
+    pub version_stage: Option<String>,
+    pub version_id: Option<String>,
 }
 
-impl FetchKey {
-    /// The name a `Parameter` key requests; empty for the other kinds.
-    pub(crate) fn parameter_name(&self) -> &str {
-        match self {
-            FetchKey::Parameter { name, .. } => name,
-            _ => "",
-        }
+impl SecretVersion {
+    /// Neither a stage nor a version id is pinned: the current version, which
+    /// `BatchGetSecretValue` can read.
+    pub(crate) fn is_current(&self) -> bool {
+        self.version_stage.is_none() && self.version_id.is_none()
     }
 }
 
-/// What a fetch reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Target {
-    Secret(SecretRef),
-    File(S3Object),
+/// One fetch, with everything needed to make it: the planner builds these and the AWS layer
+/// executes them, and requests with equal keys are made once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum FetchKey {
+    /// A secret version.
+    Secret(SecretVersion),
+    /// One name in a `GetParameters` call, in a region.
+    Parameter { region: String, name: String },
+    /// One environment file (`GetObject`, after finding the bucket's region).
+    EnvironmentFile { arn: String, object: S3Object },
+}
+
+impl FetchKey {
+    /// The region a secret or parameter is read in (an environment file's is found later).
+    pub(crate) fn region(&self) -> Option<&str> {
+        match self {
+            FetchKey::Secret(v) => Some(&v.region),
+            FetchKey::Parameter { region, .. } => Some(region),
+            FetchKey::EnvironmentFile { .. } => None,
+        }
+    }
 }
 
 /// What the AWS layer hands back for one [`FetchKey`].
@@ -259,18 +269,19 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Each distinct fetch, once, with what it reads.
-    pub(crate) fn fetches(&self) -> Vec<(FetchKey, Target)> {
-        let mut seen = BTreeMap::new();
+    /// Each distinct fetch, once, in a stable order.
+    pub(crate) fn fetches(&self) -> Vec<FetchKey> {
+        let mut seen = BTreeSet::new();
         for s in &self.secrets {
             if let SecretSource::Fetch(key) = &s.source {
-                seen.entry(key.clone())
-                    .or_insert_with(|| Target::Secret(s.reference.clone()));
+                seen.insert(key.clone());
             }
         }
         for (arn, object) in &self.environment_files {
-            seen.entry(FetchKey::EnvironmentFile { arn: arn.clone() })
-                .or_insert_with(|| Target::File(object.clone()));
+            seen.insert(FetchKey::EnvironmentFile {
+                arn: arn.clone(),
+                object: object.clone(),
+            });
         }
         seen.into_iter().collect()
     }
@@ -476,15 +487,16 @@ fn plan_environment_files(
     files
 }
 
-fn fetch_key(reference: &SecretRef, task_region: Option<&str>) -> Option<FetchKey> {
+/// What fetches a reference; `None` when its region is unknown.
+pub(crate) fn fetch_key(reference: &SecretRef, task_region: Option<&str>) -> Option<FetchKey> {
     let region = reference.region(task_region)?.to_owned();
     Some(match reference {
-        SecretRef::SecretsManager(r) => FetchKey::Secret {
+        SecretRef::SecretsManager(r) => FetchKey::Secret(SecretVersion {
             region,
             secret_id: r.secret_id.clone(),
             version_stage: r.version_stage.clone(),
             version_id: r.version_id.clone(),
-        },
+        }),
         SecretRef::Parameter(p) => FetchKey::Parameter {
             region,
             name: p.name.clone(),
@@ -585,8 +597,11 @@ pub(crate) fn evaluate(
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     let mut file_names = BTreeSet::new();
-    for (arn, _) in &plan.environment_files {
-        let key = FetchKey::EnvironmentFile { arn: arn.clone() };
+    for (arn, object) in &plan.environment_files {
+        let key = FetchKey::EnvironmentFile {
+            arn: arn.clone(),
+            object: object.clone(),
+        };
         let parsed = match fetched.get(&key) {
             Some(Ok(Fetched::File(bytes))) => {
                 let host = |name: &str| {
@@ -843,7 +858,7 @@ pub(crate) fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<Child
 
 fn tried(reference: &SecretRef, key: &FetchKey) -> String {
     match key {
-        FetchKey::Secret { region, .. } | FetchKey::Parameter { region, .. } => {
+        FetchKey::Secret(SecretVersion { region, .. }) | FetchKey::Parameter { region, .. } => {
             format!("{} in {region}", reference.api())
         }
         FetchKey::EnvironmentFile { .. } => "GetObject".to_owned(),
@@ -973,12 +988,12 @@ mod tests {
     }
 
     fn secret_key() -> FetchKey {
-        FetchKey::Secret {
+        FetchKey::Secret(SecretVersion {
             region: "us-east-1".into(),
             secret_id: ARN.into(),
             version_stage: None,
             version_id: None,
-        }
+        })
     }
 
     fn get(env: &ChildEnv, name: &str) -> Option<String> {

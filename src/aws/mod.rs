@@ -18,7 +18,9 @@
 //! Depends only on core types; nothing here decides what the environment is.
 
 mod capabilities;
+mod clients;
 mod error;
+pub(crate) mod plan;
 mod poll;
 pub(crate) use sources::SourceError;
 mod s3;
@@ -26,7 +28,7 @@ mod secrets_manager;
 mod sources;
 mod ssm;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -38,14 +40,12 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::Semaphore;
 
-use crate::reference::{SecretRef, SecretsManagerRef};
-use crate::resolve::{Failure, FetchKey, Fetched, Target};
+use crate::reference::SecretRef;
+use crate::resolve::{Failure, FetchKey, Fetched};
+use clients::Clients;
 
 /// One request's outcome for each key it covers.
 type Job = BoxFuture<'static, Vec<(FetchKey, Result<Fetched, Failure>)>>;
-
-/// GetParameters takes at most ten names.
-pub(crate) const PARAMETER_BATCH: usize = 10;
 
 /// A TCP connection that takes longer is a failed attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -261,115 +261,85 @@ impl Session {
         })
     }
 
-    /// Fetch every key concurrently. Every key gets an entry: a value or a classified
-    /// failure.
+    /// Fetch every key concurrently, as [`plan::requests`] says. Every key gets an entry: a
+    /// value or a classified failure.
     pub(crate) async fn fetch_all(
         &self,
-        fetches: &[(FetchKey, Target)],
+        fetches: &[FetchKey],
         task_region: Option<&str>,
     ) -> HashMap<FetchKey, Result<Fetched, Failure>> {
         let started = Instant::now();
-        let mut secrets = secrets_manager::Clients::default();
-        let mut parameters = ssm::Clients::default();
-        let mut buckets = s3::Clients::new(self.custom_endpoint);
+        // An identity known to lack BatchGetSecretValue goes straight to GetSecretValue
+        // instead of failing a round trip first; the memory is read only where a batch
+        // would be used.
+        let wanted = if self.batch {
+            plan::batch_regions(fetches)
+        } else {
+            BTreeSet::new()
+        };
+        let memory = (!wanted.is_empty())
+            .then(|| capabilities::Memory::load(&[&self.access_key_id, &self.endpoint]));
+        let denied: BTreeSet<String> = wanted
+            .iter()
+            .filter(|r| memory.as_ref().is_some_and(|m| m.batch_denied(r)))
+            .cloned()
+            .collect();
+        for region in &denied {
+            tracing::debug!(region = %region, "BatchGetSecretValue was denied to this identity within a day: using GetSecretValue");
+        }
+
+        let mut secrets: Clients<aws_sdk_secretsmanager::Client> =
+            Clients::new(&self.config, self.custom_endpoint);
+        let mut parameters: Clients<aws_sdk_ssm::Client> =
+            Clients::new(&self.config, self.custom_endpoint);
+        let mut buckets: Clients<aws_sdk_s3::Client> =
+            Clients::new(&self.config, self.custom_endpoint);
         let mut limits = Limits::default();
         let mut jobs: Vec<Job> = Vec::new();
-        let mut batches: BTreeMap<String, Vec<FetchKey>> = BTreeMap::new();
-        // Current versions, by region: candidates for BatchGetSecretValue.
-        let mut current: BTreeMap<String, Vec<(FetchKey, SecretsManagerRef)>> = BTreeMap::new();
-
-        for (key, target) in fetches {
-            match (key, target) {
-                (
-                    FetchKey::Secret {
-                        region,
-                        version_stage: None,
-                        version_id: None,
-                        ..
-                    },
-                    Target::Secret(SecretRef::SecretsManager(r)),
-                ) if self.batch => {
-                    current
-                        .entry(region.clone())
-                        .or_default()
-                        .push((key.clone(), r.clone()));
-                }
-                (FetchKey::Secret { region, .. }, Target::Secret(SecretRef::SecretsManager(r))) => {
-                    let client = secrets.get(&self.config, region);
+        let mut unavailable: BTreeMap<String, Arc<AtomicBool>> = BTreeMap::new();
+        for request in plan::requests(fetches, self.batch, &denied) {
+            match request {
+                plan::Request::Secret(version) => {
+                    let client = secrets.get(&version.region);
                     jobs.push(Box::pin(limited(
-                        limits.get(Api::GetSecretValue, region),
-                        secrets_manager::fetch(client, key.clone(), r.clone()),
+                        limits.get(Api::GetSecretValue, &version.region),
+                        secrets_manager::fetch(client, version),
                     )));
                 }
-                (FetchKey::Parameter { region, .. }, Target::Secret(SecretRef::Parameter(_))) => {
-                    batches.entry(region.clone()).or_default().push(key.clone());
+                plan::Request::SecretBatch { region, versions } => {
+                    let flag = unavailable.entry(region.clone()).or_default().clone();
+                    jobs.push(Box::pin(secrets_manager::fetch_batch(
+                        secrets_manager::Batch {
+                            client: secrets.get(&region),
+                            batch_permits: limits.get(Api::BatchGetSecretValue, &region),
+                            single_permits: limits.get(Api::GetSecretValue, &region),
+                            region,
+                            versions,
+                            unavailable: flag,
+                        },
+                    )));
                 }
-                (FetchKey::EnvironmentFile { arn }, Target::File(object)) => {
-                    // Any region answers GetBucketLocation; the task region is the likely one.
-                    let locator = buckets.get(&self.config, task_region.unwrap_or("us-east-1"));
-                    let config = self.config.clone();
-                    let mut regional = s3::Clients::new(self.custom_endpoint);
+                plan::Request::Parameters { region, names } => {
                     jobs.push(Box::pin(limited(
-                        limits.get(Api::S3, "*"),
-                        s3::fetch(
-                            locator,
-                            move |region| regional.get(&config, region),
-                            key.clone(),
-                            arn.clone(),
-                            object.clone(),
+                        limits.get(Api::GetParameters, &region),
+                        ssm::fetch_batch(
+                            parameters.get(&region),
+                            secrets.get(&region),
+                            region,
+                            names,
                         ),
                     )));
                 }
-                _ => unreachable!("fetch keys are built from their references"),
-            }
-        }
-
-        // A batch saves requests only for two or more secrets; an identity known to lack the
-        // permission goes straight to GetSecretValue instead of failing a round trip first.
-        let memory = current
-            .values()
-            .any(|items| items.len() > 1)
-            .then(|| capabilities::Memory::load(&[&self.access_key_id, &self.endpoint]));
-        let mut unavailable: Vec<(String, Arc<AtomicBool>)> = Vec::new();
-        for (region, items) in current {
-            let client = secrets.get(&self.config, &region);
-            let single = limits.get(Api::GetSecretValue, &region);
-            let denied = memory.as_ref().is_some_and(|m| m.batch_denied(&region));
-            if items.len() == 1 || denied {
-                if denied {
-                    tracing::debug!(region = %region, "BatchGetSecretValue was denied to this identity within a day: using GetSecretValue");
-                }
-                for (key, r) in items {
+                plan::Request::File { arn, object } => {
+                    // Any region answers GetBucketLocation; the task region is the likely one.
+                    let locator = buckets.get(task_region.unwrap_or("us-east-1"));
+                    let mut regional: Clients<aws_sdk_s3::Client> =
+                        Clients::new(&self.config, self.custom_endpoint);
                     jobs.push(Box::pin(limited(
-                        single.clone(),
-                        secrets_manager::fetch(client.clone(), key, r),
+                        limits.get(Api::S3, "*"),
+                        s3::fetch(locator, move |region| regional.get(region), arn, object),
                     )));
                 }
-                continue;
-            }
-            let flag = Arc::new(AtomicBool::new(false));
-            unavailable.push((region.clone(), flag.clone()));
-            for chunk in items.chunks(secrets_manager::BATCH_SIZE) {
-                jobs.push(Box::pin(secrets_manager::fetch_batch(
-                    secrets_manager::Batch {
-                        client: client.clone(),
-                        region: region.clone(),
-                        items: chunk.to_vec(),
-                        batch_permits: limits.get(Api::BatchGetSecretValue, &region),
-                        single_permits: single.clone(),
-                        unavailable: flag.clone(),
-                    },
-                )));
-            }
-        }
-        for (region, keys) in batches {
-            let client = parameters.get(&self.config, &region);
-            let lookup = secrets.get(&self.config, &region);
-            for chunk in ssm::batches(keys, FetchKey::parameter_name, PARAMETER_BATCH) {
-                jobs.push(Box::pin(limited(
-                    limits.get(Api::GetParameters, &region),
-                    ssm::fetch_batch(client.clone(), lookup.clone(), region.clone(), chunk),
-                )));
             }
         }
         let jobs_started = jobs.len();
@@ -379,13 +349,13 @@ impl Session {
             .flat_map(futures_util::stream::iter)
             .collect()
             .await;
-        let denied: Vec<String> = unavailable
+        let newly_denied: Vec<String> = unavailable
             .into_iter()
             .filter(|(_, flag)| flag.load(Ordering::Relaxed))
             .map(|(region, _)| region)
             .collect();
-        if let (Some(mut memory), false) = (memory, denied.is_empty()) {
-            memory.remember_batch_denied(&denied);
+        if let (Some(mut memory), false) = (memory, newly_denied.is_empty()) {
+            memory.remember_batch_denied(&newly_denied);
         }
         tracing::debug!(
             jobs = jobs_started,
@@ -509,12 +479,14 @@ impl Session {
     ) -> (Vec<String>, Vec<String>) {
         let mut keys = Vec::new();
         let mut notes = Vec::new();
-        let mut secrets = secrets_manager::Clients::default();
-        let mut parameters = ssm::Clients::default();
+        let mut secrets: Clients<aws_sdk_secretsmanager::Client> =
+            Clients::new(&self.config, self.custom_endpoint);
+        let mut parameters: Clients<aws_sdk_ssm::Client> =
+            Clients::new(&self.config, self.custom_endpoint);
         for r in references {
             match r {
                 SecretRef::SecretsManager(s) => {
-                    let client = secrets.get(&self.config, &s.region);
+                    let client = secrets.get(&s.region);
                     match client.describe_secret().secret_id(&s.secret_id).send().await {
                         Ok(out) => {
                             if let Some(k) = out.kms_key_id() {
@@ -532,7 +504,7 @@ impl Session {
                     let Some(region) = p.region.as_deref().or(task_region) else {
                         continue;
                     };
-                    let client = parameters.get(&self.config, region);
+                    let client = parameters.get(region);
                     let name = crate::reference::canonical_parameter_name(&p.name);
                     let name = if name.contains('/') || p.name.starts_with('/') {
                         format!("/{}", name.trim_start_matches('/'))

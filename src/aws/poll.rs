@@ -7,15 +7,17 @@
 //! A fingerprint that differs means something rotated; only then is everything fetched again.
 //! The lookups of one poll run concurrently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::Region;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 
+use super::Session;
+use super::clients::Clients;
 use super::error::classify;
-use super::{Session, secrets_manager, ssm};
-use crate::resolve::{FetchKey, Target};
+use super::plan::{self, Request};
+use crate::resolve::{FetchKey, SecretVersion};
 
 /// Lookups in flight at once per poll: a poll runs in the background of a running app, so it
 /// needs no more than this to finish within a few round trips.
@@ -27,36 +29,33 @@ type Lookup<'a> = BoxFuture<'a, Result<Vec<(String, String)>, String>>;
 impl Session {
     /// One string that changes when any referenced version changes. Every lookup is in
     /// flight at once (up to [`POLL_IN_FLIGHT`]), with one client per service and region.
-    pub(crate) async fn fingerprint(
-        &self,
-        fetches: &[(FetchKey, Target)],
-    ) -> Result<String, String> {
+    pub(crate) async fn fingerprint(&self, fetches: &[FetchKey]) -> Result<String, String> {
         let mut parts: BTreeMap<String, String> = BTreeMap::new();
-        let mut parameters: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let mut secrets = secrets_manager::Clients::default();
+        let mut secrets: Clients<aws_sdk_secretsmanager::Client> =
+            Clients::new(&self.config, self.custom_endpoint);
+        let mut ssm: Clients<aws_sdk_ssm::Client> =
+            Clients::new(&self.config, self.custom_endpoint);
         let mut lookups: Vec<Lookup<'_>> = Vec::new();
-        for (key, target) in fetches {
-            match (key, target) {
-                (
-                    FetchKey::Secret {
-                        region,
-                        secret_id,
-                        version_stage,
-                        version_id,
-                    },
-                    _,
-                ) => {
+        // The same grouping as a fetch, one request per secret (no batch).
+        for request in plan::requests(fetches, false, &BTreeSet::new()) {
+            match request {
+                Request::Secret(SecretVersion {
+                    region,
+                    secret_id,
+                    version_stage,
+                    version_id,
+                }) => {
                     if let Some(id) = version_id {
                         // A pinned version never changes.
                         parts.insert(format!("{region} {secret_id} {id}"), id.clone());
                         continue;
                     }
-                    let client = secrets.get(&self.config, region);
-                    let stage = version_stage.as_deref().unwrap_or("AWSCURRENT");
+                    let client = secrets.get(&region);
+                    let stage = version_stage.unwrap_or_else(|| "AWSCURRENT".to_owned());
                     lookups.push(Box::pin(async move {
                         let out = client
                             .describe_secret()
-                            .secret_id(secret_id)
+                            .secret_id(&secret_id)
                             .send()
                             .await
                             .map_err(|e| {
@@ -66,60 +65,53 @@ impl Session {
                             .version_ids_to_stages()
                             .into_iter()
                             .flatten()
-                            .find(|(_, stages)| stages.iter().any(|s| s == stage))
+                            .find(|(_, stages)| stages.contains(&stage))
                             .map(|(id, _)| id.clone())
                             .unwrap_or_default();
                         Ok(vec![(format!("{region} {secret_id} {stage}"), current)])
                     }));
                 }
-                (FetchKey::Parameter { region, name }, _) => {
-                    parameters.entry(region).or_default().push(name);
+                // Not made when batching is off.
+                Request::SecretBatch { .. } => {}
+                Request::Parameters { region, names } => {
+                    let client = ssm.get(&region);
+                    lookups.push(Box::pin(async move {
+                        let out = client
+                            .get_parameters()
+                            .set_names(Some(names))
+                            .with_decryption(false)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                format!("GetParameters in {region}: {}", classify(&e).message)
+                            })?;
+                        let mut found: Vec<(String, String)> = out
+                            .parameters()
+                            .iter()
+                            .map(|p| {
+                                (
+                                    format!("{region} {}", p.name().unwrap_or_default()),
+                                    p.version().to_string(),
+                                )
+                            })
+                            .collect();
+                        found.extend(
+                            out.invalid_parameters().iter().map(|missing| {
+                                (format!("{region} {missing}"), "missing".to_owned())
+                            }),
+                        );
+                        Ok(found)
+                    }));
                 }
-                (FetchKey::EnvironmentFile { arn }, Target::File(object)) => {
+                Request::File { arn, object } => {
                     lookups.push(Box::pin(async move {
                         let etag = self
                             .etag(&object.bucket, &object.key)
                             .await
                             .map_err(|e| format!("HeadObject `{arn}`: {e}"))?;
-                        Ok(vec![(arn.clone(), etag)])
+                        Ok(vec![(arn, etag)])
                     }));
                 }
-                (FetchKey::EnvironmentFile { .. }, _) => {}
-            }
-        }
-        let mut ssm = ssm::Clients::default();
-        for (region, names) in &parameters {
-            let client = ssm.get(&self.config, region);
-            for batch in names.chunks(super::PARAMETER_BATCH) {
-                let client = client.clone();
-                let batch: Vec<String> = batch.iter().map(|n| (*n).to_owned()).collect();
-                lookups.push(Box::pin(async move {
-                    let out = client
-                        .get_parameters()
-                        .set_names(Some(batch))
-                        .with_decryption(false)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            format!("GetParameters in {region}: {}", classify(&e).message)
-                        })?;
-                    let mut found: Vec<(String, String)> = out
-                        .parameters()
-                        .iter()
-                        .map(|p| {
-                            (
-                                format!("{region} {}", p.name().unwrap_or_default()),
-                                p.version().to_string(),
-                            )
-                        })
-                        .collect();
-                    found.extend(
-                        out.invalid_parameters()
-                            .iter()
-                            .map(|missing| (format!("{region} {missing}"), "missing".to_owned())),
-                    );
-                    Ok(found)
-                }));
             }
         }
         let results: Vec<_> = futures_util::stream::iter(lookups)

@@ -1,10 +1,8 @@
 //! Environment files: find the bucket's region, then `GetObject` there, as the agent does
 //! (spec 5.4: the bucket may be in any region; downloads time out after 30 s).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::Client;
 use zeroize::Zeroizing;
 
@@ -14,46 +12,18 @@ use crate::resolve::{Failure, FetchKey, Fetched};
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One client per region, built on first use.
-pub(super) struct Clients {
-    clients: HashMap<String, Client>,
-    /// Path-style addressing when an endpoint is configured (an emulator or a private
-    /// endpoint has no per-bucket host names).
-    path_style: bool,
-}
-
-impl Clients {
-    pub(super) fn new(path_style: bool) -> Self {
-        Clients {
-            clients: HashMap::new(),
-            path_style,
-        }
-    }
-
-    pub(super) fn get(&mut self, config: &SdkConfig, region: &str) -> Client {
-        let path_style = self.path_style;
-        self.clients
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let conf = aws_sdk_s3::config::Builder::from(config)
-                    .region(Region::new(region.to_owned()))
-                    .force_path_style(path_style)
-                    .build();
-                Client::from_conf(conf)
-            })
-            .clone()
-    }
-}
-
 /// Download one environment file. `locator` is a client in any region, for the bucket's
 /// location; `client_for` builds the client for the bucket's own region.
 pub(super) async fn fetch(
     locator: Client,
     regional: impl FnOnce(&str) -> Client,
-    key: FetchKey,
     arn: String,
     object: S3Object,
 ) -> Vec<(FetchKey, Result<Fetched, Failure>)> {
+    let key = FetchKey::EnvironmentFile {
+        arn: arn.clone(),
+        object: object.clone(),
+    };
     let started = Instant::now();
     let location = locator
         .get_bucket_location()

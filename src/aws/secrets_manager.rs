@@ -10,12 +10,10 @@
 //! fails as a whole falls back to `GetSecretValue` for all its ids, and a denial is reported to
 //! the caller to remember (`capabilities.rs`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use aws_config::{Region, SdkConfig};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::SecretValueEntry;
 
@@ -23,34 +21,14 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroize;
 
 use super::error::{Classified, Kind, classify, common_hint};
-use crate::reference::SecretsManagerRef;
-use crate::resolve::{Failure, FetchKey, Fetched};
+use crate::resolve::{Failure, FetchKey, Fetched, SecretVersion};
 use crate::secret::SecretValue;
-
-/// One client per region, built on first use.
-#[derive(Default)]
-pub(super) struct Clients(HashMap<String, Client>);
-
-impl Clients {
-    pub(super) fn get(&mut self, config: &SdkConfig, region: &str) -> Client {
-        self.0
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let conf = aws_sdk_secretsmanager::config::Builder::from(config)
-                    .region(Region::new(region.to_owned()))
-                    .build();
-                Client::from_conf(conf)
-            })
-            .clone()
-    }
-}
 
 /// Fetch one secret version. The request carries exactly what the agent sends: the
 /// `SecretId`, and the stage and version id only when they are non-empty.
 pub(super) async fn fetch(
     client: Client,
-    key: FetchKey,
-    reference: SecretsManagerRef,
+    reference: SecretVersion,
 ) -> Vec<(FetchKey, Result<Fetched, Failure>)> {
     let started = Instant::now();
     let result = client
@@ -79,18 +57,15 @@ pub(super) async fn fetch(
             Err(failure(c.kind, c.message, &reference))
         }
     };
-    vec![(key, outcome)]
+    vec![(FetchKey::Secret(reference), outcome)]
 }
-
-/// BatchGetSecretValue takes at most twenty ids.
-pub(super) const BATCH_SIZE: usize = 20;
 
 /// One `BatchGetSecretValue` call: up to twenty current versions of one region.
 pub(super) struct Batch {
     pub(super) client: Client,
     pub(super) region: String,
-    /// Keys without a version stage or id, and their references.
-    pub(super) items: Vec<(FetchKey, SecretsManagerRef)>,
+    /// Current versions (no stage, no version id).
+    pub(super) versions: Vec<SecretVersion>,
     /// The region's `BatchGetSecretValue` limit, held during the batch call.
     pub(super) batch_permits: Arc<Semaphore>,
     /// The region's `GetSecretValue` limit, for the ids fetched one by one.
@@ -105,18 +80,18 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
     let Batch {
         client,
         region,
-        items,
+        versions,
         batch_permits,
         single_permits,
         unavailable,
     } = batch;
-    let ids: Vec<String> = items.iter().map(|(_, r)| r.secret_id.clone()).collect();
+    let ids: Vec<String> = versions.iter().map(|v| v.secret_id.clone()).collect();
     let started = Instant::now();
     let answer = {
         let _permit = batch_permits.acquire().await;
         call_batch(&client, &ids).await
     };
-    let mut results = Vec::with_capacity(items.len());
+    let mut results = Vec::with_capacity(versions.len());
     let mut one_by_one = Vec::new();
     match answer {
         Ok((mut entries, errors)) => {
@@ -128,15 +103,17 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "BatchGetSecretValue"
             );
-            for (key, reference) in items {
+            for version in versions {
                 let mut found = entries
                     .iter()
-                    .filter(|e| answers(&reference.secret_id, e.arn(), e.name()));
+                    .filter(|e| answers(&version.secret_id, e.arn(), e.name()));
                 match (found.next(), found.next()) {
-                    (Some(entry), None) => results.push((key, Ok(fetched(entry)))),
+                    (Some(entry), None) => {
+                        results.push((FetchKey::Secret(version), Ok(fetched(entry))));
+                    }
                     // Not answered, reported in Errors, or ambiguous: ask the way the agent
                     // does, for the agent's answer or failure.
-                    _ => one_by_one.push((key, reference)),
+                    _ => one_by_one.push(version),
                 }
             }
             // The values now live in `SecretValue`s (wiped on drop); wipe the SDK's copies too.
@@ -157,15 +134,12 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
             if unavailable_here(&c) {
                 unavailable.store(true, Ordering::Relaxed);
             }
-            one_by_one = items;
+            one_by_one = versions;
         }
     }
-    let singles = one_by_one.into_iter().map(|(key, reference)| {
-        super::limited(
-            single_permits.clone(),
-            fetch(client.clone(), key, reference),
-        )
-    });
+    let singles = one_by_one
+        .into_iter()
+        .map(|version| super::limited(single_permits.clone(), fetch(client.clone(), version)));
     for outcome in futures_util::future::join_all(singles).await {
         results.extend(outcome);
     }
@@ -264,7 +238,7 @@ fn unavailable_here(c: &Classified) -> bool {
         .any(|code| c.message.starts_with(code))
 }
 
-fn failure(kind: Kind, message: String, r: &SecretsManagerRef) -> Failure {
+fn failure(kind: Kind, message: String, r: &SecretVersion) -> Failure {
     let tried = format!(
         "GetSecretValue in {} for SecretId `{}`",
         r.region, r.secret_id
@@ -284,7 +258,7 @@ fn failure(kind: Kind, message: String, r: &SecretsManagerRef) -> Failure {
             Some(format!(
                 "grant `secretsmanager:GetSecretValue` on `{}` to the identity in use (on ECS, \
                  the task execution role)",
-                crate::policy::secret_resource(r)
+                crate::policy::secret_resource(&r.secret_id)
             )),
         ),
         Kind::Kms => (

@@ -15,10 +15,8 @@
 //! Names are not de-duplicated by the agent; here each distinct name is requested once
 //! (fewer requests, same values).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
-use aws_config::{Region, SdkConfig};
 use aws_sdk_ssm::Client;
 
 use super::error::{Kind, classify, common_hint};
@@ -28,38 +26,17 @@ use crate::secret::SecretValue;
 /// The SSM path that reads a Secrets Manager secret (spec 1.1).
 const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
-/// One client per region, built on first use.
-#[derive(Default)]
-pub(super) struct Clients(HashMap<String, Client>);
-
-impl Clients {
-    pub(super) fn get(&mut self, config: &SdkConfig, region: &str) -> Client {
-        self.0
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let conf = aws_sdk_ssm::config::Builder::from(config)
-                    .region(Region::new(region.to_owned()))
-                    .build();
-                Client::from_conf(conf)
-            })
-            .clone()
-    }
-}
-
-/// One `GetParameters` call for up to ten keys of one region.
+/// One `GetParameters` call for up to ten names of one region.
 pub(super) async fn fetch_batch(
     client: Client,
     secrets_manager: aws_sdk_secretsmanager::Client,
     region: String,
-    keys: Vec<FetchKey>,
+    names: Vec<String>,
 ) -> Vec<(FetchKey, Result<Fetched, Failure>)> {
-    let names: Vec<String> = keys
-        .iter()
-        .map(|k| match k {
-            FetchKey::Parameter { name, .. } => name.clone(),
-            _ => unreachable!("only parameter keys are batched"),
-        })
-        .collect();
+    let key = |name: &str| FetchKey::Parameter {
+        region: region.clone(),
+        name: name.to_owned(),
+    };
     let started = Instant::now();
     let result = client
         .get_parameters()
@@ -80,12 +57,11 @@ pub(super) async fn fetch_batch(
         Ok(out) => out,
         Err(err) => {
             let c = classify(&err);
-            return keys
-                .into_iter()
-                .zip(&names)
-                .map(|(key, name)| {
+            return names
+                .iter()
+                .map(|name| {
                     let f = api_failure(c.kind, &c.message, name, &region).tried(tried(name));
-                    (key, Err(f))
+                    (key(name), Err(f))
                 })
                 .collect();
         }
@@ -103,8 +79,8 @@ pub(super) async fn fetch_batch(
     let invalid = out.invalid_parameters();
     let matched = match_answers(&names, &answers, invalid);
 
-    let mut results = Vec::with_capacity(keys.len());
-    for ((key, name), found) in keys.into_iter().zip(&names).zip(matched) {
+    let mut results = Vec::with_capacity(names.len());
+    for (name, found) in names.iter().zip(matched) {
         let outcome = match found {
             Matched::Value(v) => Ok(Fetched::Parameter(SecretValue::new(v.to_owned()))),
             Matched::Ambiguous => Err(Failure::new(
@@ -120,7 +96,7 @@ pub(super) async fn fetch_batch(
                 Err(invalid_failure(name, &region, listed, hint).tried(tried(name)))
             }
         };
-        results.push((key, outcome));
+        results.push((key(name), outcome));
     }
     results
 }

@@ -138,20 +138,12 @@ fn references(containers: &[ContainerDefinition]) -> Result<(Vec<SecretRef>, Vec
     Ok((references, environment_files))
 }
 
-/// Whether some region has two or more distinct secrets read at their current version: the
-/// case in which `run` would use `BatchGetSecretValue`.
+/// Whether `run` would use `BatchGetSecretValue` for these references: the fetch planner's
+/// own rule, on the same keys.
 fn batches_would_help(references: &[SecretRef]) -> bool {
-    let mut current: std::collections::BTreeSet<(&str, &str)> = Default::default();
-    for r in references {
-        if let SecretRef::SecretsManager(s) = r
-            && s.version_stage.is_none()
-            && s.version_id.is_none()
-        {
-            current.insert((s.region.as_str(), s.secret_id.as_str()));
-        }
-    }
-    let mut regions: Vec<&str> = current.iter().map(|(region, _)| *region).collect();
-    let all = regions.len();
-    regions.dedup();
-    regions.len() < all
+    let keys: Vec<_> = references
+        .iter()
+        .filter_map(|r| crate::resolve::fetch_key(r, None))
+        .collect();
+    !crate::aws::plan::batch_regions(&keys).is_empty()
 }

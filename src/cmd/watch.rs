@@ -16,7 +16,7 @@ use crate::cli::{OnChangeArg, RunArgs, SignalName};
 use crate::error::Error;
 use crate::pipeline::{self, Pipeline, Warnings};
 use crate::process::supervise::{self, OnChange, Options, Poller};
-use crate::resolve::{ChildEnv, FetchKey, Target};
+use crate::resolve::{ChildEnv, FetchKey};
 
 /// Backoff after failed refreshes: interval × 2^failures, at most this.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -95,7 +95,7 @@ struct Refresh<'a> {
     pipeline: Pipeline<'a>,
     /// How long one poll may take.
     limit: Duration,
-    fetches: Vec<(FetchKey, Target)>,
+    fetches: Vec<FetchKey>,
     fingerprint: String,
     interval: Duration,
     failures: u32,
