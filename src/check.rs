@@ -312,7 +312,7 @@ impl Report {
     }
 
     pub(crate) fn to_json(&self) -> String {
-        let failure = |f: &Failure| serde_json::json!({"class": f.class, "message": f.message, "tried": f.tried, "hint": f.hint});
+        let failure = |f: &Failure| serde_json::json!({"class": f.class.name(), "message": f.message, "tried": f.tried, "hint": f.hint});
         let rows: Vec<serde_json::Value> = self
             .rows
             .iter()

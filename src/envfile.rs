@@ -17,6 +17,7 @@
 //!
 //! Pure: the caller downloads the file and supplies host lookups.
 
+use crate::diagnostic::Class;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -49,8 +50,8 @@ pub(crate) enum EnvFileError {
 }
 
 impl EnvFileError {
-    pub(crate) fn class(&self) -> &'static str {
-        "envfile_read"
+    pub(crate) fn class(&self) -> Class {
+        Class::EnvfileRead
     }
 }
 

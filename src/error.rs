@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::aws::ConnectError;
+use crate::diagnostic::Class;
 use crate::process::ExecError;
 use crate::resolve::Failure;
 use crate::taskdef::{ContainerError, LoadError};
@@ -32,19 +33,35 @@ pub(crate) enum Error {
         hint: Option<String>,
     },
 
+    /// A CloudFormation template that cannot be used (unparsable, no task definition, an
+    /// ambiguous choice).
+    #[error("template `{}`: {source}", path.display())]
+    Template {
+        path: PathBuf,
+        source: crate::cloudformation::TemplateError,
+    },
+
+    /// Terraform state that cannot be used. `message` never holds the state's content.
+    #[error("Terraform state `{}` {message}", path.display())]
+    State { path: PathBuf, message: String },
+
+    /// Watch mode cannot follow the references.
+    #[error("watch mode cannot read the versions of the references: {message}")]
+    Watch { message: String, hint: String },
+
     #[error("failed to read override file `{}`: {message}", path.display())]
     OverrideFile { path: PathBuf, message: String },
 
     #[error("{}", failures_headline(.0))]
     Unresolved(Vec<Failure>),
 
-    #[error("{0}")]
+    #[error(transparent)]
     Connect(#[from] ConnectError),
 
-    #[error("{0}")]
+    #[error(transparent)]
     Source(#[from] crate::aws::SourceError),
 
-    #[error("{0}")]
+    #[error(transparent)]
     Exec(#[from] ExecError),
 
     #[error("failed to start the async runtime: {0}")]
@@ -88,31 +105,35 @@ impl Error {
         }
     }
 
-    /// A stable name for the kind of failure (the library's [`Report`](crate::Report) carries
-    /// it; failures of single references have their own, finer classes).
-    pub(crate) fn class(&self) -> &'static str {
+    /// The class of a failure that is not about one reference (the library's
+    /// [`Report`](crate::Report) carries it; failures of references have their own).
+    pub(crate) fn class(&self) -> Class {
         match self {
-            Error::ReadTaskDefinition { .. } => "read_task_definition",
-            Error::TaskDefinition { .. } => "task_definition",
-            Error::Container { .. } => "container",
-            Error::Usage { .. } => "usage",
-            Error::OverrideFile { .. } => "override_file",
-            Error::Unresolved(_) => "unresolved",
-            Error::Connect(_) => "aws_connect",
-            Error::Source(_) => "source",
-            Error::Exec(_) => "exec",
-            Error::Runtime(_) => "runtime",
-            Error::Interrupted(_) => "interrupted",
-            Error::TimedOut(_) => "timed_out",
-            Error::Output(_) => "output",
-            Error::WriteFile { .. } => "write_file",
-            Error::Refused(_) => "export_refused",
+            Error::ReadTaskDefinition { .. } => Class::ReadTaskDefinition,
+            Error::TaskDefinition { .. } => Class::TaskDefinition,
+            Error::Container { .. } => Class::Container,
+            Error::Template { .. } => Class::Template,
+            Error::State { .. } => Class::State,
+            Error::Watch { .. } => Class::Watch,
+            Error::Usage { .. } => Class::Usage,
+            Error::OverrideFile { .. } => Class::OverrideFile,
+            // Each of its failures has its own class; this one is never reported.
+            Error::Unresolved(_) => Class::Internal,
+            Error::Connect(_) => Class::AwsConnect,
+            Error::Source(_) => Class::Source,
+            Error::Exec(_) => Class::Exec,
+            Error::Runtime(_) => Class::Runtime,
+            Error::Interrupted(_) => Class::Interrupted,
+            Error::TimedOut(_) => Class::TimedOut,
+            Error::Output(_) | Error::WriteFile { .. } => Class::Output,
+            Error::Refused(_) => Class::ExportRefused,
         }
     }
 
     pub(crate) fn hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
+            Error::Watch { hint, .. } => Some(hint.clone()),
             Error::Connect(e) => Some(e.hint()),
             Error::Source(e) if !e.hint.is_empty() => Some(e.hint.clone()),
             _ => None,

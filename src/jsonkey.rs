@@ -11,6 +11,7 @@
 //!
 //! Pure: no I/O.
 
+use crate::diagnostic::Class;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -29,10 +30,10 @@ pub(crate) enum JsonKeyError {
 
 impl JsonKeyError {
     /// The spec's error class.
-    pub(crate) fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> Class {
         match self {
-            JsonKeyError::Parse(_) | JsonKeyError::NotAnObject(_) => "json_parse",
-            JsonKeyError::Missing { .. } => "json_key_missing",
+            JsonKeyError::Parse(_) | JsonKeyError::NotAnObject(_) => Class::JsonParse,
+            JsonKeyError::Missing { .. } => Class::JsonKeyMissing,
         }
     }
 }
@@ -285,9 +286,9 @@ mod tests {
     fn errors_are_classified_without_content() {
         let canary = "hunter2-canary";
         let e = extract(canary, "password").unwrap_err();
-        assert_eq!(e.class(), "json_parse");
+        assert_eq!(e.class(), Class::JsonParse);
         assert!(!format!("{e:?}").contains("hunter"));
-        assert_eq!(extract("", "k").unwrap_err().class(), "json_parse");
+        assert_eq!(extract("", "k").unwrap_err().class(), Class::JsonParse);
         assert_eq!(
             extract("[1]", "k").unwrap_err(),
             JsonKeyError::NotAnObject("an array")
@@ -307,11 +308,11 @@ mod tests {
             extract(r#"{"db":{"password":"x"}}"#, "db.password")
                 .unwrap_err()
                 .class(),
-            "json_key_missing"
+            Class::JsonKeyMissing
         );
         assert_eq!(
             extract(r#"{"a":1} x"#, "a").unwrap_err().class(),
-            "json_parse"
+            Class::JsonParse
         );
     }
 }

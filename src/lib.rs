@@ -59,6 +59,7 @@ mod cli;
 mod cloudformation;
 #[cfg(feature = "cli")]
 mod cmd;
+mod diagnostic;
 mod envfile;
 mod error;
 mod exit;
@@ -79,6 +80,7 @@ mod terraform;
 
 #[cfg(feature = "cli")]
 pub use app::run;
+pub use diagnostic::Class;
 pub use export::{Format as ExportFormat, Refusal as ExportRefusal, Rendered as Exported};
 pub use resolve::{Failure, Origin};
 pub use resolver::{Environment, LaunchType, Report, Resolver, Variable};

@@ -14,6 +14,7 @@
 //!
 //! Pure: no I/O. Errors carry the `valueFrom` (a reference, never a value).
 
+use crate::diagnostic::Class;
 use std::fmt;
 
 /// Where a secret's value comes from.
@@ -101,12 +102,12 @@ pub(crate) enum ParseError {
 
 impl ParseError {
     /// The spec's stable error class.
-    pub(crate) fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> Class {
         match self {
-            ParseError::AsmInvalidFormat { .. } => "asm_invalid_format",
-            ParseError::ArnParse(_) => "arn_parse",
-            ParseError::RegisterRejected(_) => "register_rejected",
-            ParseError::ParameterValidation(_) => "ssm_api_error",
+            ParseError::AsmInvalidFormat { .. } => Class::AsmInvalidFormat,
+            ParseError::ArnParse(_) => Class::ArnParse,
+            ParseError::RegisterRejected(_) => Class::RegisterRejected,
+            ParseError::ParameterValidation(_) => Class::SsmApiError,
         }
     }
 }
@@ -424,7 +425,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse(vf).map_err(|e| e.class()),
-                Err("register_rejected"),
+                Err(Class::RegisterRejected),
                 "{vf}"
             );
         }
@@ -434,7 +435,7 @@ mod tests {
     fn hierarchy_without_leading_slash_is_a_validation_error() {
         assert_eq!(
             parse("prod/db/password").map_err(|e| e.class()),
-            Err("ssm_api_error")
+            Err(Class::SsmApiError)
         );
     }
 

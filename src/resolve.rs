@@ -21,6 +21,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::diagnostic::Class;
 use crate::envfile::{self, Dialect, S3Object};
 use crate::jsonkey::{self, JsonKeyError, Quirk};
 use crate::reference::{self, SecretRef};
@@ -141,7 +142,7 @@ pub struct Failure {
     /// The `valueFrom` (or environment file ARN, or source expression) concerned.
     pub reference: Option<String>,
     /// A stable error class (the spec's, plus ecs-env's own).
-    pub class: &'static str,
+    pub class: Class,
     /// What was tried, e.g. "GetSecretValue in us-east-1".
     pub tried: Option<String>,
     /// What went wrong (never a value).
@@ -154,7 +155,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub(crate) fn new(class: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(class: Class, message: impl Into<String>) -> Self {
         Failure {
             variable: None,
             reference: None,
@@ -177,18 +178,18 @@ impl Failure {
             return o;
         }
         match self.class {
-            "asm_not_found" | "ssm_invalid_parameters" => "not found",
-            "json_key_missing" => "JSON key missing",
-            "json_parse" => "not JSON",
-            "asm_binary" | "asm_binary_with_key" => "binary secret",
-            "register_rejected" | "asm_invalid_format" | "arn_parse" | "invalid_name" => {
-                "invalid format"
-            }
-            "ssm_api_error" => "invalid name",
-            "invalid_value" => "invalid value",
-            "no_region" => "no region",
-            "unknown_override" => "unknown override",
-            "unsupported" => "unsupported",
+            Class::AsmNotFound | Class::SsmInvalidParameters => "not found",
+            Class::JsonKeyMissing => "JSON key missing",
+            Class::JsonParse => "not JSON",
+            Class::AsmBinary | Class::AsmBinaryWithKey => "binary secret",
+            Class::RegisterRejected
+            | Class::AsmInvalidFormat
+            | Class::ArnParse
+            | Class::InvalidName => "invalid format",
+            Class::SsmApiError => "invalid name",
+            Class::InvalidValue => "invalid value",
+            Class::NoRegion => "no region",
+            Class::UnknownOverride => "unknown override",
             _ => "error",
         }
     }
@@ -312,7 +313,7 @@ pub(crate) fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
         if env_names.contains(s.name.as_str()) {
             problems.push(
                 Failure::new(
-                    "register_rejected",
+                    Class::RegisterRejected,
                     "the name is in both `environment` and `secrets`; ECS rejects this at \
                      registration: \"The secret name must be unique and not shared with any new \
                      or existing environment variables set on the container\"",
@@ -342,7 +343,7 @@ pub(crate) fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
                 None => {
                     problems.push(
                         Failure::new(
-                            "no_region",
+                            Class::NoRegion,
                             "a parameter given by name is read from the task region, and no \
                              region is configured",
                         )
@@ -378,7 +379,7 @@ pub(crate) fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
         // Checked before any API call: the agent's rule would need a region.
         (None, false, None) => problems.push(
             Failure::new(
-                "no_region",
+                Class::NoRegion,
                 "ECS sets AWS_REGION and AWS_DEFAULT_REGION to the task's region, and no \
                  region is configured",
             )
@@ -403,7 +404,7 @@ pub(crate) fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
         if !env_names.contains(name.as_str()) && !secret_names.contains(name.as_str()) {
             problems.push(
                 Failure::new(
-                    "unknown_override",
+                    Class::UnknownOverride,
                     format!(
                         "an override is given for `{name}`, which container `{}` does not define",
                         container.name
@@ -448,7 +449,7 @@ fn plan_environment_files(
     const MAX_FILES: usize = 10;
     if container.environment_files.len() > MAX_FILES {
         problems.push(Failure::new(
-            "register_rejected",
+            Class::RegisterRejected,
             format!(
                 "container `{}` lists {} environment files; ECS allows at most {MAX_FILES}",
                 container.name,
@@ -461,7 +462,7 @@ fn plan_environment_files(
         if f.kind != "s3" {
             problems.push(
                 Failure::new(
-                    "register_rejected",
+                    Class::RegisterRejected,
                     format!(
                         "environment file type `{}` is not supported; ECS accepts only `s3`",
                         f.kind
@@ -481,7 +482,7 @@ fn plan_environment_files(
                 }
                 files.push((f.value.clone(), object));
             }
-            Err(why) => problems.push(Failure::new("envfile_read", why).reference(&f.value)),
+            Err(why) => problems.push(Failure::new(Class::EnvfileRead, why).reference(&f.value)),
         }
     }
     files
@@ -517,7 +518,7 @@ fn check_name(name: &str, list: &str, failures: &mut Vec<Failure>) {
     };
     failures.push(
         Failure::new(
-            "invalid_name",
+            Class::InvalidName,
             format!("a variable name in `{list}` {problem}, which no environment can carry"),
         )
         .variable(&name.replace('\0', "\\0")),
@@ -526,7 +527,7 @@ fn check_name(name: &str, list: &str, failures: &mut Vec<Failure>) {
 
 fn nul_failure(name: &str) -> Failure {
     Failure::new(
-        "invalid_value",
+        Class::InvalidValue,
         "the value contains a NUL byte, which cannot be passed in an environment variable",
     )
     .variable(name)
@@ -612,7 +613,7 @@ pub(crate) fn evaluate(
                 })
             }
             Some(Ok(_)) | None => Err(Failure::new(
-                "internal",
+                Class::Internal,
                 "the environment file was never fetched; this is a bug in ecs-env, please report it",
             )
             .reference(arn)),
@@ -690,7 +691,7 @@ pub(crate) fn evaluate(
                 }
                 None => Status::Failed(
                     Failure::new(
-                        "internal",
+                        Class::Internal,
                         "the value was never fetched; this is a bug in ecs-env, please report it",
                     )
                     .variable(&s.name)
@@ -718,7 +719,7 @@ pub(crate) fn evaluate(
                     reference: None,
                     status: Status::Failed(
                         Failure::new(
-                            "unknown_override",
+                            Class::UnknownOverride,
                             "an override is given for a variable that neither the container nor its environment files define",
                         )
                         .variable(name)
@@ -833,7 +834,7 @@ pub(crate) fn assemble(evaluated: Vec<Evaluated>, local: &Local) -> Result<Child
         if name.len() + 1 + value.len() > MAX_VARIABLE_BYTES {
             failures.push(
                 Failure::new(
-                    "invalid_value",
+                    Class::InvalidValue,
                     format!(
                         "NAME=value is {} bytes; Linux refuses to start a process with a \
                          variable over {MAX_VARIABLE_BYTES} bytes (MAX_ARG_STRLEN)",
@@ -880,13 +881,13 @@ fn value_of(
             .map(|e| (SecretValue::new(e.value), e.quirks))
             .map_err(|e| json_failure(&e, key)),
         (Fetched::SecretBinary, key) => Err(Failure::new(
-            if key.is_some() { "asm_binary_with_key" } else { "asm_binary" },
+            if key.is_some() { Class::AsmBinaryWithKey } else { Class::AsmBinary },
             "the secret holds SecretBinary and no SecretString; ECS can inject only text \
              secrets (the EC2 agent would silently inject an empty string, or crash with a JSON key)",
         )
         .hint("store the value as a SecretString, or override it locally with --override NAME=VALUE")),
         (Fetched::Parameter(_), Some(_)) | (Fetched::File(_), _) => Err(Failure::new(
-            "internal",
+            Class::Internal,
             "a value of the wrong kind was fetched; this is a bug in ecs-env, please report it",
         )),
     }
@@ -1024,7 +1025,7 @@ mod tests {
     fn same_name_in_environment_and_secrets_is_rejected() {
         let c = container(&[("K", "env")], &[("K", "/p")]);
         let failures = problems(&c, &local());
-        assert_eq!(failures[0].class, "register_rejected");
+        assert_eq!(failures[0].class, Class::RegisterRejected);
     }
 
     #[test]
@@ -1036,7 +1037,11 @@ mod tests {
         let classes: Vec<_> = problems(&c, &local()).iter().map(|f| f.class).collect();
         assert_eq!(
             classes,
-            ["invalid_name", "register_rejected", "asm_invalid_format"]
+            [
+                Class::InvalidName,
+                Class::RegisterRejected,
+                Class::AsmInvalidFormat
+            ]
         );
     }
 
@@ -1082,7 +1087,7 @@ mod tests {
         l.overrides
             .insert("NOPE".into(), SecretValue::new("x".into()));
         let failures = problems(&container(&[], &[]), &l);
-        assert_eq!(failures[0].class, "unknown_override");
+        assert_eq!(failures[0].class, Class::UnknownOverride);
     }
 
     #[test]
@@ -1121,13 +1126,16 @@ mod tests {
         let c = container(&[], &[("B", ARN)]);
         let p = ok_plan(&c, &local());
         let f = fetched(vec![(secret_key(), Fetched::SecretBinary)]);
-        assert_eq!(build(&p, &local(), &f).unwrap_err()[0].class, "asm_binary");
+        assert_eq!(
+            build(&p, &local(), &f).unwrap_err()[0].class,
+            Class::AsmBinary
+        );
         let f = fetched(vec![(
             secret_key(),
             Fetched::SecretString(SecretValue::new("a\0b".into())),
         )]);
         let failures = build(&p, &local(), &f).unwrap_err();
-        assert_eq!(failures[0].class, "invalid_value");
+        assert_eq!(failures[0].class, Class::InvalidValue);
         assert_eq!(failures[0].variable.as_deref(), Some("B"));
     }
 

@@ -7,6 +7,7 @@ use aws_sdk_s3::Client;
 use zeroize::Zeroizing;
 
 use super::error::{Kind, classify, common_hint};
+use crate::diagnostic::Class;
 use crate::envfile::S3Object;
 use crate::resolve::{Failure, FetchKey, Fetched};
 
@@ -77,7 +78,7 @@ pub(super) async fn fetch(
                 .tried(format!("GetObject in {region}")))
         }
         Err(_) => Err(Failure::new(
-            "envfile_read",
+            Class::EnvfileRead,
             format!(
                 "downloading the environment file took longer than {}s",
                 DOWNLOAD_TIMEOUT.as_secs()
@@ -107,7 +108,7 @@ fn failure(kind: Kind, message: String, arn: &str, object: &S3Object, api: &str)
         other => common_hint(other),
     };
     let f = Failure::new(
-        "envfile_read",
+        Class::EnvfileRead,
         format!("{api} for the environment file failed: {message}"),
     )
     .tried(api.to_owned())

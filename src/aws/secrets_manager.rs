@@ -21,6 +21,7 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroize;
 
 use super::error::{Classified, Kind, classify, common_hint};
+use crate::diagnostic::Class;
 use crate::resolve::{Failure, FetchKey, Fetched, SecretVersion};
 use crate::secret::SecretValue;
 
@@ -245,7 +246,7 @@ fn failure(kind: Kind, message: String, r: &SecretVersion) -> Failure {
     );
     let (class, hint) = match kind {
         Kind::NotFound => (
-            "asm_not_found",
+            Class::AsmNotFound,
             Some(format!(
                 "check that the secret exists in {} and that the ARN is right; a partial ARN \
                  (without the 6-character suffix) whose name itself ends in `-` and six \
@@ -254,7 +255,7 @@ fn failure(kind: Kind, message: String, r: &SecretVersion) -> Failure {
             )),
         ),
         Kind::AccessDenied => (
-            "asm_api_error",
+            Class::AsmApiError,
             Some(format!(
                 "grant `secretsmanager:GetSecretValue` on `{}` to the identity in use (on ECS, \
                  the task execution role)",
@@ -262,14 +263,14 @@ fn failure(kind: Kind, message: String, r: &SecretVersion) -> Failure {
             )),
         ),
         Kind::Kms => (
-            "asm_api_error",
+            Class::AsmApiError,
             Some(
                 "grant `kms:Decrypt` on the secret's KMS key to the identity in use (on ECS, \
                  the task execution role)"
                     .to_owned(),
             ),
         ),
-        other => ("asm_api_error", common_hint(other)),
+        other => (Class::AsmApiError, common_hint(other)),
     };
     let f = Failure::new(class, message)
         .tried(tried)

@@ -20,6 +20,7 @@ use std::time::Instant;
 use aws_sdk_ssm::Client;
 
 use super::error::{Kind, classify, common_hint};
+use crate::diagnostic::Class;
 use crate::resolve::{Failure, FetchKey, Fetched};
 use crate::secret::SecretValue;
 
@@ -84,7 +85,7 @@ pub(super) async fn fetch_batch(
         let outcome = match found {
             Matched::Value(v) => Ok(Fetched::Parameter(SecretValue::new(v.to_owned()))),
             Matched::Ambiguous => Err(Failure::new(
-                "ssm_invalid_parameters",
+                Class::SsmInvalidParameters,
                 format!(
                     "Parameter Store in {region} answered `{name}` with two different parameters"
                 ),
@@ -208,7 +209,7 @@ fn invalid_failure(name: &str, region: &str, listed: bool, secret_hint: Option<S
              region; use the parameter's ARN for another region)"
         )
     });
-    Failure::new("ssm_invalid_parameters", message).hint(hint)
+    Failure::new(Class::SsmInvalidParameters, message).hint(hint)
 }
 
 fn api_failure(kind: Kind, message: &str, name: &str, region: &str) -> Failure {
@@ -226,7 +227,7 @@ fn api_failure(kind: Kind, message: &str, name: &str, region: &str) -> Failure {
         ),
         other => common_hint(other),
     };
-    let f = Failure::new("ssm_api_error", message).outcome(kind.label());
+    let f = Failure::new(Class::SsmApiError, message).outcome(kind.label());
     match hint {
         Some(h) => f.hint(h),
         None => f,

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::args;
 use crate::cli::{PolicyArgs, PolicyFormat};
+use crate::diagnostic::Class;
 use crate::error::Error;
 use crate::pipeline::{self, Pipeline, Warnings};
 use crate::policy::{Context, Policy};
@@ -72,8 +73,8 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
                 .into_iter()
                 .map(|m| {
                     let (class, hint) = match m.missing {
-                        "account" => ("no_account", "pass --account ID (or drop --offline to read it from sts:GetCallerIdentity)"),
-                        _ => ("no_region", "pass --region REGION or set AWS_REGION"),
+                        "account" => (Class::NoAccount, "pass --account ID (or drop --offline to read it from sts:GetCallerIdentity)"),
+                        _ => (Class::NoRegion, "pass --region REGION or set AWS_REGION"),
                     };
                     Failure::new(
                         class,

@@ -55,9 +55,9 @@ pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
             let fingerprint = if fetches.is_empty() {
                 String::new()
             } else {
-                pipeline.aws.get().await?.fingerprint(&fetches).await.map_err(|e| Error::Usage {
-                    message: format!("watch mode cannot read the versions of the references: {e}"),
-                    hint: Some("watching needs secretsmanager:DescribeSecret, ssm:GetParameters and s3:GetObject (HeadObject) besides what running needs".to_owned()),
+                pipeline.aws.get().await?.fingerprint(&fetches).await.map_err(|message| Error::Watch {
+                    message,
+                    hint: "watching needs secretsmanager:DescribeSecret, ssm:GetParameters and s3:GetObject (HeadObject) besides what running needs".to_owned(),
                 })?
             };
             let fetched = pipeline.fetch(&plan).await?;

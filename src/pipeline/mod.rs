@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::aws::{self, LazySession, Settings};
+use crate::diagnostic::Class;
 use crate::envfile::Dialect;
 use crate::error::Error;
 use crate::resolve::{self, ChildEnv, Failure, Local, Plan, SecretSource};
@@ -207,16 +208,19 @@ impl<'a> Pipeline<'a> {
                 .filter(|s| matches!(s.source, SecretSource::Fetch(_)))
                 .map(|s| {
                     offline(
-                        Failure::new("offline", "offline: this value would be fetched from AWS")
-                            .variable(&s.name)
-                            .reference(&s.value_from),
+                        Failure::new(
+                            Class::Offline,
+                            "offline: this value would be fetched from AWS",
+                        )
+                        .variable(&s.name)
+                        .reference(&s.value_from),
                     )
                 })
                 .collect();
             failures.extend(plan.environment_files.iter().map(|(arn, _)| {
                 offline(
                     Failure::new(
-                        "offline",
+                        Class::Offline,
                         "offline: this environment file would be read from S3",
                     )
                     .reference(arn),

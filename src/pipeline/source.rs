@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{Source, SourceSpec};
 use crate::aws::LazySession;
 use crate::cloudformation;
+use crate::diagnostic::Class;
 use crate::error::Error;
 use crate::resolve::Failure;
 use crate::taskdef::{self, ContainerDefinition, EnvironmentEntry, SecretEntry, TaskDefinition};
@@ -169,9 +170,9 @@ async fn from_template(
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
-    let template_error = |e: cloudformation::TemplateError| Error::Usage {
-        message: format!("template `{}`: {e}", path.display()),
-        hint: None,
+    let template_error = |source: cloudformation::TemplateError| Error::Template {
+        path: path.to_owned(),
+        source,
     };
     let template = template.map_err(template_error)?;
     let mut ctx = cloudformation::Context {
@@ -212,7 +213,7 @@ async fn from_template(
                 .into_iter()
                 .map(|u| {
                     Failure::new(
-                        "unresolved_intrinsic",
+                        Class::UnresolvedIntrinsic,
                         format!("cannot resolve `{}`", u.intrinsic),
                     )
                     .reference(&u.path)
@@ -239,9 +240,9 @@ fn from_terraform(path: &Path, source: &SourceSpec) -> Result<TaskDefinition, Er
                 path: f.clone(),
                 source: e,
             })?;
-            let doc = serde_json::from_str(&text).map_err(|e| Error::Usage {
-                message: format!("Terraform state `{}` is not valid JSON: {e}", f.display()),
-                hint: None,
+            let doc = serde_json::from_str(&text).map_err(|e| Error::State {
+                path: f.clone(),
+                message: format!("is not valid JSON: {e}"),
             })?;
             Some(doc)
         }
@@ -278,7 +279,7 @@ fn terraform_failures(problems: Vec<terraform::Problem>) -> Error {
         problems
             .into_iter()
             .map(|p| {
-                let mut f = Failure::new("terraform", p.message.clone());
+                let mut f = Failure::new(Class::Terraform, p.message.clone());
                 if !p.file.is_empty() {
                     let at = match p.line {
                         Some(line) => format!("{}:{line}", p.file),

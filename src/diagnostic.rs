@@ -1,0 +1,134 @@
+//! Failure classes: the stable names every failure report, `check --format json` and the
+//! library's [`Report`](crate::Report) carry. One table, so a name cannot drift between the
+//! places that print it; docs/errors.md explains each (a test checks that it lists them all).
+
+use std::fmt;
+
+macro_rules! classes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
+        /// Why a variable (or the whole run) failed. Its [`name`](Class::name) is stable.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Class {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Class {
+            /// Every class, in the order docs/errors.md lists them.
+            pub const ALL: &'static [Class] = &[$(Class::$variant,)*];
+
+            /// The stable name, as printed after `class:`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Class::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+classes! {
+    /// ECS would refuse the task definition at registration.
+    RegisterRejected => "register_rejected",
+    /// A Secrets Manager ARN with the wrong number of colon fields.
+    AsmInvalidFormat => "asm_invalid_format",
+    /// Not a valid ARN.
+    ArnParse => "arn_parse",
+    /// Secrets Manager has no such secret (or version).
+    AsmNotFound => "asm_not_found",
+    /// Any other `GetSecretValue` failure.
+    AsmApiError => "asm_api_error",
+    /// The secret holds only `SecretBinary`.
+    AsmBinary => "asm_binary",
+    /// The same, with a JSON key.
+    AsmBinaryWithKey => "asm_binary_with_key",
+    /// A JSON key was asked of a secret that is not a JSON object.
+    JsonParse => "json_parse",
+    /// The JSON object has no such key.
+    JsonKeyMissing => "json_key_missing",
+    /// Parameter Store listed the name as invalid or returned nothing for it.
+    SsmInvalidParameters => "ssm_invalid_parameters",
+    /// `GetParameters` failed, or Parameter Store would reject the name.
+    SsmApiError => "ssm_api_error",
+    /// An environment file could not be read or parsed.
+    EnvfileRead => "envfile_read",
+    /// An override names a variable the container does not define.
+    UnknownOverride => "unknown_override",
+    /// No region to read a bare parameter name in, or to inject.
+    NoRegion => "no_region",
+    /// `policy`: no account to write a parameter's ARN with.
+    NoAccount => "no_account",
+    /// A CloudFormation intrinsic that needs more input.
+    UnresolvedIntrinsic => "unresolved_intrinsic",
+    /// A Terraform expression that cannot be evaluated.
+    Terraform => "terraform",
+    /// A variable name the kernel cannot carry.
+    InvalidName => "invalid_name",
+    /// A value the kernel cannot carry.
+    InvalidValue => "invalid_value",
+    /// Offline, a value would have to be fetched.
+    Offline => "offline",
+    /// A bug in ecs-env.
+    Internal => "internal",
+    /// The task definition could not be read.
+    ReadTaskDefinition => "read_task_definition",
+    /// The task definition is not one ecs-env can read.
+    TaskDefinition => "task_definition",
+    /// No such container, or a choice is needed.
+    Container => "container",
+    /// A CloudFormation template that cannot be used.
+    Template => "template",
+    /// Terraform state that cannot be used.
+    State => "state",
+    /// Bad arguments.
+    Usage => "usage",
+    /// An override file that cannot be read.
+    OverrideFile => "override_file",
+    /// No AWS credentials, or offline.
+    AwsConnect => "aws_connect",
+    /// A deployed source (task definition, service, stack) could not be read.
+    Source => "source",
+    /// Watch mode cannot follow the references.
+    Watch => "watch",
+    /// The command could not be started.
+    Exec => "exec",
+    /// The async runtime could not start.
+    Runtime => "runtime",
+    /// Stopped by a signal.
+    Interrupted => "interrupted",
+    /// `--timeout` ran out.
+    TimedOut => "timed_out",
+    /// Output could not be written.
+    Output => "output",
+    /// The export format cannot carry a variable.
+    ExportRefused => "export_refused",
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_snake_case_and_documented() {
+        let errors = include_str!("../docs/errors.md");
+        let mut seen = std::collections::BTreeSet::new();
+        for class in Class::ALL {
+            let name = class.name();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
+            assert!(
+                errors.contains(&format!("`{name}`")),
+                "docs/errors.md does not explain `{name}`"
+            );
+        }
+    }
+}
