@@ -1189,8 +1189,12 @@ impl<'a> Resolver<'a> {
                 let partition = self.partition.as_deref().unwrap_or_default();
                 let account = self.ctx.account.as_deref().unwrap_or_default();
                 let role_path = role_path.unwrap_or_else(|| "/".to_owned());
-                Ok(format!(
-                    "arn:{partition}:iam::{account}:role{role_path}{name}"
+                Ok(crate::arn::build(
+                    partition,
+                    "iam",
+                    "",
+                    account,
+                    &format!("role{role_path}{name}"),
                 ))
             }
             (None, _) => Err(one(

@@ -220,10 +220,9 @@ pub(crate) fn parse_s3_arn(arn: &str) -> Result<S3Object, String> {
              expected arn:PARTITION:s3:::BUCKET/KEY"
         )
     };
-    let rest = arn
-        .strip_prefix("arn:")
-        .and_then(|r| r.split_once(":s3:::"))
-        .map(|(_, path)| path)
+    let rest = crate::arn::Arn::of(arn)
+        .filter(|a| a.service == "s3" && a.region.is_empty() && a.account.is_empty())
+        .map(|a| a.resource)
         .ok_or_else(invalid)?;
     let (bucket, key) = rest.split_once('/').ok_or_else(invalid)?;
     if bucket.is_empty() || key.is_empty() {

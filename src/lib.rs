@@ -51,6 +51,7 @@
 
 #[cfg(feature = "cli")]
 mod app;
+mod arn;
 mod aws;
 mod base64;
 mod check;

@@ -17,10 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::arn::SECRETS_MANAGER_REFERENCE;
 use crate::reference::{ParameterRef, SecretRef};
-
-/// The SSM path that reads a Secrets Manager secret (spec 1.1).
-const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
 /// The partition a region belongs to.
 pub(crate) fn partition_of(region: &str) -> &'static str {
@@ -44,18 +42,9 @@ pub(crate) fn partition_of(region: &str) -> &'static str {
     }
 }
 
-/// Whether a Secrets Manager ARN's name carries the six-character suffix Secrets Manager
-/// appends (`name-AbCdEf`). A partial ARN whose name happens to end that way is
-/// indistinguishable, which is exactly why Secrets Manager itself misreads it.
-fn has_secret_suffix(secret_id: &str) -> bool {
-    let name = secret_id.rsplit(":secret:").next().unwrap_or_default();
-    name.rsplit_once('-')
-        .is_some_and(|(_, s)| s.len() == 6 && s.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 /// The IAM resource that grants `GetSecretValue` on this secret.
 pub(crate) fn secret_resource(secret_id: &str) -> String {
-    if has_secret_suffix(secret_id) {
+    if crate::arn::has_secret_suffix(secret_id) {
         secret_id.to_owned()
     } else {
         format!("{secret_id}-??????")
@@ -82,8 +71,7 @@ fn parameter_resources(
     ctx: &Context,
 ) -> Result<Vec<(Action, String)>, Unresolvable> {
     let (partition, region, account, name) = if p.name.starts_with("arn:") {
-        let name = p.name.splitn(6, ':').nth(5).unwrap_or_default();
-        let name = name.strip_prefix("parameter").unwrap_or(name);
+        let name = crate::arn::parameter_name(&p.name);
         (
             p.partition.clone().unwrap_or_default(),
             p.region.clone().unwrap_or_default(),
@@ -109,12 +97,24 @@ fn parameter_resources(
     };
     let mut out = vec![(
         Action::GetParameters,
-        format!("arn:{partition}:ssm:{region}:{account}:parameter{name}"),
+        crate::arn::build(
+            &partition,
+            "ssm",
+            &region,
+            &account,
+            &format!("parameter{name}"),
+        ),
     )];
     if let Some(secret) = name.strip_prefix(SECRETS_MANAGER_REFERENCE) {
         out.push((
             Action::GetSecretValue,
-            format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{secret}-??????"),
+            crate::arn::build(
+                &partition,
+                "secretsmanager",
+                &region,
+                &account,
+                &format!("secret:{secret}-??????"),
+            ),
         ));
     }
     Ok(out)
@@ -186,7 +186,7 @@ impl Policy {
         }
         for file in environment_files {
             policy.grant(Action::GetObject, file.clone());
-            if let Some(bucket) = s3_bucket_arn(file) {
+            if let Some(bucket) = crate::arn::s3_bucket(file) {
                 policy.grant(Action::GetBucketLocation, bucket);
             }
         }
@@ -250,13 +250,6 @@ impl Policy {
         out.push_str("}\n");
         out
     }
-}
-
-/// `arn:aws:s3:::bucket/key` → `arn:aws:s3:::bucket`.
-fn s3_bucket_arn(object_arn: &str) -> Option<String> {
-    let (prefix, path) = object_arn.split_once(":::")?;
-    let bucket = path.split('/').next()?;
-    Some(format!("{prefix}:::{bucket}"))
 }
 
 /// A Terraform string literal: escapes quotes and backslashes, and `${` / `%{`, which would

@@ -14,6 +14,7 @@
 //!
 //! Pure: no I/O. Errors carry the `valueFrom` (a reference, never a value).
 
+use crate::arn::Arn;
 use crate::diagnostic::Class;
 use std::fmt;
 
@@ -72,13 +73,7 @@ impl SecretRef {
 /// The canonical parameter name: the ARN prefix removed, and a single-level name without its
 /// optional leading `/` (Parameter Store treats `x` and `/x` as the same parameter).
 pub(crate) fn canonical_parameter_name(name_or_arn: &str) -> String {
-    let name = match name_or_arn.strip_prefix("arn:") {
-        Some(_) => match name_or_arn.splitn(6, ':').nth(5) {
-            Some(resource) => resource.strip_prefix("parameter").unwrap_or(resource),
-            None => name_or_arn,
-        },
-        None => name_or_arn,
-    };
+    let name = crate::arn::parameter_name(name_or_arn);
     match name.strip_prefix('/') {
         Some(rest) if !rest.contains('/') => rest.to_owned(),
         _ => name.to_owned(),
@@ -137,7 +132,12 @@ const MAX_PARAMETER_NAME: usize = 2048;
 
 /// Parse a `valueFrom` into a reference.
 pub(crate) fn parse(value_from: &str) -> Result<SecretRef, ParseError> {
-    let Some(arn) = Arn::parse(value_from)? else {
+    let arn = Arn::parse(value_from).map_err(|_| {
+        ParseError::ArnParse(
+            "not enough sections (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)",
+        )
+    })?;
+    let Some(arn) = arn else {
         return parse_parameter_name(value_from).map(SecretRef::Parameter);
     };
     match arn.service {
@@ -151,45 +151,17 @@ pub(crate) fn parse(value_from: &str) -> Result<SecretRef, ParseError> {
     }
 }
 
-/// The six sections of an ARN, split like the AWS SDK's parser: on the first five colons.
-struct Arn<'a> {
-    partition: &'a str,
-    service: &'a str,
-    region: &'a str,
-    account: &'a str,
-    resource: &'a str,
-}
-
-impl<'a> Arn<'a> {
-    /// `Ok(None)` when the string is not an ARN at all (no exact `arn:` prefix).
-    fn parse(s: &'a str) -> Result<Option<Self>, ParseError> {
-        if !s.starts_with("arn:") {
-            return Ok(None);
-        }
-        let sections: Vec<&str> = s.splitn(6, ':').collect();
-        let [_, partition, service, region, account, resource] = sections[..] else {
-            return Err(ParseError::ArnParse(
-                "not enough sections (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)",
-            ));
-        };
-        Ok(Some(Arn {
-            partition,
-            service,
-            region,
-            account,
-            resource,
-        }))
-    }
-}
-
 fn parse_secrets_manager(value_from: &str, arn: &Arn<'_>) -> Result<SecretsManagerRef, ParseError> {
     let fields: Vec<&str> = arn.resource.split(':').collect();
     let (secret_id, json_key, version_stage, version_id) = match fields[..] {
         [_, _] => (value_from.to_owned(), None, None, None),
         [kind, name, key, stage, id] => (
-            format!(
-                "arn:{}:{}:{}:{}:{kind}:{name}",
-                arn.partition, arn.service, arn.region, arn.account
+            crate::arn::build(
+                arn.partition,
+                arn.service,
+                arn.region,
+                arn.account,
+                &format!("{kind}:{name}"),
             ),
             non_empty(key),
             non_empty(stage),

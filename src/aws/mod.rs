@@ -578,14 +578,12 @@ fn key_arn(key: &str, partition: &str, region: &str, account: &str) -> String {
     if key.starts_with("arn:") {
         key.to_owned()
     } else {
-        format!(
-            "arn:{partition}:kms:{region}:{account}:{}",
-            if key.starts_with("alias/") {
-                key.to_owned()
-            } else {
-                format!("key/{key}")
-            }
-        )
+        let resource = if key.starts_with("alias/") {
+            key.to_owned()
+        } else {
+            format!("key/{key}")
+        };
+        crate::arn::build(partition, "kms", region, account, &resource)
     }
 }
 

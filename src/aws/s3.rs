@@ -41,7 +41,7 @@ pub(super) async fn fetch(
         },
         Err(err) => {
             let c = classify(&err);
-            let f = failure(c.kind, c.message, &arn, &object, "GetBucketLocation");
+            let f = failure(c.kind, c.message, &arn, "GetBucketLocation");
             return vec![(key, Err(f))];
         }
     };
@@ -74,7 +74,7 @@ pub(super) async fn fetch(
         Ok(Ok(bytes)) => Ok(Fetched::File(Zeroizing::new(bytes))),
         Ok(Err(err)) => {
             let c = classify(&err);
-            Err(failure(c.kind, c.message, &arn, &object, "GetObject")
+            Err(failure(c.kind, c.message, &arn, "GetObject")
                 .tried(format!("GetObject in {region}")))
         }
         Err(_) => Err(Failure::new(
@@ -91,10 +91,8 @@ pub(super) async fn fetch(
     vec![(key, outcome)]
 }
 
-fn failure(kind: Kind, message: String, arn: &str, object: &S3Object, api: &str) -> Failure {
-    let bucket_arn = arn
-        .split_once(":::")
-        .map(|(p, _)| format!("{p}:::{}", object.bucket));
+fn failure(kind: Kind, message: String, arn: &str, api: &str) -> Failure {
+    let bucket_arn = crate::arn::s3_bucket(arn);
     let hint = match kind {
         Kind::AccessDenied => Some(format!(
             "grant `s3:GetObject` on `{arn}` and `s3:GetBucketLocation` on `{}` to the identity in \

@@ -196,25 +196,13 @@ fn answers(secret_id: &str, arn: Option<&str>, name: Option<&str>) -> bool {
     // and its name is the request's last segment. Secrets Manager reads an ARN that already
     // ends in `-` and six characters as complete (spec: asm-017), so such an id matches only
     // exactly.
-    if looks_complete(secret_id) {
+    if crate::arn::has_secret_suffix(secret_id) {
         return false;
     }
     let (Some(name), Some(suffix)) = (name, arn.strip_prefix(secret_id)) else {
         return false;
     };
-    suffix.len() == 7
-        && suffix.starts_with('-')
-        && secret_id
-            .strip_suffix(name)
-            .is_some_and(|head| head.ends_with(":secret:"))
-}
-
-/// The ARN ends in `-` and six letters or digits, like the suffix Secrets Manager appends.
-fn looks_complete(arn: &str) -> bool {
-    let tail = arn.rsplit(':').next().unwrap_or_default().as_bytes();
-    tail.len() >= 7
-        && tail[tail.len() - 7] == b'-'
-        && tail[tail.len() - 6..].iter().all(u8::is_ascii_alphanumeric)
+    suffix.len() == 7 && suffix.starts_with('-') && crate::arn::secret_name(secret_id) == name
 }
 
 fn fetched(entry: &SecretValueEntry) -> Fetched {

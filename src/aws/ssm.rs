@@ -20,12 +20,10 @@ use std::time::Instant;
 use aws_sdk_ssm::Client;
 
 use super::error::{Kind, classify, common_hint};
+use crate::arn::SECRETS_MANAGER_REFERENCE;
 use crate::diagnostic::Class;
 use crate::resolve::{Failure, FetchKey, Fetched};
 use crate::secret::SecretValue;
-
-/// The SSM path that reads a Secrets Manager secret (spec 1.1).
-const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
 /// One `GetParameters` call for up to ten names of one region.
 pub(super) async fn fetch_batch(
@@ -107,13 +105,7 @@ pub(super) async fn fetch_batch(
 /// (some endpoints answer that path with the secret's own name) and without leading slashes
 /// (`x` and `/x` are one parameter). Two requests with the same key never share a call.
 pub(super) fn answer_key(name: &str) -> &str {
-    let name = match name.strip_prefix("arn:") {
-        Some(_) => match name.splitn(6, ':').nth(5) {
-            Some(resource) => resource.strip_prefix("parameter").unwrap_or(resource),
-            None => name,
-        },
-        None => name,
-    };
+    let name = crate::arn::parameter_name(name);
     let name = name.strip_prefix(SECRETS_MANAGER_REFERENCE).unwrap_or(name);
     name.trim_start_matches('/')
 }
@@ -241,7 +233,13 @@ fn parameter_arn_pattern(name: &str, region: &str) -> String {
     }
     let path = name.strip_prefix('/').unwrap_or(name);
     let partition = crate::policy::partition_of(region);
-    format!("arn:{partition}:ssm:{region}:ACCOUNT_ID:parameter/{path}")
+    crate::arn::build(
+        partition,
+        "ssm",
+        region,
+        "ACCOUNT_ID",
+        &format!("parameter/{path}"),
+    )
 }
 
 /// Spec decision 4: a bare name that is not a parameter but is the name of a Secrets Manager

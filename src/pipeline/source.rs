@@ -98,7 +98,8 @@ fn read_bounded(path: &Path, reader: impl Read) -> Result<String, Error> {
 /// `family`, `family:revision` or `arn:...:ecs:...:task-definition/family:revision`.
 fn is_deployed_id(s: &str) -> bool {
     if s.starts_with("arn:") {
-        return s.split(':').nth(2) == Some("ecs") && s.contains(":task-definition/");
+        return crate::arn::Arn::of(s)
+            .is_some_and(|a| a.service == "ecs" && a.resource_of("task-definition").is_some());
     }
     let (family, revision) = match s.split_once(':') {
         Some((f, r)) => (f, Some(r)),
