@@ -104,7 +104,7 @@ pub(crate) struct Var<'a> {
 /// whitespace, so it is valid unquoted or quoted in every format.
 pub(crate) const MASK: &str = "********";
 
-/// The output of [`render`].
+/// The output of an export: what `Environment::export` and `ecs-env export` write.
 #[derive(Default)]
 pub struct Rendered {
     /// The payload: what goes to stdout or to the -o file.
