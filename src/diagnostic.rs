@@ -104,6 +104,19 @@ classes! {
     ExportRefused => "export_refused",
 }
 
+/// A JSON parse error as its kind and position only. serde_json's own message names the
+/// token it met, and the text being parsed may be a secret (a `SecretString`, a value read by
+/// `jsondecode`), so no parser text is ever shown: `a syntax error at line 1, column 13`.
+pub(crate) fn json_error(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "a read error",
+        serde_json::error::Category::Syntax => "a syntax error",
+        serde_json::error::Category::Data => "a value out of range",
+        serde_json::error::Category::Eof => "an unexpected end of input",
+    };
+    format!("{kind} at line {}, column {}", e.line(), e.column())
+}
+
 impl fmt::Display for Class {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -113,6 +126,24 @@ impl fmt::Display for Class {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_errors_name_position_and_kind_only() {
+        for (text, want) in [
+            (
+                r#"{"k":"\uD800CANARY"}"#,
+                "a syntax error at line 1, column 13",
+            ),
+            (r#"{"k":tCANARY}"#, "a syntax error at line 1, column 7"),
+            (
+                r#"{"k":"CANARY"#,
+                "an unexpected end of input at line 1, column 12",
+            ),
+        ] {
+            let e = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+            assert_eq!(json_error(&e), want, "{text}");
+        }
+    }
 
     #[test]
     fn names_are_unique_snake_case_and_documented() {

@@ -82,12 +82,14 @@ pub(crate) fn extract(secret_string: &str, key: &str) -> Result<String, JsonKeyE
 /// [`extract`], also reporting the rendering quirks.
 pub(crate) fn extract_detailed(secret_string: &str, key: &str) -> Result<Extracted, JsonKeyError> {
     let value: Value = serde_json::from_str(secret_string).map_err(|e| {
-        // serde_json's messages describe the syntax ("expected value at line 1 column 1"),
-        // never the input, so they are safe to show.
+        // Kind and position only: a parser's message can quote the secret.
         if secret_string.trim().is_empty() {
             JsonKeyError::Parse("the secret is empty, not a JSON object".to_owned())
         } else {
-            JsonKeyError::Parse(format!("the secret is not valid JSON ({e})"))
+            JsonKeyError::Parse(format!(
+                "the secret is not valid JSON ({})",
+                crate::diagnostic::json_error(&e)
+            ))
         }
     })?;
     let object = match value {

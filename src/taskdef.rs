@@ -112,7 +112,7 @@ pub(crate) fn parse(text: &str) -> Result<TaskDefinition, LoadError> {
 /// The text as JSON. serde_json's messages name a position, never content: safe even if
 /// someone pastes a value into the file.
 pub(crate) fn parse_json(text: &str) -> Result<Value, LoadError> {
-    serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))
+    serde_json::from_str(text).map_err(|e| LoadError::Json(crate::diagnostic::json_error(&e)))
 }
 
 /// A task definition from an already parsed JSON document (the loader parses a file once and

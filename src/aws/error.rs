@@ -74,6 +74,18 @@ where
             });
             service_error(code, message, status)
         }
+        // A success status whose body the SDK could not read (or an error body without a
+        // code): the parser's text can quote the body, and the body can hold a value, so
+        // only the status and the size are said.
+        (_, _, Some(raw)) => Classified {
+            kind: Kind::Other,
+            message: format!(
+                "the answer (HTTP {}, {} bytes) is not the response the API defines, and was \
+                 not read",
+                raw.status().as_u16(),
+                raw.body().bytes().map_or(0, <[u8]>::len)
+            ),
+        },
         _ => Classified {
             kind: Kind::Other,
             message: chain(err),

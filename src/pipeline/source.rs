@@ -243,7 +243,7 @@ fn from_terraform(path: &Path, source: &SourceSpec) -> Result<TaskDefinition, Er
             })?;
             let doc = serde_json::from_str(&text).map_err(|e| Error::State {
                 path: f.clone(),
-                message: format!("is not valid JSON: {e}"),
+                message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
             })?;
             Some(doc)
         }

@@ -202,7 +202,10 @@ pub(crate) fn call(ev: &mut Evaluator, name: &str, args: Vec<Value>) -> Result<V
             let text = string(&a[0], "the argument")?;
             match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(json) => Ok(Value::from_json(&json)),
-                Err(e) => err(format!("the string is not valid JSON: {e}")),
+                Err(e) => err(format!(
+                    "the string is not valid JSON: {}",
+                    crate::diagnostic::json_error(&e)
+                )),
             }
         }
         "file" | "fileexists" | "templatefile" => files(ev, name, a),

@@ -263,7 +263,10 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
                     Err(e) => {
                         problems.push(attr.file.problem(
                             span,
-                            format!("container_definitions is not valid JSON: {e}"),
+                            format!(
+                                "container_definitions is not valid JSON: {}",
+                                crate::diagnostic::json_error(&e)
+                            ),
                             "",
                         ));
                         None

@@ -147,7 +147,10 @@ pub(crate) fn load(doc: &Json, resource: Option<&str>) -> Result<Loaded, Vec<Pro
             Err(e) => {
                 return Err(vec![problem(
                     &target.address,
-                    format!("container_definitions is not valid JSON: {e}"),
+                    format!(
+                        "container_definitions is not valid JSON: {}",
+                        crate::diagnostic::json_error(&e)
+                    ),
                     "",
                 )]);
             }

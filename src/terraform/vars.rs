@@ -141,7 +141,10 @@ fn read_var_file(ev: &mut Evaluator, path: &Path, display: String, problems: &mu
                 return;
             }
             Err(e) => {
-                problems.push(problem(format!("not valid JSON: {e}")));
+                problems.push(problem(format!(
+                    "not valid JSON: {}",
+                    crate::diagnostic::json_error(&e)
+                )));
                 return;
             }
         };

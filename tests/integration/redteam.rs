@@ -294,3 +294,36 @@ fn no_core_dump_holds_values() {
     let out = cmd.command().output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "unlimited");
 }
+
+/// Finding 4: an answer the SDK cannot parse is reported by status and size, never by the
+/// parser's text, which quoted the body (`got CANARY as the low word`).
+#[test]
+fn an_unreadable_answer_is_never_quoted() {
+    let e = emulator();
+    let arn = e.create_secret(REGION, &unique("redteam/escape"), "unused");
+    let name = arn.rsplit(':').next().unwrap().to_owned();
+    // A lone high surrogate followed by six bytes of the value: the SDK's JSON reader names
+    // those six bytes in its error.
+    let body = format!(
+        r#"{{"ARN":"{arn}","Name":"{name}","SecretString":"\uD800{}x","VersionId":"v"}}"#,
+        &CANARY[..6]
+    );
+    let proxy = Proxy::start(
+        &e.endpoint,
+        vec![Fault {
+            api: "GetSecretValue",
+            needle: name,
+            status: 200,
+            body: Some(body),
+            ..Default::default()
+        }],
+    );
+    let run = ecs_env()
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args(["--no-batch", "--secret", &format!("S={arn}"), "--", "true"])
+        .output();
+    run.assert_code(125);
+    let stderr = run.stderr();
+    assert!(!stderr.contains(&CANARY[..6]), "{stderr}");
+    assert!(stderr.contains("HTTP 200"), "{stderr}");
+}
