@@ -893,21 +893,50 @@ fn value_of(
     }
 }
 
+/// Whether a JSON key of a secret reads like a field name (`password`, `db_host`,
+/// `api.key`), so that listing it cannot print something secret: ASCII letters, digits,
+/// `_`, `-` and `.`, starting with a letter or `_`, at most 32 characters and 4 digits. A key
+/// that may itself be secret-derived (a token, a hash, an e-mail address) is not listed.
+fn looks_like_a_name(key: &str) -> bool {
+    key.len() <= 32
+        && key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && key.chars().filter(char::is_ascii_digit).count() <= 4
+}
+
+/// `it has `a`, `b`` for the keys that look like names, and how many others are not shown.
+fn listed_keys(available: &[String]) -> String {
+    if available.is_empty() {
+        return "it has no keys".to_owned();
+    }
+    let (shown, hidden): (Vec<&String>, Vec<&String>) =
+        available.iter().partition(|k| looks_like_a_name(k));
+    let mut out = String::from("it has ");
+    out.push_str(
+        &shown
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    match (shown.is_empty(), hidden.len()) {
+        (_, 0) => {}
+        (true, 1) => out.push_str("1 key, not shown: it does not look like a name"),
+        (true, n) => out.push_str(&format!("{n} keys, not shown: they do not look like names")),
+        (false, 1) => out.push_str("; 1 more key is not shown: it does not look like a name"),
+        (false, n) => out.push_str(&format!(
+            "; {n} more keys are not shown: they do not look like names"
+        )),
+    }
+    out
+}
+
 fn json_failure(e: &JsonKeyError, key: &str) -> Failure {
     match e {
         JsonKeyError::Missing { available } => {
-            let keys = if available.is_empty() {
-                "it has no keys".to_owned()
-            } else {
-                format!(
-                    "it has {}",
-                    available
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
+            let keys = listed_keys(available);
             Failure::new(
                 e.class(),
                 format!(
@@ -999,6 +1028,24 @@ mod tests {
 
     fn get(env: &ChildEnv, name: &str) -> Option<String> {
         env.get(name).map(|v| v.to_string_lossy().into_owned())
+    }
+
+    #[test]
+    fn missing_key_lists_only_keys_that_look_like_names() {
+        let keys = |k: &[&str]| listed_keys(&k.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(keys(&[]), "it has no keys");
+        assert_eq!(
+            keys(&["password", "db_host"]),
+            "it has `password`, `db_host`"
+        );
+        assert_eq!(
+            keys(&["password", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "a@b.c"]),
+            "it has `password`; 2 more keys are not shown: they do not look like names"
+        );
+        assert_eq!(
+            keys(&["8f14e45fceea167a5a36dedd4bea2543"]),
+            "it has 1 key, not shown: it does not look like a name"
+        );
     }
 
     #[test]

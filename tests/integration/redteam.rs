@@ -327,3 +327,28 @@ fn an_unreadable_answer_is_never_quoted() {
     assert!(!stderr.contains(&CANARY[..6]), "{stderr}");
     assert!(stderr.contains("HTTP 200"), "{stderr}");
 }
+
+/// Finding 5: a missing JSON key's report lists only the keys that read like field names; a
+/// key that may be secret-derived is counted, not printed (run, export and check alike).
+#[test]
+fn json_keys_that_may_be_secret_are_not_listed() {
+    let e = emulator();
+    let secret_key = format!("{CANARY}-8f14e45fceea167a");
+    let arn = e.create_secret(
+        REGION,
+        &unique("redteam/keys"),
+        &serde_json::json!({"password": "p", (secret_key.as_str()): "v"}).to_string(),
+    );
+    let td = task_definition(&[], &[("S", &format!("{arn}:nope::"))]);
+    for sub in [&["run"][..], &["export"], &["check"]] {
+        let mut cmd = ecs_env().arg(sub[0]).task_definition(&td);
+        if sub[0] == "run" {
+            cmd = cmd.args(["--", "true"]);
+        }
+        let run = cmd.output();
+        let all = format!("{}{}", run.stdout(), run.stderr());
+        assert!(!all.contains(CANARY), "{sub:?}: {all}");
+        assert!(all.contains("`password`"), "{sub:?}: {all}");
+        assert!(all.contains("1 more key is not shown"), "{sub:?}: {all}");
+    }
+}
