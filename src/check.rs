@@ -246,7 +246,7 @@ impl Report {
         let name_width = self
             .rows
             .iter()
-            .map(|r| r.variable.len())
+            .map(|r| crate::diagnostic::escaped(&r.variable).chars().count())
             .max()
             .unwrap_or(8)
             .clamp(8, 30);
@@ -264,7 +264,8 @@ impl Report {
             let _ = writeln!(
                 out,
                 "{:<name_width$}  {:<11}  {outcome}",
-                row.variable, row.source
+                crate::diagnostic::escaped(&row.variable),
+                row.source
             );
             if let Some(r) = &row.reference {
                 wrap(&mut out, "    ", r);
@@ -345,7 +346,9 @@ impl Report {
             "errors": self.general.iter().map(failure).collect::<Vec<_>>(),
             "warnings": self.warnings,
         });
-        let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+        let mut out = crate::diagnostic::json_for_terminal(
+            serde_json::to_string_pretty(&doc).expect("a JSON value serialises"),
+        );
         out.push('\n');
         out
     }
@@ -394,7 +397,9 @@ fn wrap(out: &mut String, prefix: &str, text: &str) {
         .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
         .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
-    for line in textwrap::wrap(text, options) {
+    // The text comes from the task definition or AWS: escaped before it is laid out.
+    let text = crate::diagnostic::escaped(text);
+    for line in textwrap::wrap(&text, options) {
         let _ = writeln!(out, "{line}");
     }
 }

@@ -2,6 +2,7 @@
 //! library's [`Report`](crate::Report) carry. One table, so a name cannot drift between the
 //! places that print it; docs/errors.md explains each (a test checks that it lists them all).
 
+use std::borrow::Cow;
 use std::fmt;
 
 macro_rules! classes {
@@ -104,12 +105,66 @@ classes! {
     ExportRefused => "export_refused",
 }
 
+/// Characters that would be invisible, move the cursor or reorder text in a terminal: C0 and
+/// C1 controls (line breaks, escape sequences, carriage returns), zero-width and
+/// bidirectional formatting characters, the byte-order mark.
+pub(crate) fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Text from a task definition, a configuration, the command line or AWS, safe to print: every
+/// invisible character written as a `\u{…}` escape, so that no input can move the cursor,
+/// hide a line or recolour the terminal. Applied wherever such text is printed (the failure
+/// report, `check`, warnings), one field at a time, so the report's own line breaks stay.
+pub(crate) fn escaped(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_invisible(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// JSON text for a terminal: serde_json already escapes control characters; the other
+/// invisible ones (bidirectional and zero-width formatting) become `\uXXXX` escapes too, which
+/// JSON readers decode to the same strings.
+pub(crate) fn json_for_terminal(json: String) -> String {
+    if !json.chars().any(is_invisible) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_invisible(c) && !matches!(c, '\n' | '\t') {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A JSON parse error as its kind and position only. serde_json's own message names the
 /// token it met, and the text being parsed may be a secret (a `SecretString`, a value read by
 /// `jsondecode`), so no parser text is ever shown: `a syntax error at line 1, column 13`.
 pub(crate) fn json_error(e: &serde_json::Error) -> String {
     let kind = match e.classify() {
         serde_json::error::Category::Io => "a read error",
+        // A fixed message of serde_json's, which quotes nothing.
+        serde_json::error::Category::Syntax
+            if e.to_string().starts_with("recursion limit exceeded") =>
+        {
+            "nesting past the recursion limit (128 levels)"
+        }
         serde_json::error::Category::Syntax => "a syntax error",
         serde_json::error::Category::Data => "a value out of range",
         serde_json::error::Category::Eof => "an unexpected end of input",
@@ -126,6 +181,30 @@ impl fmt::Display for Class {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_escaped() {
+        assert_eq!(escaped("LD_PRELOAD"), "LD_PRELOAD");
+        assert_eq!(
+            escaped("A\rB\x1b[2KC\u{202e}D\nE"),
+            "A\\u{d}B\\u{1b}[2KC\\u{202e}D\\u{a}E"
+        );
+        assert_eq!(escaped("é✓"), "é✓");
+    }
+
+    #[test]
+    fn json_for_a_terminal_reads_back_the_same() {
+        let value = serde_json::json!({"k\u{202e}": "a\u{200b}b\u{1b}"});
+        let text = json_for_terminal(serde_json::to_string_pretty(&value).unwrap());
+        assert!(
+            !text.chars().any(|c| is_invisible(c) && c != '\n'),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
+    }
 
     #[test]
     fn json_errors_name_position_and_kind_only() {

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::aws::ConnectError;
-use crate::diagnostic::Class;
+use crate::diagnostic::{Class, escaped};
 use crate::process::ExecError;
 use crate::resolve::Failure;
 use crate::taskdef::{ContainerError, LoadError};
@@ -143,21 +143,33 @@ impl Error {
     /// Print the error to stderr, prefixed like `env: ...`.
     pub(crate) fn report(&self) {
         let mut err = io::stderr().lock();
-        let _ = writeln!(err, "ecs-env: {self}");
-        if let Error::Unresolved(failures) = self {
-            for f in failures {
-                let _ = writeln!(err, "  - {f}");
+        match self {
+            // Each failure escapes its own fields and keeps the report's line breaks.
+            Error::Unresolved(failures) => {
+                let _ = writeln!(err, "ecs-env: {self}");
+                for f in failures {
+                    let _ = writeln!(err, "  - {f}");
+                }
+            }
+            Error::Refused(refusals) => {
+                for r in refusals {
+                    let _ = writeln!(err, "ecs-env: {}", escaped(&r.to_string()));
+                }
+            }
+            // A one-line message that may hold a path, a name or AWS's text.
+            _ => {
+                let _ = writeln!(err, "ecs-env: {}", escaped(&self.to_string()));
             }
         }
         if let Some(hint) = self.hint() {
-            let _ = writeln!(err, "  hint: {hint}");
+            let _ = writeln!(err, "  hint: {}", escaped(&hint));
         }
     }
 }
 
 /// The one way a warning or note reaches the user: `ecs-env: warning: ...` on stderr.
 pub(crate) fn warn(message: &str) {
-    eprintln!("ecs-env: warning: {message}");
+    eprintln!("ecs-env: warning: {}", escaped(message));
 }
 
 impl From<crate::runtime::Stopped> for Error {

@@ -227,7 +227,9 @@ impl Policy {
             })
             .collect();
         let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-        let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+        let mut out = crate::diagnostic::json_for_terminal(
+            serde_json::to_string_pretty(&doc).expect("a JSON value serialises"),
+        );
         out.push('\n');
         out
     }

@@ -217,19 +217,21 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field may come from input or from AWS: escaped, so that none can forge a line.
+        let e = crate::diagnostic::escaped;
         match (&self.variable, &self.reference) {
-            (Some(v), Some(r)) => write!(f, "{v} (from `{r}`): ")?,
-            (Some(v), None) => write!(f, "{v}: ")?,
-            (None, Some(r)) => write!(f, "`{r}`: ")?,
+            (Some(v), Some(r)) => write!(f, "{} (from `{}`): ", e(v), e(r))?,
+            (Some(v), None) => write!(f, "{}: ", e(v))?,
+            (None, Some(r)) => write!(f, "`{}`: ", e(r))?,
             (None, None) => {}
         }
-        f.write_str(&self.message)?;
+        f.write_str(&e(&self.message))?;
         if let Some(tried) = &self.tried {
-            write!(f, "\n    tried: {tried}")?;
+            write!(f, "\n    tried: {}", e(tried))?;
         }
         write!(f, "\n    class: {}", self.class)?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n    hint:  {hint}")?;
+            write!(f, "\n    hint:  {}", e(hint))?;
         }
         Ok(())
     }

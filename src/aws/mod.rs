@@ -285,7 +285,7 @@ impl Session {
             .cloned()
             .collect();
         for region in &denied {
-            tracing::debug!(region = %region, "BatchGetSecretValue was denied to this identity within a day: using GetSecretValue");
+            tracing::debug!(region = %crate::diagnostic::escaped(region), "BatchGetSecretValue was denied to this identity within a day: using GetSecretValue");
         }
 
         let mut secrets: Clients<aws_sdk_secretsmanager::Client> =

@@ -64,8 +64,8 @@ pub(super) async fn fetch(
     })
     .await;
     tracing::debug!(
-        file = %arn,
-        region = %region,
+        file = %crate::diagnostic::escaped(&arn),
+        region = %crate::diagnostic::escaped(&region),
         ok = matches!(result, Ok(Ok(_))),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "GetObject"

@@ -40,8 +40,8 @@ pub(super) async fn fetch(
         .send()
         .await;
     tracing::debug!(
-        secret_id = %reference.secret_id,
-        region = %reference.region,
+        secret_id = %crate::diagnostic::escaped(&reference.secret_id),
+        region = %crate::diagnostic::escaped(&reference.region),
         version_stage = ?reference.version_stage,
         version_id = ?reference.version_id,
         ok = result.is_ok(),
@@ -97,7 +97,7 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
     match answer {
         Ok((mut entries, errors)) => {
             tracing::debug!(
-                region = %region,
+                region = %crate::diagnostic::escaped(&region),
                 ids = ?ids,
                 answered = entries.len(),
                 errors = ?errors,
@@ -126,9 +126,9 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
         }
         Err(c) => {
             tracing::debug!(
-                region = %region,
+                region = %crate::diagnostic::escaped(&region),
                 ids = ?ids,
-                error = %c.message,
+                error = %crate::diagnostic::escaped(&c.message),
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "BatchGetSecretValue failed; fetching each secret with GetSecretValue"
             );

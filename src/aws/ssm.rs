@@ -44,7 +44,7 @@ pub(super) async fn fetch_batch(
         .send()
         .await;
     tracing::debug!(
-        region = %region,
+        region = %crate::diagnostic::escaped(&region),
         names = ?names,
         ok = result.is_ok(),
         elapsed_ms = started.elapsed().as_millis() as u64,

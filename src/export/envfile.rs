@@ -14,7 +14,8 @@
 //!   first `=` as-is. Having no escapes, it cannot carry some values and refuses them.
 
 use super::{
-    Format, LINE_FEED, Refusal, Var, check_line_start, check_no_whitespace, shown, value_contains,
+    Format, LINE_FEED, Refusal, Var, check_line_start, check_no_control, check_no_whitespace,
+    shown, value_contains,
 };
 
 /// `NAME="…"` per variable, one per line.
@@ -80,13 +81,15 @@ pub(super) fn docker(vars: &[Var<'_>], mask: bool) -> Vec<u8> {
 ///   variant proposed in docker/cli#6805 (and found in the wild): refused, since no encoding
 ///   means the same thing to both;
 /// * a name with whitespace is a reader error; a name starting with `#` would make a comment,
-///   one starting with a byte-order mark would lose it on line 1: refused.
+///   one starting with a byte-order mark would lose it on line 1: refused; so is a name with
+///   a control character, which no one means and which would reach the terminal raw.
 ///
 /// Values are otherwise carried exactly: leading/trailing spaces, `#` after the first byte,
 /// `=`, quotes inside, `$`, backslashes.
 pub(super) fn check_docker(var: &Var<'_>) -> Result<(), Refusal> {
     let refuse = |problem: String| Err(Refusal::new(var, Format::Docker, problem));
     check_no_whitespace(Format::Docker, var)?;
+    check_no_control(Format::Docker, var)?;
     check_line_start(Format::Docker, var)?;
     let value = var.value.as_bytes();
     if value.contains(&b'\n') {

@@ -154,7 +154,7 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("cannot export `")?;
         for c in self.variable.chars() {
-            if is_invisible(c) {
+            if crate::diagnostic::is_invisible(c) {
                 write!(f, "\\u{{{:x}}}", u32::from(c))?;
             } else {
                 fmt::Write::write_char(f, c)?;
@@ -165,13 +165,6 @@ impl fmt::Display for Refusal {
 }
 
 impl std::error::Error for Refusal {}
-
-/// Characters that would be invisible or reorder text in a terminal: C0/C1 controls, zero-width
-/// and bidirectional formatting characters, the byte-order mark.
-fn is_invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
-}
 
 /// Render `vars` in `format`.
 ///

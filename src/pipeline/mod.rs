@@ -145,7 +145,7 @@ impl<'a> Pipeline<'a> {
         )
         .await?;
         let container = source::container(self.source, task.as_ref())?;
-        tracing::debug!(task_region = ?self.local.task_region, container = %container.name, "loaded");
+        tracing::debug!(task_region = ?self.local.task_region, container = %crate::diagnostic::escaped(&container.name), "loaded");
         Ok(Loaded { task, container })
     }
 
@@ -174,7 +174,7 @@ impl<'a> Pipeline<'a> {
             self.warnings.push(w.clone());
         }
         for s in &plan.secrets {
-            tracing::debug!(variable = %s.name, reference = %s.value_from, source = ?s.source, "secret");
+            tracing::debug!(variable = %crate::diagnostic::escaped(&s.name), reference = %crate::diagnostic::escaped(&s.value_from), source = ?s.source, "secret");
         }
         plan
     }

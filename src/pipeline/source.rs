@@ -25,7 +25,7 @@ pub(super) async fn task_definition(
         Source::Service { cluster, service } => {
             let session = aws.get().await?;
             let arn = session.service_task_definition(cluster, service).await?;
-            tracing::debug!(cluster = %cluster, service = %service, task_definition = %arn, "service deploys");
+            tracing::debug!(cluster = %crate::diagnostic::escaped(cluster), service = %crate::diagnostic::escaped(service), task_definition = %crate::diagnostic::escaped(&arn), "service deploys");
             session.describe_task_definition(&arn).await?
         }
         Source::Deployed(id) => aws.get().await?.describe_task_definition(id).await?,
@@ -263,7 +263,7 @@ fn from_terraform(path: &Path, source: &SourceSpec) -> Result<TaskDefinition, Er
 }
 
 fn from_terraform_loaded(path: &Path, loaded: terraform::Loaded) -> Result<TaskDefinition, Error> {
-    tracing::debug!(address = %loaded.address, "evaluated Terraform resource");
+    tracing::debug!(address = %crate::diagnostic::escaped(&loaded.address), "evaluated Terraform resource");
     let doc = serde_json::json!({
         "family": loaded.family,
         "executionRoleArn": loaded.execution_role_arn,

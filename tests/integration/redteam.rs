@@ -352,3 +352,47 @@ fn json_keys_that_may_be_secret_are_not_listed() {
         assert!(all.contains("1 more key is not shown"), "{sub:?}: {all}");
     }
 }
+
+/// Finding 6: text from a task definition or AWS never reaches the terminal raw. A name that
+/// moves the cursor up and erases a line cannot hide the `LD_PRELOAD` row from `check`, and
+/// no control or bidi character reaches the failure report, the table, the JSON or `-v`.
+#[test]
+fn input_cannot_drive_the_terminal() {
+    let hostile = "B\r\x1b[1A\x1b[2K\u{202e}";
+    let td = serde_json::json!({"containerDefinitions": [{
+        "name": "app\x1b]0;title\x07",
+        "environment": [{"name": "LD_PRELOAD", "value": "/tmp/x.so"}, {"name": hostile, "value": "v"}],
+        "secrets": [{"name": "S\x1b[8m", "valueFrom": "/p\x1b[31m\u{202e}"}],
+    }]})
+    .to_string();
+    let raw = |text: &str| {
+        text.chars()
+            .any(|c| c == '\x1b' || c == '\r' || c == '\x07' || c == '\u{202e}')
+    };
+    for args in [
+        &["check", "--offline"][..],
+        &["check", "--offline", "--format", "json"],
+        &["run", "-v"],
+    ] {
+        let mut cmd: EcsEnv = ecs_env_offline()
+            .env("AWS_REGION", REGION)
+            .arg(args[0])
+            .task_definition(&td)
+            .args(&args[1..]);
+        if args[0] == "run" {
+            cmd = cmd.args(["--", "true"]);
+        }
+        let run = cmd.output();
+        let all = format!("{}{}", run.stdout(), run.stderr());
+        assert!(!raw(&all), "{args:?} printed a control character:\n{all:?}");
+        if args[0] == "check" {
+            assert!(all.contains("LD_PRELOAD"), "{args:?}:\n{all}");
+        }
+        if args == ["check", "--offline"] {
+            assert!(
+                all.contains("\\u{1b}[1A"),
+                "{args:?}: the name is shown escaped:\n{all}"
+            );
+        }
+    }
+}
