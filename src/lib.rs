@@ -65,6 +65,7 @@ mod envfile;
 mod error;
 mod exit;
 mod export;
+mod files;
 mod jsonkey;
 mod pipeline;
 mod policy;

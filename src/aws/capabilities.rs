@@ -45,7 +45,8 @@ impl Memory {
     fn load_from(path: Option<PathBuf>, identity: &[&str]) -> Memory {
         let entries = path
             .as_deref()
-            .and_then(|p| match std::fs::read(p) {
+            // Bounded, without following a link or blocking on a planted FIFO.
+            .and_then(|p| match crate::files::read_bounded(p, MAX_FILE_BYTES, false) {
                 Ok(bytes) => Some(bytes),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => {
@@ -106,6 +107,9 @@ fn cache_dir() -> Option<PathBuf> {
     Some(base.join("ecs-env"))
 }
 
+/// The memory is a few hundred bytes; anything much larger is not ours.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// Hex SHA-256 of the parts, each followed by a NUL so that ("ab", "c") ≠ ("a", "bc").
 fn digest(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
@@ -142,33 +146,13 @@ fn parse(bytes: &[u8]) -> Option<BTreeMap<String, u64>> {
     )
 }
 
-/// Write to a temporary file with mode 0600 in the same directory, then rename it over the
-/// old one, so that a concurrent run reads either the old file or the new one.
+/// Write privately and atomically (`files::replace`) in a private directory: one of ours is
+/// narrowed to 0700, someone else's that others can write to is not used.
 fn save(path: &Path, entries: &BTreeMap<String, u64>) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    crate::files::private_dir(dir)?;
     let body = serde_json::json!({ "version": 1, "entries": entries });
-    let temporary = dir.join(format!(".{FILE_NAME}.{}", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temporary)?;
-    let written = file
-        .write_all(body.to_string().as_bytes())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
+    crate::files::replace(path, body.to_string().as_bytes(), false)
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! `ecs-env export`: the task's variables in a chosen format, masked unless `--reveal`.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
@@ -36,49 +35,21 @@ pub(crate) fn execute(args: &ExportArgs) -> Result<u8, Error> {
     Ok(crate::exit::SUCCESS)
 }
 
-/// Replace `path` atomically with a file of mode 0600: write a temporary file beside it
-/// (created 0600 from the start, never wider), flush it to disk, then rename it over.
+/// Replace `path` with a private file (or write a device or pipe in place): `files::replace`.
 fn write_private(path: &Path, data: &[u8]) -> Result<(), Error> {
-    let fail = |source| Error::WriteFile {
+    crate::files::replace(path, data, true).map_err(|source| Error::WriteFile {
         path: path.to_owned(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| fail(std::io::Error::other("not a file path")))?;
-    let tmp = dir.join(format!(
-        ".{}.ecs-env-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = private().write(true).create_new(true).open(&tmp)?;
-        file.write_all(data)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(fail)
+    })
 }
 
-/// Append to `path` (as $GITHUB_ENV expects), creating it with mode 0600.
+/// Append to `path` (as $GITHUB_ENV expects), created 0600, never through a link.
 fn append_private(path: &Path, data: &[u8]) -> Result<(), Error> {
     let fail = |source| Error::WriteFile {
         path: path.to_owned(),
         source,
     };
-    let mut file = private()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(fail)?;
+    let mut file = crate::files::open_append(path).map_err(fail)?;
     // An entry must start on a line of its own: the runner reads `NAME<<DELIMITER` headers
     // by line.
     if !ends_with_newline(&mut file).map_err(fail)? {
@@ -99,15 +70,4 @@ fn ends_with_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
     let mut last = [0u8; 1];
     file.read_exact(&mut last)?;
     Ok(last[0] == b'\n')
-}
-
-/// Options that create files readable by the owner only.
-fn private() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
 }

@@ -396,3 +396,134 @@ fn input_cannot_drive_the_terminal() {
         }
     }
 }
+
+/// Finding 7: `export -o` writes a device or FIFO as such (before, as root, `-o /dev/null`
+/// replaced the device with a 0600 file holding the values), writes `>(cmd)`, and the
+/// `github` append never follows a link.
+#[test]
+fn export_output_to_devices_pipes_and_links() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = empty_dir();
+    let td = task_definition(&[("A", "1")], &[]);
+    let export = |extra: &[&str]| {
+        ecs_env_offline()
+            .env("AWS_REGION", REGION)
+            .arg("export")
+            .task_definition(&td)
+            .args(extra)
+            .output()
+    };
+    // A private null device, so the machine's own /dev/null is never at risk.
+    let null = dir.join("null");
+    let made = std::process::Command::new("mknod")
+        .arg(&null)
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap();
+    assert!(made.success(), "mknod needs root, as CI has");
+    export(&["-o", null.to_str().unwrap()]).assert_code(0);
+    assert!(
+        std::fs::symlink_metadata(&null)
+            .unwrap()
+            .file_type()
+            .is_char_device(),
+        "the device was replaced"
+    );
+
+    // A FIFO is written, not replaced by a file on disk.
+    let fifo = dir.join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    export(&["-o", fifo.to_str().unwrap()]).assert_code(0);
+    assert_eq!(reader.join().unwrap(), "A=\"1\"\n");
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+
+    // Process substitution: /dev/fd/N, a link to a pipe.
+    let out = dir.join("substituted");
+    let bin = crate::util::BIN;
+    let script = format!(
+        "'{bin}' export -f '{}' -o >(cat > '{}'); wait",
+        crate::util::write_file("td.json", &td).display(),
+        out.display()
+    );
+    let status = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(&out).unwrap_or_default().is_empty() && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(std::fs::read_to_string(&out).unwrap().contains("A=\"1\""));
+
+    // --format github -o never appends through a link.
+    let target = dir.join("victim");
+    std::fs::write(&target, "keep\n").unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("github_env")).unwrap();
+    let run = export(&[
+        "--format",
+        "github",
+        "-o",
+        dir.join("github_env").to_str().unwrap(),
+    ]);
+    run.assert_code(125).assert_stderr_contains("symbolic link");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep\n");
+}
+
+/// Finding 8: the remembered-denial file is never written through a link planted in the
+/// cache directory, and a cache directory of ours that others could write to is narrowed.
+#[test]
+fn the_capability_memory_never_follows_a_planted_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = emulator();
+    let cache = empty_dir().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let victim = empty_dir().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, cache.join("capabilities.json")).unwrap();
+    // Two current secrets: a batch, which the proxy denies, so the denial is remembered.
+    let a = e.create_secret(REGION, &unique("redteam/cap-a"), "a");
+    let b = e.create_secret(REGION, &unique("redteam/cap-b"), "b");
+    let proxy = Proxy::start(
+        &e.endpoint,
+        vec![Fault {
+            api: "BatchGetSecretValue",
+            needle: String::new(),
+            status: 400,
+            code: "AccessDeniedException",
+            message: "denied by the test proxy".into(),
+            ..Default::default()
+        }],
+    );
+    let env = ecs_env()
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .env("ECS_ENV_CACHE_DIR", &cache)
+        .args(["--secret", &format!("A={a}"), "--secret", &format!("B={b}")])
+        .child_env();
+    env.assert("A", "a");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
