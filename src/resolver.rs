@@ -164,6 +164,19 @@ impl Resolver {
         self
     }
 
+    /// Inherit only part of this process's environment, as `--pristine` does: `PATH`,
+    /// `HOME`, `USER`, `LOGNAME`, `SHELL`, `TERM`, `LANG`, `LC_*`, `TZ`, `TMPDIR`, and the
+    /// names in `keep` (`--keep`).
+    pub fn inherit_pristine<S: Into<String>>(
+        mut self,
+        keep: impl IntoIterator<Item = S>,
+    ) -> Resolver {
+        self.local.base = Base::Pristine {
+            keep: keep.into_iter().map(Into::into).collect(),
+        };
+        self
+    }
+
     /// Let these inherited variables win over the task's (`--preserve-env=A,B`); preserved
     /// secrets are not fetched.
     pub fn preserve<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Resolver {

@@ -159,6 +159,19 @@ fn a_harness_resolves_and_starts_its_command() {
         )
         .unwrap();
     assert_eq!(again.pairs(), env.pairs());
+    // Inheriting: a task value overrides an inherited one, and an inherited AWS_REGION is not
+    // replaced by the injected one (ECS's rule for the image's ENV).
+    let merged = ecs_env::Resolver::from_json(serde_json::from_str(&td).unwrap())
+        .override_var("LOCAL_ONLY", "local")
+        .inherit([("APP_MODE", "inherited"), ("AWS_REGION", "eu-west-1")])
+        .sdk_config(sdk_config(&e.endpoint, REGION))
+        .resolve_blocking()
+        .unwrap();
+    assert_eq!(merged.get("APP_MODE").unwrap().expose(), "test");
+    assert!(
+        merged.get("AWS_REGION").is_none(),
+        "inherited, so not injected"
+    );
     // The same through the CLI.
     library_matches_cli(
         &td.replace("/not/fetched/because/overridden", &param),
