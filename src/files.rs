@@ -109,6 +109,28 @@ pub(crate) fn read_bounded(path: &Path, cap: u64, follow_links: bool) -> io::Res
     Ok(bytes)
 }
 
+/// The UTF-8 text of a regular file of at most `cap` bytes ([`read_bounded`], following
+/// links); not UTF-8 is an error naming the offset, never the bytes.
+pub(crate) fn read_text(path: &Path, cap: u64) -> io::Result<String> {
+    let bytes = read_bounded(path, cap, true)?;
+    String::from_utf8(bytes).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Every configuration, task definition, variables file and override file: no real one comes
+/// near this.
+pub(crate) const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// Terraform state, which for a large configuration can be tens of megabytes.
+pub(crate) const MAX_STATE_BYTES: u64 = 256 << 20;
+
 /// The error for a file over `cap` bytes, naming the limit.
 pub(crate) fn too_large(cap: u64) -> io::Error {
     let limit = if cap >= 1 << 20 {

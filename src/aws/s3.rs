@@ -13,6 +13,12 @@ use crate::resolve::{Failure, FetchKey, Fetched};
 
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The largest environment file read, as for every other source.
+const MAX_FILE_BYTES: u64 = crate::files::MAX_SOURCE_BYTES;
+
+/// An object over [`MAX_FILE_BYTES`].
+struct TooLarge;
+
 /// Download one environment file. `locator` is a client in any region, for the bucket's
 /// location; `client_for` builds the client for the bucket's own region.
 pub(super) async fn fetch(
@@ -53,25 +59,50 @@ pub(super) async fn fetch(
             .key(&object.key)
             .send()
             .await?;
-        let bytes = out
-            .body
-            .collect()
+        // Streamed with a cap: the announced length is checked first, and the body is read
+        // no further than the cap whatever it claims.
+        if out
+            .content_length()
+            .is_some_and(|n| n > MAX_FILE_BYTES as i64)
+        {
+            return Ok(Err(TooLarge));
+        }
+        let mut body = out.body;
+        let mut bytes = Zeroizing::new(Vec::new());
+        while let Some(chunk) = body
+            .try_next()
             .await
-            .map_err(aws_sdk_s3::error::SdkError::construction_failure)?;
+            .map_err(aws_sdk_s3::error::SdkError::construction_failure)?
+        {
+            if bytes.len() + chunk.len() > MAX_FILE_BYTES as usize {
+                return Ok(Err(TooLarge));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         Ok::<_, aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::get_object::GetObjectError, _>>(
-            bytes.to_vec(),
+            Ok(bytes),
         )
     })
     .await;
     tracing::debug!(
         file = %crate::diagnostic::escaped(&arn),
         region = %crate::diagnostic::escaped(&region),
-        ok = matches!(result, Ok(Ok(_))),
+        ok = matches!(result, Ok(Ok(Ok(_)))),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "GetObject"
     );
     let outcome = match result {
-        Ok(Ok(bytes)) => Ok(Fetched::File(Zeroizing::new(bytes))),
+        Ok(Ok(Ok(bytes))) => Ok(Fetched::File(bytes)),
+        Ok(Ok(Err(TooLarge))) => Err(Failure::new(
+            Class::EnvfileRead,
+            format!(
+                "the environment file is larger than {} MiB, which no environment file is; it was \
+                 not read",
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .tried(format!("GetObject in {region}"))
+        .hint("check that the ARN names the environment file")),
         Ok(Err(err)) => {
             let c = classify(&err);
             Err(failure(c.kind, c.message, &arn, "GetObject")

@@ -94,12 +94,16 @@ pub(crate) fn preserve(names: Option<&[String]>) -> Preserve {
     }
 }
 
-fn read_override_file(path: &PathBuf) -> Result<Vec<(String, SecretValue)>, Error> {
+fn read_override_file(path: &std::path::Path) -> Result<Vec<(String, SecretValue)>, Error> {
     let file_error = |message: String| Error::OverrideFile {
-        path: path.clone(),
+        path: path.to_owned(),
         message,
     };
-    let iter = dotenvy::from_path_iter(path).map_err(|e| file_error(dotenv_error(&e)))?;
+    // Read bounded first: dotenvy would read a planted /dev/zero until memory runs out.
+    let bytes = crate::files::read_bounded(path, crate::files::MAX_SOURCE_BYTES, true)
+        .map_err(|e| file_error(e.to_string()))?;
+    let bytes = zeroize::Zeroizing::new(bytes);
+    let iter = dotenvy::from_read_iter(&bytes[..]);
     iter.map(|item| {
         item.map(|(k, v)| (k, SecretValue::new(v)))
             .map_err(|e| file_error(dotenv_error(&e)))

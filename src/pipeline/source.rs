@@ -66,7 +66,7 @@ pub(super) async fn task_definition(
 
 /// Task definitions are at most 64 KiB when registered, templates at most 1 MB; a file many
 /// times larger is a mistake, refused before it is read into memory.
-const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;
+const MAX_SOURCE_BYTES: u64 = crate::files::MAX_SOURCE_BYTES;
 
 fn read_bounded(path: &Path, reader: impl Read) -> Result<String, Error> {
     let fail = |source| Error::ReadTaskDefinition {
@@ -237,9 +237,11 @@ fn from_terraform(path: &Path, source: &SourceSpec) -> Result<TaskDefinition, Er
     });
     let state = match &state_file {
         Some(f) => {
-            let text = std::fs::read_to_string(f).map_err(|e| Error::ReadTaskDefinition {
-                path: f.clone(),
-                source: e,
+            let text = crate::files::read_text(f, crate::files::MAX_STATE_BYTES).map_err(|e| {
+                Error::ReadTaskDefinition {
+                    path: f.clone(),
+                    source: e,
+                }
             })?;
             let doc = serde_json::from_str(&text).map_err(|e| Error::State {
                 path: f.clone(),

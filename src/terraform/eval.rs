@@ -1717,7 +1717,7 @@ fn is_local_source(source: &str) -> bool {
 /// `.terraform/modules/modules.json`, written by `terraform init`: module key → directory.
 fn read_manifest(root: &Path) -> BTreeMap<String, String> {
     let path = root.join(".terraform").join("modules").join("modules.json");
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = crate::files::read_text(&path, crate::files::MAX_SOURCE_BYTES) else {
         return BTreeMap::new();
     };
     let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {

@@ -17,7 +17,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// The largest file `file()` or `templatefile()` reads: the limit ecs-env puts on every
 /// task definition source.
-pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = crate::files::MAX_SOURCE_BYTES;
 
 /// Pseudo-filesystems whose files are never configuration, even inside an allowed tree.
 const PSEUDO: &[&str] = &["/proc", "/sys", "/dev"];

@@ -217,7 +217,7 @@ pub(crate) fn load_module(
     }
     for name in names {
         let display = display_join(display_dir, &name);
-        let text = match std::fs::read_to_string(dir.join(&name)) {
+        let text = match crate::files::read_text(&dir.join(&name), crate::files::MAX_SOURCE_BYTES) {
             // A byte-order mark is not HCL; editors on Windows write one.
             Ok(text) => match text.strip_prefix('\u{feff}') {
                 Some(rest) => rest.to_owned(),

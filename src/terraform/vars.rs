@@ -56,7 +56,8 @@ pub(crate) fn assign(ev: &mut Evaluator, inputs: &Inputs, root_display: &str) ->
     }
     if !inputs.env_vars.iter().any(|(k, _)| k == "TF_WORKSPACE") {
         // `terraform workspace select` records the choice here.
-        if let Ok(name) = std::fs::read_to_string(root_dir.join(".terraform").join("environment")) {
+        let recorded = root_dir.join(".terraform").join("environment");
+        if let Ok(name) = crate::files::read_text(&recorded, 4096) {
             let name = name.trim();
             if !name.is_empty() {
                 ev.workspace = name.to_owned();
@@ -124,7 +125,7 @@ fn read_var_file(ev: &mut Evaluator, path: &Path, display: String, problems: &mu
         message,
         hint: String::new(),
     };
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::files::read_text(path, crate::files::MAX_SOURCE_BYTES) {
         Ok(text) => text,
         Err(e) => {
             problems.push(problem(format!("cannot read the variables file: {e}")));

@@ -527,3 +527,79 @@ fn the_capability_memory_never_follows_a_planted_link() {
     let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
 }
+
+/// Finding 9: every read of untrusted input is capped. A 17 MiB environment file in S3 was
+/// read whole and the child started; `/dev/zero` as Terraform state, `--tfstate`,
+/// `--var-file` or `--override-file` was read until memory ran out.
+#[test]
+fn untrusted_input_is_read_with_a_cap() {
+    let e = emulator();
+    let big = vec![b'#'; 17 << 20];
+    let file = e.put_env_file(
+        REGION,
+        &unique("redteam-big").to_lowercase(),
+        "big.env",
+        &big,
+    );
+    let td = serde_json::json!({"containerDefinitions": [{
+        "name": "app",
+        "environmentFiles": [{"value": file, "type": "s3"}],
+    }]})
+    .to_string();
+    let marker = empty_dir().join("started");
+    let run = ecs_env()
+        .task_definition(&td)
+        .args(["--", "touch"])
+        .arg(&marker)
+        .output();
+    run.assert_code(125)
+        .assert_stderr_contains("larger than 16 MiB");
+    assert!(!marker.exists());
+
+    // Local files that are not regular files: refused at once, whatever they would yield.
+    let dir = empty_dir();
+    std::fs::write(dir.join("main.tf"), terraform_reading("\"N\"", "\"/p\"")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("terraform.tfstate")).unwrap();
+    let clean = empty_dir();
+    std::fs::copy(dir.join("main.tf"), clean.join("main.tf")).unwrap();
+    let offline = || ecs_env_offline().env("AWS_REGION", REGION);
+    let cases: Vec<(&str, EcsEnv)> = vec![
+        (
+            "terraform.tfstate -> /dev/zero",
+            offline().arg("-f").arg(&dir),
+        ),
+        (
+            "--tfstate /dev/zero",
+            offline()
+                .arg("-f")
+                .arg(dir.join("main.tf"))
+                .args(["--tfstate", "/dev/zero"]),
+        ),
+        (
+            "--var-file /dev/zero",
+            offline()
+                .arg("-f")
+                .arg(&clean)
+                .args(["--var-file", "/dev/zero"]),
+        ),
+        (
+            "--override-file /dev/zero",
+            offline().args(["--env", "A=1", "--override-file", "/dev/zero"]),
+        ),
+    ];
+    for (label, cmd) in cases {
+        let started = Instant::now();
+        let run = cmd.args(["--override", "S=x", "--", "true"]).output();
+        assert_eq!(run.code(), Some(125), "{label}: {}", run.stderr());
+        assert!(
+            run.stderr().contains("not a regular file"),
+            "{label}: {}",
+            run.stderr()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{label}: read for {:?}",
+            started.elapsed()
+        );
+    }
+}
