@@ -442,7 +442,7 @@ pub(crate) struct AwsArgs {
 
     /// Send every AWS request to this endpoint (default: AWS_ENDPOINT_URL and the
     /// per-service AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_SSM)
-    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, value_parser = parse_endpoint)]
     pub endpoint_url: Option<String>,
 
     /// Give up on AWS after this long: credentials, lookups and every fetch, retries
@@ -454,6 +454,14 @@ pub(crate) struct AwsArgs {
     /// BatchGetSecretValue for 20 current versions at a time
     #[arg(long, env = "ECS_ENV_NO_BATCH", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_batch: bool,
+}
+
+/// `--endpoint-url`: an `http://` or `https://` URL with a host.
+fn parse_endpoint(url: &str) -> Result<String, String> {
+    match crate::aws::endpoint_problem(url) {
+        None => Ok(url.to_owned()),
+        Some(problem) => Err(format!("the endpoint is {problem}")),
+    }
 }
 
 /// The longest duration any flag takes. Beyond a day a timeout or interval is a mistake, and

@@ -133,12 +133,20 @@ pub(crate) enum ConnectError {
     CredentialsTimeout(Duration),
     #[error("offline: this needs AWS, and no connection may be opened")]
     Offline,
+    #[error("{variable} is {problem}")]
+    Endpoint {
+        variable: &'static str,
+        problem: String,
+    },
 }
 
 impl ConnectError {
     pub(crate) fn hint(&self) -> String {
         match self {
             ConnectError::Credentials { hint, .. } => hint.clone(),
+            ConnectError::Endpoint { variable, .. } => format!(
+                "unset {variable}, or set it to an endpoint URL such as http://127.0.0.1:5000"
+            ),
             ConnectError::Offline => {
                 "override the secrets this needs (--override / --override-file), or drop --offline"
                     .to_owned()
@@ -191,6 +199,9 @@ impl Session {
             .build();
         if settings.offline {
             return Err(ConnectError::Offline);
+        }
+        if settings.sdk_config.is_none() {
+            check_endpoint_variables()?;
         }
         let config = match &settings.sdk_config {
             // Given a configuration, only the timeouts and a `region` setting change.
@@ -584,6 +595,55 @@ fn key_arn(key: &str, partition: &str, region: &str, account: &str) -> String {
             format!("key/{key}")
         };
         crate::arn::build(partition, "kms", region, account, &resource)
+    }
+}
+
+/// The endpoint variables the SDK reads for the services ecs-env calls. An empty or malformed
+/// one made the SDK panic; it is an error naming the variable instead.
+const ENDPOINT_VARIABLES: [&str; 7] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_SSM",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_ECS",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_CLOUDFORMATION",
+];
+
+fn check_endpoint_variables() -> Result<(), ConnectError> {
+    for variable in ENDPOINT_VARIABLES {
+        let Some(value) = std::env::var_os(variable) else {
+            continue;
+        };
+        let problem = match value.to_str() {
+            None => Some("not UTF-8".to_owned()),
+            Some(url) => endpoint_problem(url),
+        };
+        if let Some(problem) = problem {
+            return Err(ConnectError::Endpoint { variable, problem });
+        }
+    }
+    Ok(())
+}
+
+/// What is wrong with an endpoint URL, if anything: it must be `http://` or `https://` and a
+/// host. The URL itself is not repeated (it may carry credentials).
+pub(crate) fn endpoint_problem(url: &str) -> Option<String> {
+    if url.is_empty() {
+        return Some("set but empty".to_owned());
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        None => Some("not an http:// or https:// URL".to_owned()),
+        Some(rest) if rest.split(['/', '?', '#']).next().is_none_or(str::is_empty) => {
+            Some("a URL without a host".to_owned())
+        }
+        Some(rest) if rest.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            Some("a URL with whitespace or control characters".to_owned())
+        }
+        Some(_) => None,
     }
 }
 

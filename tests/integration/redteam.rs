@@ -603,3 +603,41 @@ fn untrusted_input_is_read_with_a_cap() {
         );
     }
 }
+
+/// Finding 10: values that made the SDK or the clock panic are errors that name them.
+#[test]
+fn bad_endpoints_and_durations_are_errors_not_panics() {
+    let cases: Vec<(&str, EcsEnv)> = vec![
+        ("AWS_ENDPOINT_URL", ecs_env().env("AWS_ENDPOINT_URL", "")),
+        (
+            "AWS_ENDPOINT_URL_SSM",
+            ecs_env().env("AWS_ENDPOINT_URL_SSM", ""),
+        ),
+        (
+            "AWS_ENDPOINT_URL",
+            ecs_env().env("AWS_ENDPOINT_URL", "http://"),
+        ),
+        ("--endpoint-url", ecs_env().args(["--endpoint-url", ""])),
+        (
+            "--timeout",
+            ecs_env().args(["--timeout", "18446744073709551615s"]),
+        ),
+        ("--watch", ecs_env().arg("--watch=18446744073709551615s")),
+        (
+            "--grace",
+            ecs_env().args(["--watch", "--grace", "18446744073709551615s"]),
+        ),
+    ];
+    for (name, cmd) in cases {
+        let run = cmd
+            .args(["--secret", "S=/redteam/x", "--", "true"])
+            .output();
+        let stderr = run.stderr();
+        assert_eq!(run.code(), Some(125), "{name}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("internal error"),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+}
