@@ -34,7 +34,11 @@ pub(crate) fn run<F: Future>(future: F) -> Result<F::Output, Stopped> {
         .enable_all()
         .build()
         .map_err(Stopped::Runtime)?;
-    Ok(runtime.block_on(future))
+    let output = runtime.block_on(future);
+    // A read still blocked on a FIFO or a terminal (the source, on a blocking thread) must not
+    // keep the process alive after a signal or `--timeout` ended the run.
+    runtime.shutdown_background();
+    Ok(output)
 }
 
 /// `future`, unless a signal arrives or `limit` passes first.

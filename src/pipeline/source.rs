@@ -34,16 +34,17 @@ pub(super) async fn task_definition(
             from_doc(path, doc.clone(), source, aws, task_region).await?
         }
         Source::Path(path) if path == Path::new("-") => {
-            let text = read_bounded(path, std::io::stdin().lock())?;
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprintln!(
+                    "ecs-env: reading the task definition from standard input (a terminal); end it with Ctrl-D"
+                );
+            }
+            let text = read_off_the_runtime(path.clone(), None).await?;
             from_text(path, &text, source, aws, task_region).await?
         }
         Source::Path(path) if terraform::is_terraform_path(path) => from_terraform(path, source)?,
         Source::Path(path) if path.exists() => {
-            let file = std::fs::File::open(path).map_err(|e| Error::ReadTaskDefinition {
-                path: path.clone(),
-                source: e,
-            })?;
-            let text = read_bounded(path, file)?;
+            let text = read_off_the_runtime(path.clone(), Some(path.clone())).await?;
             from_text(path, &text, source, aws, task_region).await?
         }
         Source::Path(path) => match path.to_str().filter(|s| is_deployed_id(s)) {
@@ -67,6 +68,27 @@ pub(super) async fn task_definition(
 /// Task definitions are at most 64 KiB when registered, templates at most 1 MB; a file many
 /// times larger is a mistake, refused before it is read into memory.
 const MAX_SOURCE_BYTES: u64 = crate::files::MAX_SOURCE_BYTES;
+
+/// Reads the source (`file`, else standard input) on a blocking thread: a FIFO or a terminal
+/// may wait forever, and the runtime thread must stay free to see a signal or `--timeout`.
+async fn read_off_the_runtime(path: PathBuf, file: Option<PathBuf>) -> Result<String, Error> {
+    let display = path.clone();
+    tokio::task::spawn_blocking(move || match file {
+        Some(f) => {
+            let opened = std::fs::File::open(&f).map_err(|e| Error::ReadTaskDefinition {
+                path: f.clone(),
+                source: e,
+            })?;
+            read_bounded(&path, opened)
+        }
+        None => read_bounded(&path, std::io::stdin().lock()),
+    })
+    .await
+    .map_err(|e| Error::ReadTaskDefinition {
+        path: display,
+        source: std::io::Error::other(e.to_string()),
+    })?
+}
 
 fn read_bounded(path: &Path, reader: impl Read) -> Result<String, Error> {
     let fail = |source| Error::ReadTaskDefinition {

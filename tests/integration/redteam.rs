@@ -641,3 +641,55 @@ fn bad_endpoints_and_durations_are_errors_not_panics() {
         assert!(stderr.contains(name), "{name}: {stderr}");
     }
 }
+
+/// Finding 11: a source that never delivers (a FIFO with no writer) is bounded by
+/// `--timeout`, and a signal ends the run with its code at any time. Before, the read blocked
+/// the runtime thread: past the timeout, and deaf to SIGTERM.
+#[test]
+fn a_source_that_never_delivers_is_bounded_and_interruptible() {
+    let fifo = empty_dir().join("td.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let run = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["--timeout", "1s", "-f"])
+        .arg(&fifo)
+        .args(["--", "true"])
+        .output();
+    run.assert_code(125).assert_stderr_contains("--timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGINT, 130)] {
+        let mut cmd = ecs_env_offline()
+            .env("AWS_REGION", REGION)
+            .arg("-f")
+            .arg(&fifo)
+            .args(["--", "true"]);
+        let mut child = cmd
+            .command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let sent = Instant::now();
+        kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{signal}");
+        assert!(
+            sent.elapsed() < Duration::from_secs(3),
+            "{signal}: {:?}",
+            sent.elapsed()
+        );
+    }
+}
