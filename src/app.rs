@@ -16,7 +16,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     exit_125_on_panic();
     // Before anything can read a value: no core dump may hold one.
     #[cfg(unix)]
-    process::cores::forbid();
+    {
+        process::cores::forbid();
+        process::signals::record();
+    }
     let args: Vec<OsString> = args.into_iter().collect();
     let cli = match Cli::parse_args(&args) {
         Ok(cli) => cli,

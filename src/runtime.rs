@@ -38,6 +38,8 @@ pub(crate) fn run<F: Future>(future: F) -> Result<F::Output, Stopped> {
     // A read still blocked on a FIFO or a terminal (the source, on a blocking thread) must not
     // keep the process alive after a signal or `--timeout` ended the run.
     runtime.shutdown_background();
+    #[cfg(unix)]
+    crate::process::signals::restore_after_work();
     Ok(output)
 }
 

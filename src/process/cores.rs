@@ -8,7 +8,6 @@
 //! The command it starts must not be changed by this: the limits ecs-env inherited are put
 //! back in the child just before `execve` (which itself resets the dumpable flag).
 
-use std::process::Command;
 use std::sync::OnceLock;
 
 use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
@@ -29,18 +28,17 @@ pub(crate) fn forbid() {
     let _ = nix::sys::prctl::set_dumpable(false);
 }
 
-/// Give `cmd` the core limits ecs-env inherited: set in the child after fork (or in this
-/// process just before exec, where it is still non-dumpable), so ecs-env itself never runs
-/// with them again.
-pub(crate) fn restore_in_child(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    let Some(&(soft, hard)) = INHERITED.get() else {
-        return;
-    };
-    // SAFETY: the closure runs between fork and exec. It only calls setrlimit(2), which is
-    // async-signal-safe, on two integers it owns: it allocates nothing and takes no lock.
-    #[allow(unsafe_code)]
-    unsafe {
-        cmd.pre_exec(move || setrlimit(Resource::RLIMIT_CORE, soft, hard).map_err(Into::into));
+/// The core limits ecs-env inherited, to give back to the command between fork and exec
+/// (or in this process just before exec, where it is still non-dumpable), so ecs-env itself
+/// never runs with them again.
+pub(crate) fn inherited() -> Option<(rlim_t, rlim_t)> {
+    INHERITED.get().copied()
+}
+
+/// In the child: the inherited core limits. Async-signal-safe: `setrlimit` only.
+pub(crate) fn restore(limits: Option<(rlim_t, rlim_t)>) -> std::io::Result<()> {
+    match limits {
+        Some((soft, hard)) => setrlimit(Resource::RLIMIT_CORE, soft, hard).map_err(Into::into),
+        None => Ok(()),
     }
 }

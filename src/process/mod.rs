@@ -15,6 +15,8 @@
 #[cfg(unix)]
 pub(crate) mod cores;
 #[cfg(unix)]
+pub(crate) mod signals;
+#[cfg(unix)]
 pub(crate) mod supervise;
 
 use std::ffi::{OsStr, OsString};
@@ -75,8 +77,41 @@ fn command(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env.iter());
     #[cfg(unix)]
-    cores::restore_in_child(&mut cmd);
+    prepare_child(&mut cmd, false);
     cmd
+}
+
+/// What the command gets back between fork and exec (or just before exec): the core limits
+/// and the ignored signals ecs-env inherited; and, for a supervised child, a parent-death
+/// signal, so that it is not left running with its secrets if the supervisor is killed.
+#[cfg(unix)]
+pub(crate) fn prepare_child(cmd: &mut Command, supervised: bool) {
+    use std::os::unix::process::CommandExt;
+    let limits = cores::inherited();
+    let ignored = signals::ignored();
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure runs between fork and exec. It calls only setrlimit, sigaction,
+    // prctl, getppid and kill, all async-signal-safe, on values computed before the fork; it
+    // allocates nothing and takes no lock.
+    #[allow(unsafe_code)]
+    unsafe {
+        cmd.pre_exec(move || {
+            cores::restore(limits)?;
+            signals::restore_ignored(&ignored)?;
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            if supervised {
+                use nix::sys::signal::Signal;
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+                // The supervisor may have died before the line above: then nobody would send it.
+                if nix::unistd::getppid() != parent {
+                    let _ = nix::sys::signal::raise(Signal::SIGTERM);
+                }
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            let _ = (supervised, parent);
+            Ok(())
+        });
+    }
 }
 
 impl ExecError {

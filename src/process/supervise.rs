@@ -158,7 +158,7 @@ fn spawn(program: &OsStr, args: &[OsString], env: &ChildEnv) -> std::io::Result<
         .env_clear()
         .envs(env.iter())
         .stdin(Stdio::inherit());
-    super::cores::restore_in_child(&mut cmd);
+    super::prepare_child(&mut cmd, true);
     let child = cmd.spawn()?;
     Ok(Pid::from_raw(child.id() as i32))
 }

@@ -708,12 +708,13 @@ fn watch_mode_as_pid_1_reaps_orphans_and_forwards_sigterm() {
     let init = container.init_pid();
     assert_eq!(exe(init), rootfs.path("ecs-env"), "ecs-env stays PID 1");
 
-    // The orphan is re-parented to PID 1: a child besides the app (PID 2, ecs-env's only
-    // child of its own) ...
+    // The orphan is re-parented to PID 1: a child besides the app (ecs-env's only child of
+    // its own, and the first: its namespace PID is the lowest, though not always 2, since
+    // ecs-env's threads take PIDs of the namespace too) ...
     let deadline = Instant::now() + PROMPTLY;
     let orphan = loop {
         let kids = children(init);
-        assert_eq!(kids.first().map(|k| k.1), Some(2), "the app: {kids:?}");
+        assert!(!kids.is_empty(), "the app: {kids:?}");
         if let Some(&(pid, _, _)) = kids.get(1) {
             break pid;
         }

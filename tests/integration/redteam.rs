@@ -693,3 +693,132 @@ fn a_source_that_never_delivers_is_bounded_and_interruptible() {
         );
     }
 }
+
+/// Finding 12: after resolving, `export` blocked on a full pipe ends on SIGTERM (before, the
+/// runtime's handler, with nobody listening any more, swallowed it).
+#[test]
+fn export_blocked_on_a_full_pipe_still_ends_on_a_signal() {
+    let big = "x".repeat(100_000);
+    let env: Vec<(String, String)> = (0..4).map(|i| (format!("V{i}"), big.clone())).collect();
+    let refs: Vec<(&str, &str)> = env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let td = task_definition(&refs, &[]);
+    let mut cmd = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .arg("export")
+        .task_definition(&td);
+    // Nobody reads stdout: the 64 KiB pipe fills and the write blocks.
+    let mut child = cmd
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "export should be blocked on the pipe"
+    );
+    let sent = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status = status.expect("SIGTERM was swallowed");
+    assert_eq!(
+        status.signal(),
+        Some(Signal::SIGTERM as i32),
+        "{status:?} after {:?}",
+        sent.elapsed()
+    );
+}
+
+/// The `SigIgn` mask of the process that printed `/proc/self/status`.
+fn ignored_mask(status: &str) -> u64 {
+    let line = status.lines().find(|l| l.starts_with("SigIgn:")).unwrap();
+    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+}
+
+/// Finding 13: a signal the caller ignores (`nohup`) stays ignored in the command, with and
+/// without `--watch`; and a supervised command does not outlive a supervisor killed by a
+/// signal.
+#[test]
+fn the_command_keeps_ignored_signals_and_dies_with_its_supervisor() {
+    use std::os::unix::process::CommandExt;
+    let hup = 1u64 << (Signal::SIGHUP as u64 - 1);
+    let out = empty_dir().join("status");
+    for watch in [false, true] {
+        let mut cmd = ecs_env_offline()
+            .env("AWS_REGION", REGION)
+            .args(["--env", "A=1"]);
+        if watch {
+            cmd = cmd.arg("--watch=60s");
+        }
+        cmd = cmd
+            .args(["--", "sh", "-c"])
+            .arg(format!("cat /proc/self/status > {}", out.display()));
+        // SAFETY: signal(SIG_IGN) is async-signal-safe and the closure allocates nothing.
+        #[allow(unsafe_code)]
+        unsafe {
+            cmd.command().pre_exec(|| {
+                nix::sys::signal::signal(Signal::SIGHUP, nix::sys::signal::SigHandler::SigIgn)?;
+                Ok(())
+            });
+        }
+        let run = cmd.output();
+        assert_eq!(run.code(), Some(0), "watch {watch}: {}", run.stderr());
+        let status = std::fs::read_to_string(&out).unwrap();
+        assert_ne!(
+            ignored_mask(&status) & hup,
+            0,
+            "watch {watch}: SIGHUP is no longer ignored"
+        );
+    }
+
+    // Killed supervisor: the command gets SIGTERM instead of running on, orphaned.
+    let pid_file = empty_dir().join("pid");
+    let mut cmd = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["--env", "A=1", "--watch=60s", "--", "sh", "-c"])
+        .arg(format!("echo $$ > {}; exec sleep 30", pid_file.display()));
+    let mut supervisor = cmd
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&pid_file)
+        .unwrap_or_default()
+        .trim()
+        .is_empty()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let app: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    kill(Pid::from_raw(supervisor.id() as i32), Signal::SIGKILL).unwrap();
+    let _ = supervisor.wait();
+    let gone = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.split_whitespace().nth(2) == Some("Z"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !gone(app) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let orphaned = !gone(app);
+    let _ = kill(Pid::from_raw(app), Signal::SIGKILL);
+    assert!(!orphaned, "the command outlived its supervisor");
+}
