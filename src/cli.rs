@@ -437,7 +437,7 @@ pub(crate) struct AwsArgs {
 
     /// Task region: for parameters given by name, and for AWS_REGION/AWS_DEFAULT_REGION
     /// injection (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
     /// Send every AWS request to this endpoint (default: AWS_ENDPOINT_URL and the
@@ -454,6 +454,15 @@ pub(crate) struct AwsArgs {
     /// BatchGetSecretValue for 20 current versions at a time
     #[arg(long, env = "ECS_ENV_NO_BATCH", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_batch: bool,
+}
+
+/// `--region`: a region name.
+fn parse_region(region: &str) -> Result<String, String> {
+    if crate::reference::is_region(region) {
+        Ok(region.to_owned())
+    } else {
+        Err("not a region name (lower-case letters, digits and `-`, like us-east-1)".to_owned())
+    }
 }
 
 /// `--endpoint-url`: an `http://` or `https://` URL with a host.

@@ -257,11 +257,20 @@ impl Policy {
 /// A Terraform string literal: escapes quotes and backslashes, and `${` / `%{`, which would
 /// start an interpolation or a directive.
 fn hcl_string(s: &str) -> String {
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace("${", "$${")
-        .replace("%{", "%%{");
+    let mut escaped = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '"' => escaped.push_str("\\\""),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            '\t' => escaped.push_str("\\t"),
+            // Any other control character as HCL's \uNNNN escape: never raw in the file.
+            c if c.is_control() => escaped.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => escaped.push(c),
+        }
+    }
+    let escaped = escaped.replace("${", "$${").replace("%{", "%%{");
     format!("\"{escaped}\"")
 }
 

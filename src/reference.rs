@@ -178,6 +178,7 @@ fn parse_secrets_manager(value_from: &str, arn: &Arn<'_>) -> Result<SecretsManag
             "the Secrets Manager ARN has no region (arn:PARTITION:secretsmanager:REGION:...)",
         ));
     }
+    check_region(arn.region)?;
     Ok(SecretsManagerRef {
         secret_id,
         partition: arn.partition.to_owned(),
@@ -187,6 +188,28 @@ fn parse_secrets_manager(value_from: &str, arn: &Arn<'_>) -> Result<SecretsManag
         version_stage,
         version_id,
     })
+}
+
+/// A region name as AWS writes them (`us-east-1`, `cn-north-1`, `us-gov-west-1`): the SDK
+/// would otherwise fail with an endpoint-parameter error that names none of this.
+pub(crate) fn is_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 63
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !region.starts_with('-')
+        && !region.ends_with('-')
+}
+
+fn check_region(region: &str) -> Result<(), ParseError> {
+    if is_region(region) {
+        Ok(())
+    } else {
+        Err(ParseError::ArnParse(
+            "the ARN's region is not a region name (lower-case letters, digits and `-`, like us-east-1)",
+        ))
+    }
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -213,6 +236,7 @@ fn parse_parameter_arn(value_from: &str, arn: &Arn<'_>) -> Result<ParameterRef, 
             "the SSM parameter ARN has no region (arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME)",
         ));
     }
+    check_region(arn.region)?;
     check_parameter_chars(name)?;
     Ok(ParameterRef {
         name: value_from.to_owned(),

@@ -331,12 +331,20 @@ pub(crate) enum ContainerError {
 
 impl fmt::Display for ContainerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // At most 20 names: a task definition with thousands of containers made one line of
+        // tens of kilobytes.
         let list = |names: &[String]| {
-            names
+            const SHOWN: usize = 20;
+            let mut text = names
                 .iter()
+                .take(SHOWN)
                 .map(|n| format!("`{n}`"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", ");
+            if names.len() > SHOWN {
+                text.push_str(&format!(" and {} more", names.len() - SHOWN));
+            }
+            text
         };
         match self {
             ContainerError::Empty => f.write_str("the task definition has no containers"),

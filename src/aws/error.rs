@@ -77,6 +77,14 @@ where
         // A success status whose body the SDK could not read (or an error body without a
         // code): the parser's text can quote the body, and the body can hold a value, so
         // only the status and the size are said.
+        (_, _, Some(raw)) if (300..400).contains(&raw.status().as_u16()) => Classified {
+            kind: Kind::Other,
+            message: format!(
+                "the endpoint answered with a redirect (HTTP {}), which AWS sends when the \
+                 request went to the wrong region or endpoint",
+                raw.status().as_u16()
+            ),
+        },
         (_, _, Some(raw)) => Classified {
             kind: Kind::Other,
             message: format!(

@@ -51,7 +51,18 @@ pub(super) async fn fetch(
     let outcome = match result {
         Ok(out) => match (out.secret_string, out.secret_binary) {
             (Some(s), _) => Ok(Fetched::SecretString(SecretValue::new(s))),
-            (None, _) => Ok(Fetched::SecretBinary),
+            (None, Some(_)) => Ok(Fetched::SecretBinary),
+            // A success status with neither field is not a secret version at all (an error
+            // body sent with 200, a proxy's page): said as such, not as a binary secret.
+            (None, None) => Err(Failure::new(
+                Class::AsmApiError,
+                "the answer has neither SecretString nor SecretBinary: it is not a secret version",
+            )
+            .tried(format!(
+                "GetSecretValue in {} for SecretId `{}`",
+                reference.region, reference.secret_id
+            ))
+            .hint("check --endpoint-url and any proxy between ecs-env and AWS")),
         },
         Err(err) => {
             let c = classify(&err);
@@ -109,9 +120,11 @@ pub(super) async fn fetch_batch(batch: Batch) -> Vec<(FetchKey, Result<Fetched, 
                     .iter()
                     .filter(|e| answers(&version.secret_id, e.arn(), e.name()));
                 match (found.next(), found.next()) {
-                    (Some(entry), None) => {
-                        results.push((FetchKey::Secret(version), Ok(fetched(entry))));
-                    }
+                    // An entry with neither value is asked again, for GetSecretValue's answer.
+                    (Some(entry), None) => match fetched(entry) {
+                        Some(value) => results.push((FetchKey::Secret(version), Ok(value))),
+                        None => one_by_one.push(version),
+                    },
                     // Not answered, reported in Errors, or ambiguous: ask the way the agent
                     // does, for the agent's answer or failure.
                     _ => one_by_one.push(version),
@@ -205,10 +218,11 @@ fn answers(secret_id: &str, arn: Option<&str>, name: Option<&str>) -> bool {
     suffix.len() == 7 && suffix.starts_with('-') && crate::arn::secret_name(secret_id) == name
 }
 
-fn fetched(entry: &SecretValueEntry) -> Fetched {
-    match entry.secret_string() {
-        Some(s) => Fetched::SecretString(SecretValue::new(s.to_owned())),
-        None => Fetched::SecretBinary,
+fn fetched(entry: &SecretValueEntry) -> Option<Fetched> {
+    match (entry.secret_string(), entry.secret_binary()) {
+        (Some(s), _) => Some(Fetched::SecretString(SecretValue::new(s.to_owned()))),
+        (None, Some(_)) => Some(Fetched::SecretBinary),
+        (None, None) => None,
     }
 }
 

@@ -822,3 +822,136 @@ fn the_command_keeps_ignored_signals_and_dies_with_its_supervisor() {
     let _ = kill(Pid::from_raw(app), Signal::SIGKILL);
     assert!(!orphaned, "the command outlived its supervisor");
 }
+
+/// Finding 14: messages that said the wrong thing, or too much.
+#[test]
+fn unclear_answers_get_clear_messages() {
+    let e = emulator();
+    let arn = e.create_secret(REGION, &unique("redteam/unclear"), "v");
+    let name = arn.rsplit(':').next().unwrap().to_owned();
+    let through = |status: u16, body: Option<String>, code: &'static str| {
+        let proxy = Proxy::start(
+            &e.endpoint,
+            vec![Fault {
+                api: "GetSecretValue",
+                needle: name.clone(),
+                status,
+                body,
+                code,
+                ..Default::default()
+            }],
+        );
+        ecs_env()
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .args(["--no-batch", "--secret", &format!("S={arn}"), "--", "true"])
+            .output()
+    };
+    // A 200 answer with an error body was "the secret holds SecretBinary".
+    let run = through(
+        200,
+        Some(r#"{"__type":"InternalFailure","message":"oops"}"#.to_owned()),
+        "",
+    );
+    run.assert_code(125)
+        .assert_stderr_contains("neither SecretString nor SecretBinary");
+    assert!(
+        !run.stderr().contains("binary secret") && !run.stderr().contains("asm_binary"),
+        "{}",
+        run.stderr()
+    );
+    // A redirect was "unhandled error: Error".
+    let run = through(301, Some(String::new()), "");
+    run.assert_code(125)
+        .assert_stderr_contains("redirect (HTTP 301)");
+    assert!(
+        !run.stderr().contains("unhandled error"),
+        "{}",
+        run.stderr()
+    );
+
+    // 10,000 containers made one 89 KB line.
+    let containers: Vec<_> = (0..10_000)
+        .map(|i| serde_json::json!({"name": format!("c{i}"), "image": "x"}))
+        .collect();
+    let td = serde_json::json!({"containerDefinitions": containers}).to_string();
+    let run = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .task_definition(&td)
+        .args(["--", "true"])
+        .output();
+    run.assert_code(125).assert_stderr_contains("and 9980 more");
+    assert!(
+        run.stderr().lines().all(|l| l.len() < 1000),
+        "{}",
+        &run.stderr()[..200]
+    );
+
+    // A region that is no region name: before, an endpoint-parameter error from the SDK.
+    let run = ecs_env()
+        .args(["--region", "us east", "--secret", "S=/x", "--", "true"])
+        .output();
+    run.assert_code(125)
+        .assert_stderr_contains("not a region name");
+    let run = ecs_env()
+        .args([
+            "--secret",
+            "S=arn:aws:secretsmanager:us east:1:secret:x",
+            "--",
+            "true",
+        ])
+        .output();
+    run.assert_code(125)
+        .assert_stderr_contains("not a region name");
+
+    // policy --format terraform wrote a raw line feed inside an HCL string.
+    let td = serde_json::json!({"containerDefinitions": [{
+        "name": "app",
+        "environmentFiles": [{"value": "arn:aws:s3:::bucket/a\nb.env", "type": "s3"}],
+    }]})
+    .to_string();
+    let run = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .arg("policy")
+        .task_definition(&td)
+        .args([
+            "--offline",
+            "--account",
+            "123456789012",
+            "--format",
+            "terraform",
+        ])
+        .output();
+    run.assert_code(0);
+    assert!(
+        run.stdout().contains(r"bucket/a\nb.env"),
+        "{}",
+        run.stdout()
+    );
+    assert!(!run.stdout().contains("a\nb.env"), "{}", run.stdout());
+}
+
+/// Finding 15: `export` names every variable a format cannot carry, at once.
+#[test]
+fn export_names_every_refused_variable_at_once() {
+    let td = task_definition(
+        &[("A B", "1"), ("#C", "2"), ("D", "3"), ("E", "two\nlines")],
+        &[],
+    );
+    let run = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .arg("export")
+        .task_definition(&td)
+        .args(["--format", "docker"])
+        .output();
+    run.assert_code(125);
+    assert_eq!(run.stdout(), "");
+    for name in ["`A B`", "`#C`", "`E`"] {
+        assert!(
+            run.stderr()
+                .contains(&format!("cannot export {name} as docker")),
+            "{name}: {}",
+            run.stderr()
+        );
+    }
+    assert!(!run.stderr().contains("`D`"), "{}", run.stderr());
+}
