@@ -250,9 +250,10 @@ impl Report {
             .max()
             .unwrap_or(8)
             .clamp(8, 30);
+        let source_width = self.rows.iter().map(|r| r.source.len()).max().unwrap_or(6).max(6);
         let _ = writeln!(
             out,
-            "{:<name_width$}  {:<11}  OUTCOME",
+            "{:<name_width$}  {:<source_width$}  OUTCOME",
             "VARIABLE", "SOURCE"
         );
         for row in &self.rows {
@@ -263,7 +264,7 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "{:<name_width$}  {:<11}  {outcome}",
+                "{:<name_width$}  {:<source_width$}  {outcome}",
                 crate::diagnostic::escaped(&row.variable),
                 row.source
             );

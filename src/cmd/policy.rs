@@ -21,11 +21,10 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
         crate::runtime::block_on(pipeline::deadline(&settings), async {
             let mut pipeline =
                 Pipeline::new(&source, &settings, Local::default(), Warnings::Print).await;
-            let loaded = pipeline.load().await?;
             let containers = if args.all_containers {
-                pipeline.all_containers(&loaded)
+                pipeline.load_all_containers().await?
             } else {
-                vec![loaded.container]
+                vec![pipeline.load().await?.container]
             };
             let (references, environment_files) = references(&containers)?;
             let mut ctx = Context {

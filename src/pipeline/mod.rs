@@ -138,22 +138,27 @@ impl<'a> Pipeline<'a> {
     /// Source and load: the task definition and the selected container, with the extra
     /// entries added.
     pub(crate) async fn load(&mut self) -> Result<Loaded, Error> {
-        let task = source::task_definition(
-            self.source,
-            &mut self.aws,
-            self.local.task_region.as_deref(),
-        )
-        .await?;
+        let task = self.load_task().await?;
         let container = source::container(self.source, task.as_ref())?;
         tracing::debug!(task_region = ?self.local.task_region, container = %crate::diagnostic::escaped(&container.name), "loaded");
         Ok(Loaded { task, container })
     }
 
-    /// Every container of the task (`policy --all-containers`); the extra entries join the
-    /// first. Without a task definition, the one container the entries make.
-    pub(crate) fn all_containers(&self, loaded: &Loaded) -> Vec<ContainerDefinition> {
-        match &loaded.task {
-            Some(td) => td
+    /// The task definition alone, if the source names one.
+    async fn load_task(&mut self) -> Result<Option<TaskDefinition>, Error> {
+        source::task_definition(
+            self.source,
+            &mut self.aws,
+            self.local.task_region.as_deref(),
+        )
+        .await
+    }
+
+    /// Every container of the task (`policy --all-containers`), no choice needed; the extra
+    /// entries join the first. Without a task definition, the one container the entries make.
+    pub(crate) async fn load_all_containers(&mut self) -> Result<Vec<ContainerDefinition>, Error> {
+        match self.load_task().await? {
+            Some(td) => Ok(td
                 .containers
                 .iter()
                 .enumerate()
@@ -161,8 +166,8 @@ impl<'a> Pipeline<'a> {
                     0 => source::with_flag_entries(c.clone(), self.source),
                     _ => c.clone(),
                 })
-                .collect(),
-            None => vec![loaded.container.clone()],
+                .collect()),
+            None => Ok(vec![source::container(self.source, None)?]),
         }
     }
 

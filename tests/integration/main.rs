@@ -10,6 +10,7 @@ mod emulator;
 mod exit_codes;
 mod export;
 mod faults;
+mod golden;
 mod hostile;
 mod inspect;
 mod library;
