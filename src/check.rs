@@ -250,7 +250,13 @@ impl Report {
             .max()
             .unwrap_or(8)
             .clamp(8, 30);
-        let source_width = self.rows.iter().map(|r| r.source.len()).max().unwrap_or(6).max(6);
+        let source_width = self
+            .rows
+            .iter()
+            .map(|r| r.source.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
         let _ = writeln!(
             out,
             "{:<name_width$}  {:<source_width$}  OUTCOME",

@@ -66,6 +66,9 @@ mod error;
 mod exit;
 mod export;
 mod files;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod jsonkey;
 mod pipeline;
 mod policy;

@@ -1,0 +1,4 @@
+//! Fuzz target: `ecs_env::fuzzing::env_file` (see src/fuzzing.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ecs_env::fuzzing::env_file(data));
