@@ -59,6 +59,8 @@ impl Row {
 pub(crate) struct Report {
     /// The caller's identity (`sts:GetCallerIdentity`), or why it is unknown.
     pub identity: Option<Result<String, String>>,
+    /// The execution role values were fetched as (`--as-execution-role`), if any.
+    pub execution_role: Option<String>,
     pub task_region: Option<String>,
     pub offline: bool,
     pub rows: Vec<Row>,
@@ -235,6 +237,9 @@ impl Report {
                 "none (offline: no AWS call was made)",
             ),
         }
+        if let Some(role) = &self.execution_role {
+            wrap(&mut out, "acting as: ", &format!("{role} (execution role)"));
+        }
         let regions = self.regions();
         let regions = if regions.is_empty() {
             "none".to_owned()
@@ -348,6 +353,7 @@ impl Report {
             "offline": self.offline,
             "identity": identity,
             "identity_error": self.identity.as_ref().and_then(|i| i.as_ref().err()),
+            "execution_role": self.execution_role,
             "regions": self.regions(),
             "variables": rows,
             "errors": self.general.iter().map(failure).collect::<Vec<_>>(),

@@ -134,6 +134,9 @@ pub(crate) struct RunArgs {
     pub aws: AwsArgs,
 
     #[command(flatten)]
+    pub role: RoleArgs,
+
+    #[command(flatten)]
     pub local: LocalArgs,
 
     #[command(flatten)]
@@ -241,6 +244,9 @@ pub(crate) struct ExportArgs {
     pub aws: AwsArgs,
 
     #[command(flatten)]
+    pub role: RoleArgs,
+
+    #[command(flatten)]
     pub local: LocalArgs,
 
     /// Output format. dotenv is the dialect dotenvy and Docker Compose `env_file` read back
@@ -287,6 +293,9 @@ pub(crate) struct CheckArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub role: RoleArgs,
 
     /// Syntax and registration checks only, no AWS call (a lint for CI)
     #[arg(help_heading = "Options", long)]
@@ -454,6 +463,30 @@ pub(crate) struct AwsArgs {
     /// BatchGetSecretValue for 20 current versions at a time
     #[arg(long, env = "ECS_ENV_NO_BATCH", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_batch: bool,
+}
+
+/// Which identity fetches the values: ECS fetches them as the task's execution role.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Identity")]
+pub(crate) struct RoleArgs {
+    /// Fetch every value as the task's execution role (`executionRoleArn`), as ECS does, so
+    /// that a missing grant fails here and not after deploy. The role is assumed with STS
+    /// AssumeRole; its trust policy must allow you
+    #[arg(long)]
+    pub as_execution_role: bool,
+
+    /// Act as this execution role instead of the task definition's (implies
+    /// --as-execution-role)
+    #[arg(long, value_name = "ARN", value_parser = parse_role_arn)]
+    pub execution_role: Option<String>,
+}
+
+/// `--execution-role`: an IAM role ARN.
+fn parse_role_arn(arn: &str) -> Result<String, String> {
+    match crate::identity::role_arn_problem(arn) {
+        None => Ok(arn.to_owned()),
+        Some(problem) => Err(problem.to_owned()),
+    }
 }
 
 /// `--region`: a region name.

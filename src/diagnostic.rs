@@ -87,6 +87,8 @@ classes! {
     OverrideFile => "override_file",
     /// No AWS credentials, or offline.
     AwsConnect => "aws_connect",
+    /// The role to act as (`--as-execution-role`) could not be assumed; nothing was fetched.
+    AssumeRole => "assume_role",
     /// A deployed source (task definition, service, stack) could not be read.
     Source => "source",
     /// Watch mode cannot follow the references.

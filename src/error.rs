@@ -119,6 +119,7 @@ impl Error {
             Error::OverrideFile { .. } => Class::OverrideFile,
             // Each of its failures has its own class; this one is never reported.
             Error::Unresolved(_) => Class::Internal,
+            Error::Connect(crate::aws::ConnectError::AssumeRole { .. }) => Class::AssumeRole,
             Error::Connect(_) => Class::AwsConnect,
             Error::Source(_) => Class::Source,
             Error::Exec(_) => Class::Exec,

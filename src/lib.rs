@@ -69,6 +69,7 @@ mod files;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod identity;
 mod jsonkey;
 mod pipeline;
 mod policy;

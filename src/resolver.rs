@@ -271,6 +271,22 @@ impl Resolver {
         self
     }
 
+    /// Fetch every value as the task definition's execution role (`executionRoleArn`), as
+    /// ECS does (`--as-execution-role`): the role is assumed with STS AssumeRole using the
+    /// configured credentials, and a denial names the role. If the role cannot be assumed,
+    /// nothing is fetched as the caller instead.
+    pub fn as_execution_role(mut self) -> Resolver {
+        self.settings.execution_role = Some(crate::identity::RoleChoice::TaskDefinition);
+        self
+    }
+
+    /// Fetch every value as this execution role (`--execution-role ARN`), whatever the task
+    /// definition names.
+    pub fn execution_role(mut self, role_arn: impl Into<String>) -> Resolver {
+        self.settings.execution_role = Some(crate::identity::RoleChoice::Arn(role_arn.into()));
+        self
+    }
+
     /// Open no network connection at all. A reference that would have to be fetched, a
     /// deployed source or a stack lookup is then a failure in the report; overridden
     /// secrets and plain variables resolve.

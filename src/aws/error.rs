@@ -9,6 +9,25 @@
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 
+/// Who a denial's hint asks to be granted the permission. When values are fetched as the
+/// execution role, [`as_role`] names that role instead.
+pub(crate) const GRANTEE: &str = "the identity in use (on ECS, the task execution role)";
+
+/// A failure of a request made as `role`: the hint names the role that lacks the permission,
+/// and what was tried says who tried it.
+pub(crate) fn as_role(failure: &mut crate::resolve::Failure, role: &str) {
+    if let Some(hint) = &mut failure.hint {
+        *hint = hint.replace(
+            GRANTEE,
+            &format!("the execution role `{role}` (ECS would be denied the same way)"),
+        );
+    }
+    failure.tried = Some(match failure.tried.take() {
+        Some(tried) => format!("{tried}, as `{role}`"),
+        None => format!("as `{role}`"),
+    });
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     NotFound,
@@ -114,6 +133,23 @@ fn service_error(code: String, message: String, status: u16) -> Classified {
 /// An error and its sources as one line of `Display` texts joined by ": ", skipping a
 /// source whose text the previous one already contains. (The SDK's `DisplayErrorContext`
 /// appends a `Debug` dump, which is no message for a person.)
+/// Why AssumeRole failed, in one line: the classified STS error where the provider kept it
+/// (`AccessDenied: User ... is not authorized to perform: sts:AssumeRole on resource ...`),
+/// else the error chain.
+pub(crate) fn assume_role_detail(
+    err: &aws_credential_types::provider::error::CredentialsError,
+) -> String {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(sdk) = e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+            return classify(sdk).message;
+        }
+        next = e.source();
+    }
+    chain(err)
+}
+
 pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);

@@ -47,6 +47,9 @@ use clients::Clients;
 /// One request's outcome for each key it covers.
 type Job = BoxFuture<'static, Vec<(FetchKey, Result<Fetched, Failure>)>>;
 
+/// The session name AWS CloudTrail records for every request made as an assumed role.
+const SESSION_NAME: &str = "ecs-env";
+
 /// A TCP connection that takes longer is a failed attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -72,6 +75,9 @@ pub(crate) struct Settings {
     /// A configuration to use instead of loading the shared one (the library: a test points
     /// it at an emulator). Its region is the task region unless `region` is set.
     pub sdk_config: Option<SdkConfig>,
+    /// Fetch values as this execution role (`--as-execution-role`, `--execution-role`)
+    /// instead of as the caller; control-plane reads stay on the caller.
+    pub execution_role: Option<crate::identity::RoleChoice>,
 }
 
 impl Default for Settings {
@@ -85,6 +91,7 @@ impl Default for Settings {
             batch: true,
             offline: false,
             sdk_config: None,
+            execution_role: None,
         }
     }
 }
@@ -119,9 +126,12 @@ pub(crate) struct Session {
     custom_endpoint: bool,
     /// Whether to use BatchGetSecretValue.
     batch: bool,
-    /// Who is asking, for the capability memory: the access key id and the endpoint.
+    /// Who is asking, for the capability memory: the access key id (or the role acted as)
+    /// and the endpoint.
     access_key_id: String,
     endpoint: String,
+    /// The role this session's credentials are for, when it acts as one.
+    acting_as: Option<String>,
 }
 
 /// Why no request could be made at all.
@@ -138,12 +148,25 @@ pub(crate) enum ConnectError {
         variable: &'static str,
         problem: String,
     },
+    #[error(
+        "could not assume the execution role `{role}`{caller}: {detail}; nothing was fetched \
+         (not even as the caller)",
+        caller = caller.as_deref().map(|c| format!(" as {c}")).unwrap_or_default()
+    )]
+    AssumeRole {
+        role: String,
+        caller: Option<String>,
+        detail: String,
+    },
 }
 
 impl ConnectError {
     pub(crate) fn hint(&self) -> String {
         match self {
             ConnectError::Credentials { hint, .. } => hint.clone(),
+            ConnectError::AssumeRole { role, caller, .. } => {
+                crate::identity::assume_role_hint(role, caller.as_deref())
+            }
             ConnectError::Endpoint { variable, .. } => format!(
                 "unset {variable}, or set it to an endpoint URL such as http://127.0.0.1:5000"
             ),
@@ -269,7 +292,78 @@ impl Session {
             batch: settings.batch,
             access_key_id,
             endpoint,
+            acting_as: None,
         })
+    }
+
+    /// A session for the value fetches that acts as `role` (STS AssumeRole with this
+    /// session's credentials). Fail closed: when the role cannot be assumed, the error says
+    /// why and how to allow it, and no request is made as the caller instead.
+    pub(crate) async fn assume(
+        &self,
+        role: &str,
+        settings: &Settings,
+        task_region: Option<&str>,
+    ) -> Result<Session, ConnectError> {
+        let started = Instant::now();
+        // STS answers in every region; the task region keeps the call regional.
+        let region = self
+            .config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .or_else(|| task_region.map(str::to_owned))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+            .session_name(SESSION_NAME)
+            .region(Region::new(region))
+            .configure(&self.config)
+            .build()
+            .await;
+        let credentials = tokio::time::timeout(settings.timeout, provider.provide_credentials())
+            .await
+            .map_err(|_| ConnectError::CredentialsTimeout(settings.timeout))?;
+        let credentials = match credentials {
+            Ok(c) => c,
+            Err(e) => {
+                // Who asked, for the trust-policy statement; unknown if that fails too.
+                let caller = self.identity().await.ok().map(|i| i.arn);
+                return Err(ConnectError::AssumeRole {
+                    role: role.to_owned(),
+                    caller,
+                    detail: error::assume_role_detail(&e),
+                });
+            }
+        };
+        tracing::debug!(
+            role = %crate::diagnostic::escaped(role),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "acting as the execution role"
+        );
+        let provider = if settings.refresh_credentials {
+            // Watch mode runs for hours: the provider assumes the role again before expiry.
+            SharedCredentialsProvider::new(provider)
+        } else {
+            SharedCredentialsProvider::new(credentials)
+        };
+        Ok(Session {
+            config: self
+                .config
+                .clone()
+                .into_builder()
+                .credentials_provider(provider)
+                .build(),
+            custom_endpoint: self.custom_endpoint,
+            batch: self.batch,
+            // Temporary keys change on every run; what is denied belongs to the role.
+            access_key_id: role.to_owned(),
+            endpoint: self.endpoint.clone(),
+            acting_as: Some(role.to_owned()),
+        })
+    }
+
+    /// The role this session acts as, if any.
+    pub(crate) fn acting_as(&self) -> Option<&str> {
+        self.acting_as.as_deref()
     }
 
     /// Fetch every key concurrently, as [`plan::requests`] says. Every key gets an entry: a
@@ -354,7 +448,7 @@ impl Session {
             }
         }
         let jobs_started = jobs.len();
-        let results: HashMap<_, _> = jobs
+        let mut results: HashMap<_, _> = jobs
             .into_iter()
             .collect::<futures_util::stream::FuturesUnordered<_>>()
             .flat_map(futures_util::stream::iter)
@@ -367,6 +461,11 @@ impl Session {
             .collect();
         if let (Some(mut memory), false) = (memory, newly_denied.is_empty()) {
             memory.remember_batch_denied(&newly_denied);
+        }
+        if let Some(role) = &self.acting_as {
+            for failure in results.values_mut().filter_map(|r| r.as_mut().err()) {
+                error::as_role(failure, role);
+            }
         }
         tracing::debug!(
             jobs = jobs_started,
@@ -652,6 +751,8 @@ pub(crate) fn endpoint_problem(url: &str) -> Option<String> {
 pub(crate) struct LazySession<'a> {
     settings: &'a Settings,
     session: Option<Session>,
+    /// The session acting as the execution role, once assumed.
+    role: Option<Session>,
 }
 
 impl<'a> LazySession<'a> {
@@ -659,7 +760,35 @@ impl<'a> LazySession<'a> {
         LazySession {
             settings,
             session: None,
+            role: None,
         }
+    }
+
+    /// The settings this session connects with.
+    pub(crate) fn settings(&self) -> &'a Settings {
+        self.settings
+    }
+
+    /// The session values are fetched with: the caller's, or one acting as `role` (assumed
+    /// once, on first use).
+    pub(crate) async fn for_values(
+        &mut self,
+        role: Option<&str>,
+        task_region: Option<&str>,
+    ) -> Result<&Session, ConnectError> {
+        let Some(role) = role else {
+            return self.get().await;
+        };
+        if self.role.as_ref().and_then(Session::acting_as) != Some(role) {
+            let settings = self.settings;
+            let assumed = self
+                .get()
+                .await?
+                .assume(role, settings, task_region)
+                .await?;
+            self.role = Some(assumed);
+        }
+        Ok(self.role.as_ref().expect("assumed just above"))
     }
 
     /// Whether no connection may be opened (`--offline`, the library's `offline()`).

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::Client;
 use zeroize::Zeroizing;
 
-use super::error::{Kind, classify, common_hint};
+use super::error::{GRANTEE, Kind, classify, common_hint};
 use crate::diagnostic::Class;
 use crate::envfile::S3Object;
 use crate::resolve::{Failure, FetchKey, Fetched};
@@ -126,8 +126,7 @@ fn failure(kind: Kind, message: String, arn: &str, api: &str) -> Failure {
     let bucket_arn = crate::arn::s3_bucket(arn);
     let hint = match kind {
         Kind::AccessDenied => Some(format!(
-            "grant `s3:GetObject` on `{arn}` and `s3:GetBucketLocation` on `{}` to the identity in \
-             use (on ECS, the task execution role)",
+            "grant `s3:GetObject` on `{arn}` and `s3:GetBucketLocation` on `{}` to {GRANTEE}",
             bucket_arn.unwrap_or_default()
         )),
         Kind::NotFound => Some(

@@ -20,7 +20,7 @@ use aws_sdk_secretsmanager::types::SecretValueEntry;
 use tokio::sync::Semaphore;
 use zeroize::Zeroize;
 
-use super::error::{Classified, Kind, classify, common_hint};
+use super::error::{Classified, GRANTEE, Kind, classify, common_hint};
 use crate::diagnostic::Class;
 use crate::resolve::{Failure, FetchKey, Fetched, SecretVersion};
 use crate::secret::SecretValue;
@@ -259,18 +259,15 @@ fn failure(kind: Kind, message: String, r: &SecretVersion) -> Failure {
         Kind::AccessDenied => (
             Class::AsmApiError,
             Some(format!(
-                "grant `secretsmanager:GetSecretValue` on `{}` to the identity in use (on ECS, \
-                 the task execution role)",
+                "grant `secretsmanager:GetSecretValue` on `{}` to {GRANTEE}",
                 crate::policy::secret_resource(&r.secret_id)
             )),
         ),
         Kind::Kms => (
             Class::AsmApiError,
-            Some(
-                "grant `kms:Decrypt` on the secret's KMS key to the identity in use (on ECS, \
-                 the task execution role)"
-                    .to_owned(),
-            ),
+            Some(format!(
+                "grant `kms:Decrypt` on the secret's KMS key to {GRANTEE}"
+            )),
         ),
         other => (Class::AsmApiError, common_hint(other)),
     };

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use aws_sdk_ssm::Client;
 
-use super::error::{Kind, classify, common_hint};
+use super::error::{GRANTEE, Kind, classify, common_hint};
 use crate::arn::SECRETS_MANAGER_REFERENCE;
 use crate::diagnostic::Class;
 use crate::resolve::{Failure, FetchKey, Fetched};
@@ -208,15 +208,12 @@ fn api_failure(kind: Kind, message: &str, name: &str, region: &str) -> Failure {
     let message = format!("fetching secret data from SSM Parameter Store in {region}: {message}");
     let hint = match kind {
         Kind::AccessDenied => Some(format!(
-            "grant `ssm:GetParameters` on `{}` to the identity in use (on ECS, the task \
-             execution role)",
+            "grant `ssm:GetParameters` on `{}` to {GRANTEE}",
             parameter_arn_pattern(name, region)
         )),
-        Kind::Kms => Some(
-            "grant `kms:Decrypt` on the parameter's KMS key to the identity in use (on ECS, \
-             the task execution role)"
-                .to_owned(),
-        ),
+        Kind::Kms => Some(format!(
+            "grant `kms:Decrypt` on the parameter's KMS key to {GRANTEE}"
+        )),
         other => common_hint(other),
     };
     let f = Failure::new(Class::SsmApiError, message).outcome(kind.label());

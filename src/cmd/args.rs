@@ -3,9 +3,10 @@
 //! `NAME=VALUE`, `--service` without a cluster and the like are usage errors here.
 
 use crate::aws;
-use crate::cli::{AwsArgs, LaunchType, LocalArgs, SourceArgs, TfInput};
+use crate::cli::{AwsArgs, LaunchType, LocalArgs, RoleArgs, SourceArgs, TfInput};
 use crate::envfile::Dialect;
 use crate::error::Error;
+use crate::identity::RoleChoice;
 use crate::pipeline::{Base, LocalSpec, Source, SourceSpec};
 use crate::secret::SecretValue;
 use crate::terraform;
@@ -70,6 +71,15 @@ pub(super) fn aws_settings(args: &AwsArgs) -> aws::Settings {
         timeout: args.timeout,
         batch: !args.no_batch,
         ..aws::Settings::default()
+    }
+}
+
+/// The identity flags: which execution role, if any, values are fetched as.
+pub(super) fn execution_role(args: &RoleArgs) -> Option<RoleChoice> {
+    match (&args.execution_role, args.as_execution_role) {
+        (Some(arn), _) => Some(RoleChoice::Arn(arn.clone())),
+        (None, true) => Some(RoleChoice::TaskDefinition),
+        (None, false) => None,
     }
 }
 

@@ -15,6 +15,13 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
     let mut settings = args::aws_settings(&args.aws);
     // Offline means no socket, also for the lookups a source may want.
     settings.offline = args.offline;
+    settings.execution_role = args::execution_role(&args.role);
+    if args.offline && settings.execution_role.is_some() {
+        return Err(Error::usage(
+            "--as-execution-role needs AWS (STS AssumeRole): drop --offline, or drop \
+             --as-execution-role for the offline checks",
+        ));
+    }
 
     let report = crate::runtime::block_on(pipeline::deadline(&settings), async {
         // No overrides and nothing inherited: check looks at every reference as ECS would.
@@ -39,6 +46,7 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
             ));
         }
         let identity = pipeline.aws.get().await?.identity().await.map(|i| i.arn);
+        let role = pipeline.act_as_execution_role().await?;
         let fetched = pipeline.fetch(&plan).await?;
         let evaluation = resolve::evaluate(&plan, &pipeline.local, &fetched);
         let mut report = Report::new(
@@ -49,6 +57,7 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
             region,
         );
         report.identity = Some(identity);
+        report.execution_role = role;
         Ok(report)
     })??;
 

@@ -9,7 +9,7 @@ use crate::export::{self, Format, Var};
 use crate::resolve::Origin;
 
 pub(crate) fn execute(args: &ExportArgs) -> Result<u8, Error> {
-    let env = super::run::resolve_environment(&args.source, &args.aws, &args.local)?;
+    let env = super::run::resolve_environment(&args.source, &args.aws, &args.role, &args.local)?;
     let vars: Vec<Var<'_>> = env
         .task_vars()
         .map(|(name, origin, value)| Var {

@@ -10,7 +10,7 @@ use crate::resolve::ChildEnv;
 /// Run the command; returns only when it could not be started (Unix) or with its status.
 pub(crate) fn execute(args: RunArgs) -> Result<u8, Error> {
     let (program, program_args) = super::command(&args)?;
-    let env = resolve_environment(&args.source, &args.aws, &args.local)?;
+    let env = resolve_environment(&args.source, &args.aws, &args.role, &args.local)?;
     tracing::debug!(variables = env.len(), "starting the command");
     Ok(process::exec_replace(program, program_args, &env)?)
 }
@@ -19,11 +19,13 @@ pub(crate) fn execute(args: RunArgs) -> Result<u8, Error> {
 pub(crate) fn resolve_environment(
     source: &crate::cli::SourceArgs,
     aws_args: &crate::cli::AwsArgs,
+    role_args: &crate::cli::RoleArgs,
     local_args: &crate::cli::LocalArgs,
 ) -> Result<ChildEnv, Error> {
     let source = args::source(source)?;
     let local = args::local(local_args)?;
-    let settings = args::aws_settings(aws_args);
+    let mut settings = args::aws_settings(aws_args);
+    settings.execution_role = args::execution_role(role_args);
     let local = local.local()?;
     crate::runtime::block_on(pipeline::deadline(&settings), async {
         Pipeline::new(&source, &settings, local, Warnings::Print)

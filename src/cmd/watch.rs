@@ -41,6 +41,7 @@ pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
     let source = args::source(&args.source)?;
     let local = args::local(&args.local)?;
     let mut settings = args::aws_settings(&args.aws);
+    settings.execution_role = args::execution_role(&args.role);
     // Hours of polling outlive any pinned credential: keep the SDK's refreshing provider.
     settings.refresh_credentials = true;
     let local = local.local()?;

@@ -114,6 +114,8 @@ pub(crate) struct Pipeline<'a> {
     pub(crate) aws: LazySession<'a>,
     pub(crate) local: Local,
     pub(crate) warnings: Warnings,
+    /// The loaded task definition's `executionRoleArn`, for `--as-execution-role`.
+    task_execution_role: Option<String>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -132,6 +134,7 @@ impl<'a> Pipeline<'a> {
             aws: LazySession::new(settings),
             local,
             warnings,
+            task_execution_role: None,
         }
     }
 
@@ -139,6 +142,7 @@ impl<'a> Pipeline<'a> {
     /// entries added.
     pub(crate) async fn load(&mut self) -> Result<Loaded, Error> {
         let task = self.load_task().await?;
+        self.task_execution_role = task.as_ref().and_then(|t| t.execution_role_arn.clone());
         let container = source::container(self.source, task.as_ref())?;
         tracing::debug!(task_region = ?self.local.task_region, container = %crate::diagnostic::escaped(&container.name), "loaded");
         Ok(Loaded { task, container })
@@ -234,12 +238,38 @@ impl<'a> Pipeline<'a> {
             return Err(Error::Unresolved(failures));
         }
         let region = self.local.task_region.clone();
+        let role = self.execution_role()?;
         Ok(self
             .aws
-            .get()
+            .for_values(role.as_deref(), region.as_deref())
             .await?
             .fetch_all(&fetches, region.as_deref())
             .await)
+    }
+
+    /// The execution role values are fetched as (`--as-execution-role`), if one is chosen:
+    /// the flag's ARN, else the loaded task definition's `executionRoleArn`.
+    pub(crate) fn execution_role(&self) -> Result<Option<String>, Error> {
+        self.aws
+            .settings()
+            .execution_role
+            .as_ref()
+            .map(|choice| choice.resolve(self.task_execution_role.as_deref()))
+            .transpose()
+            .map_err(Error::usage)
+    }
+
+    /// Assume the chosen execution role now (`check` reports it even when nothing is
+    /// fetched); the role's ARN, or `None` when values are fetched as the caller.
+    pub(crate) async fn act_as_execution_role(&mut self) -> Result<Option<String>, Error> {
+        let role = self.execution_role()?;
+        if role.is_some() {
+            let region = self.local.task_region.clone();
+            self.aws
+                .for_values(role.as_deref(), region.as_deref())
+                .await?;
+        }
+        Ok(role)
     }
 
     /// Evaluate and assemble: the child's environment, or every failure at once.

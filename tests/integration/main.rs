@@ -12,6 +12,7 @@ mod export;
 mod faults;
 mod golden;
 mod hostile;
+mod identity;
 mod inspect;
 mod library;
 mod proxy;

@@ -1,0 +1,318 @@
+//! The identities ECS uses, and how a developer's identity is allowed to act as them.
+//!
+//! On ECS, the agent reads a task's secrets, parameters and environment files as the task's
+//! **execution role**; a local run reads them as the developer, usually a broader identity,
+//! so a missing grant shows only after deploy. `--as-execution-role` closes that gap by
+//! assuming the role (the AWS layer does that); this module is the pure part: which role is
+//! meant, what a role ARN looks like, and the trust-policy statement a caller needs before it
+//! may assume one. Execution roles usually trust only `ecs-tasks.amazonaws.com`, so the first
+//! run is expected to fail with that statement as its next step.
+
+use crate::arn::Arn;
+
+/// Which execution role to act as, chosen before the task definition is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RoleChoice {
+    /// The task definition's `executionRoleArn`.
+    TaskDefinition,
+    /// A role named on the command line (`--execution-role ARN`).
+    Arn(String),
+}
+
+impl RoleChoice {
+    /// The role ARN, from the choice and the task definition's `executionRoleArn`; an error
+    /// says what is missing or malformed.
+    pub(crate) fn resolve(&self, from_task: Option<&str>) -> Result<String, String> {
+        let arn = match self {
+            RoleChoice::Arn(arn) => arn.as_str(),
+            RoleChoice::TaskDefinition
+                if from_task == Some(crate::cloudformation::UNRESOLVED_ROLE) =>
+            {
+                return Err(
+                    "--as-execution-role: the template's `ExecutionRoleArn` is an \
+                            intrinsic function only a deployed stack resolves; pass --stack NAME \
+                            or name the role with --execution-role ARN"
+                        .to_owned(),
+                );
+            }
+            RoleChoice::TaskDefinition => from_task.ok_or_else(|| {
+                "--as-execution-role: the task definition has no `executionRoleArn`; name the \
+                 role with --execution-role ARN"
+                    .to_owned()
+            })?,
+        };
+        role_arn_problem(arn).map_or(Ok(arn.to_owned()), |problem| {
+            Err(format!(
+                "--as-execution-role: `{}` is {problem}",
+                crate::diagnostic::escaped(arn)
+            ))
+        })
+    }
+}
+
+/// What is wrong with `arn` as an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`),
+/// if anything.
+pub(crate) fn role_arn_problem(arn: &str) -> Option<&'static str> {
+    let Some(parsed) = Arn::of(arn) else {
+        return Some("not an ARN (expected arn:aws:iam::ACCOUNT:role/NAME)");
+    };
+    let name = parsed
+        .resource_of("role")
+        .and_then(|r| r.rsplit('/').next());
+    let account_ok =
+        parsed.account.len() == 12 && parsed.account.bytes().all(|b| b.is_ascii_digit());
+    if parsed.service != "iam" || !parsed.region.is_empty() || !account_ok {
+        Some("not an IAM role ARN (expected arn:aws:iam::ACCOUNT:role/NAME)")
+    } else if name.is_none_or(str::is_empty) || !parsed.resource.starts_with("role/") {
+        Some("not a role ARN (the resource must be role/NAME)")
+    } else {
+        None
+    }
+}
+
+/// How a role's trust policy names a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Principal {
+    /// An ARN the policy can name directly.
+    Exact(String),
+    /// A role whose name carries a random suffix that changes when it is re-created (IAM
+    /// Identity Center permission sets, CloudFormation-generated names): the account as the
+    /// principal, narrowed by `aws:PrincipalArn` with `ArnLike`.
+    Pattern { account: String, pattern: String },
+}
+
+/// The principal a trust policy should name for the caller `caller_arn` (from
+/// `sts:GetCallerIdentity`). A session ARN (`assumed-role/ROLE/SESSION`) becomes its role's
+/// ARN: sessions change on every login, roles do not.
+pub(crate) fn caller_principal(caller_arn: &str) -> Option<Principal> {
+    let arn = Arn::of(caller_arn)?;
+    let root = crate::arn::build(arn.partition, "iam", "", arn.account, "root");
+    match arn.service {
+        "iam" if arn.resource == "root" || arn.resource.starts_with("user/") => {
+            Some(Principal::Exact(caller_arn.to_owned()))
+        }
+        "sts" if arn.resource.starts_with("federated-user/") => {
+            Some(Principal::Exact(caller_arn.to_owned()))
+        }
+        "sts" => {
+            let role = arn
+                .resource
+                .strip_prefix("assumed-role/")?
+                .split('/')
+                .next()?;
+            if let Some(permission_set) = sso_permission_set(role) {
+                return Some(Principal::Pattern {
+                    account: root,
+                    pattern: crate::arn::build(
+                        arn.partition,
+                        "iam",
+                        "",
+                        arn.account,
+                        &format!(
+                            "role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*"
+                        ),
+                    ),
+                });
+            }
+            if let Some(stem) = generated_stem(role) {
+                return Some(Principal::Pattern {
+                    account: root,
+                    pattern: crate::arn::build(
+                        arn.partition,
+                        "iam",
+                        "",
+                        arn.account,
+                        &format!("role/*{stem}-*"),
+                    ),
+                });
+            }
+            Some(Principal::Exact(crate::arn::build(
+                arn.partition,
+                "iam",
+                "",
+                arn.account,
+                &format!("role/{role}"),
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// `AWSReservedSSO_NAME_0123456789abcdef` → `NAME`.
+fn sso_permission_set(role: &str) -> Option<&str> {
+    let rest = role.strip_prefix("AWSReservedSSO_")?;
+    let (name, suffix) = rest.rsplit_once('_')?;
+    (suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit()) && !name.is_empty())
+        .then_some(name)
+}
+
+/// `Stack-LogicalId-1A2B3C4D5E6F` → `Stack-LogicalId`: CloudFormation (and so CDK) names a
+/// role without a `RoleName` with a random suffix of upper-case letters and digits.
+fn generated_stem(role: &str) -> Option<&str> {
+    let (stem, suffix) = role.rsplit_once('-')?;
+    let random = (8..=13).contains(&suffix.len())
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && suffix.bytes().any(|b| b.is_ascii_digit())
+        && suffix.bytes().any(|b| b.is_ascii_uppercase());
+    (random && !stem.is_empty()).then_some(stem)
+}
+
+/// The trust-policy statement that lets `caller_arn` assume a role, as one line of JSON to
+/// paste into the role's `AssumeRolePolicyDocument`.
+pub(crate) fn trust_statement(caller_arn: &str) -> Option<String> {
+    let statement = match caller_principal(caller_arn)? {
+        Principal::Exact(arn) => serde_json::json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": arn},
+            "Action": "sts:AssumeRole",
+        }),
+        Principal::Pattern { account, pattern } => serde_json::json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": account},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": pattern}},
+        }),
+    };
+    Some(statement.to_string())
+}
+
+/// The next step after AssumeRole of `role` failed for `caller` (if known).
+pub(crate) fn assume_role_hint(role: &str, caller: Option<&str>) -> String {
+    let trust = caller.and_then(trust_statement);
+    let add = match trust {
+        Some(statement) => {
+            format!("add this statement to the trust policy of `{role}`: {statement}")
+        }
+        None => format!(
+            "let your identity assume `{role}`: add it as a principal with `sts:AssumeRole` in \
+             the role's trust policy"
+        ),
+    };
+    format!(
+        "{add}; execution roles usually trust only `ecs-tasks.amazonaws.com`, so this is a \
+         deliberate change (make it in a development account). When the trust policy names the \
+         account rather than you, your own policy must also allow `sts:AssumeRole` on the role. \
+         Or drop --as-execution-role to fetch as yourself"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callers_become_the_principals_a_trust_policy_names() {
+        let exact = |s: &str| Some(Principal::Exact(s.to_owned()));
+        let cases = [
+            (
+                "arn:aws:iam::123456789012:user/dev",
+                exact("arn:aws:iam::123456789012:user/dev"),
+            ),
+            (
+                "arn:aws:iam::123456789012:user/team/dev",
+                exact("arn:aws:iam::123456789012:user/team/dev"),
+            ),
+            ("arn:aws:iam::123456789012:root", exact("arn:aws:iam::123456789012:root")),
+            // A session of a role is the role.
+            (
+                "arn:aws:sts::123456789012:assumed-role/Developer/alice",
+                exact("arn:aws:iam::123456789012:role/Developer"),
+            ),
+            (
+                "arn:aws-cn:sts::123456789012:assumed-role/Developer/alice",
+                exact("arn:aws-cn:iam::123456789012:role/Developer"),
+            ),
+            (
+                "arn:aws:sts::123456789012:federated-user/bob",
+                exact("arn:aws:sts::123456789012:federated-user/bob"),
+            ),
+            // IAM Identity Center: the suffix changes when the permission set is re-provisioned.
+            (
+                "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_PowerUser_0a1b2c3d4e5f6789/alice@example.com",
+                Some(Principal::Pattern {
+                    account: "arn:aws:iam::123456789012:root".to_owned(),
+                    pattern: "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_PowerUser_*".to_owned(),
+                }),
+            ),
+            // A CloudFormation-generated role name.
+            (
+                "arn:aws:sts::123456789012:assumed-role/ci-stack-DeployRole-1A2B3C4D5E6F/gh",
+                Some(Principal::Pattern {
+                    account: "arn:aws:iam::123456789012:root".to_owned(),
+                    pattern: "arn:aws:iam::123456789012:role/*ci-stack-DeployRole-*".to_owned(),
+                }),
+            ),
+            // Words in capitals are not a random suffix.
+            (
+                "arn:aws:sts::123456789012:assumed-role/team-ADMINISTRATORS/x",
+                exact("arn:aws:iam::123456789012:role/team-ADMINISTRATORS"),
+            ),
+            ("not an arn", None),
+            ("arn:aws:s3:::bucket", None),
+        ];
+        for (caller, want) in cases {
+            assert_eq!(caller_principal(caller), want, "{caller}");
+        }
+    }
+
+    #[test]
+    fn the_trust_statement_is_json_to_paste() {
+        let s = trust_statement("arn:aws:sts::123456789012:assumed-role/Developer/alice").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:role/Developer"}})
+        );
+        let s = trust_statement(
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Dev_0123456789abcdef/a",
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["Principal"]["AWS"], "arn:aws:iam::123456789012:root");
+        assert_eq!(
+            v["Condition"]["ArnLike"]["aws:PrincipalArn"],
+            "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Dev_*"
+        );
+    }
+
+    #[test]
+    fn role_arns_are_checked_before_any_request() {
+        assert_eq!(
+            role_arn_problem("arn:aws:iam::123456789012:role/exec"),
+            None
+        );
+        assert_eq!(
+            role_arn_problem("arn:aws:iam::123456789012:role/service-role/exec"),
+            None
+        );
+        for bad in [
+            "exec",
+            "arn:aws:iam::123456789012:user/dev",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:sts::123456789012:assumed-role/exec/x",
+            "arn:aws:iam::12345:role/exec",
+            "arn:aws:iam:us-east-1:123456789012:role/exec",
+        ] {
+            assert!(role_arn_problem(bad).is_some(), "{bad}");
+        }
+        assert_eq!(
+            RoleChoice::TaskDefinition.resolve(Some("arn:aws:iam::123456789012:role/exec")),
+            Ok("arn:aws:iam::123456789012:role/exec".to_owned())
+        );
+        assert!(
+            RoleChoice::TaskDefinition
+                .resolve(None)
+                .unwrap_err()
+                .contains("--execution-role ARN")
+        );
+        // The flag wins over the task definition.
+        assert_eq!(
+            RoleChoice::Arn("arn:aws:iam::123456789012:role/other".into())
+                .resolve(Some("arn:aws:iam::123456789012:role/exec")),
+            Ok("arn:aws:iam::123456789012:role/other".to_owned())
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! `--as-execution-role`: values are fetched as the task's execution role, as ECS fetches
+//! them, against the emulator with IAM enforcement on (its own server: enforcement is
+//! server-wide). The emulator checks a role's trust policy against the caller's exact ARN
+//! and a role's inline policy by action, which is what these tests rely on.
+
+use serde_json::Value;
+
+use crate::emulator::{Emulator, private_emulator, unique};
+use crate::proxy::Proxy;
+use crate::util::{ecs_env, ecs_env_offline};
+
+const REGION: &str = "us-east-1";
+
+/// A developer who may do anything, and the caller's ARN the emulator reports for them.
+struct Developer {
+    key: String,
+    secret: String,
+    arn: String,
+}
+
+fn developer(e: &Emulator) -> Developer {
+    let name = unique("dev");
+    let out = e.python("moto_iam.py", &[&e.endpoint, &name, r#"["*"]"#]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (key, secret) = text.trim().split_once(' ').unwrap();
+    Developer {
+        key: key.to_owned(),
+        secret: secret.to_owned(),
+        arn: format!("arn:aws:iam::123456789012:user/{name}"),
+    }
+}
+
+/// A role trusting `trusted`, allowed `actions`; its ARN.
+fn role(e: &Emulator, trusted: &str, actions: &[&str]) -> String {
+    let name = unique("exec");
+    let out = e.python(
+        "moto_role.py",
+        &[
+            &e.endpoint,
+            &name,
+            trusted,
+            &serde_json::to_string(actions).unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn task_definition(role: Option<&str>, secrets: &[(&str, &str)]) -> String {
+    let secrets: Vec<Value> = secrets
+        .iter()
+        .map(|(n, v)| serde_json::json!({"name": n, "valueFrom": v}))
+        .collect();
+    let mut td = serde_json::json!({
+        "family": "app",
+        "containerDefinitions": [{"name": "app", "image": "app", "secrets": secrets}],
+    });
+    if let Some(role) = role {
+        td["executionRoleArn"] = role.into();
+    }
+    td.to_string()
+}
+
+/// Whether a request reads a value.
+fn reads_value(r: &crate::proxy::Request) -> bool {
+    matches!(
+        r.api(),
+        "GetSecretValue" | "BatchGetSecretValue" | "GetParameters" | "GetParameter"
+    )
+}
+
+#[test]
+fn values_are_fetched_as_the_execution_role_and_its_missing_grant_fails_here() {
+    let e = private_emulator();
+    let secret = e.create_secret(REGION, &unique("db"), "sm-value");
+    let parameter = format!("/{}", unique("key"));
+    e.put_parameter(REGION, &parameter, "ssm-value", false);
+    let dev = developer(&e);
+    // The role ECS uses can read parameters but not secrets; a second one can read both.
+    let narrow = role(&e, &dev.arn, &["ssm:GetParameters"]);
+    let enough = role(
+        &e,
+        &dev.arn,
+        &["ssm:GetParameters", "secretsmanager:GetSecretValue"],
+    );
+    let td = task_definition(Some(&narrow), &[("DB", &secret), ("KEY", &parameter)]);
+    e.enforce_iam();
+    let proxy = Proxy::start(&e.endpoint, vec![]);
+    let as_dev = || {
+        ecs_env()
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .env("AWS_ACCESS_KEY_ID", &dev.key)
+            .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
+    };
+
+    // As the developer, everything resolves: the gap ECS would hit after deploy.
+    let env = as_dev().task_definition(&td).child_env();
+    env.assert("DB", "sm-value");
+    env.assert("KEY", "ssm-value");
+
+    // As the execution role, the missing grant fails now, naming the role and the action;
+    // the parameter the role may read is not reported.
+    let before = proxy.requests().len();
+    let run = as_dev()
+        .arg("--as-execution-role")
+        .task_definition(&td)
+        .args(["--", "true"])
+        .output();
+    run.assert_code(125)
+        .assert_stderr_contains("secretsmanager:GetSecretValue")
+        .assert_stderr_contains(&format!("the execution role `{narrow}`"));
+    assert!(!run.stderr().contains("KEY"), "{}", run.stderr());
+    // The role was assumed with the developer's key, and every value was asked for with
+    // the role's temporary key, never the developer's.
+    let requests = &proxy.requests()[before..];
+    let assumed: Vec<_> = requests
+        .iter()
+        .filter(|r| r.raw.contains("Action=AssumeRole"))
+        .collect();
+    assert_eq!(assumed.len(), 1, "{requests:?}");
+    assert_eq!(assumed[0].access_key, dev.key);
+    let values: Vec<_> = requests.iter().filter(|r| reads_value(r)).collect();
+    assert!(!values.is_empty());
+    for r in values {
+        assert_ne!(r.access_key, dev.key, "{} was sent as the caller", r.api());
+    }
+
+    // check reports both identities, and the failing row names the role.
+    let check = as_dev()
+        .args(["check", "--as-execution-role", "--format", "json"])
+        .task_definition(&td)
+        .output();
+    check.assert_code(1);
+    let report: Value = serde_json::from_str(&check.stdout()).unwrap();
+    assert_eq!(report["identity"], dev.arn.as_str());
+    assert_eq!(report["execution_role"], narrow.as_str());
+    let rows = report["variables"].as_array().unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["variable"] == name).unwrap();
+    assert_eq!(row("KEY")["ok"], true);
+    assert_eq!(row("DB")["ok"], false);
+    let hint = row("DB")["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains(&narrow), "{hint}");
+    assert!(
+        row("DB")["error"]["tried"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("as `{narrow}`")),
+        "{report:#}"
+    );
+    let table = as_dev()
+        .args(["check", "--as-execution-role"])
+        .task_definition(&td)
+        .output();
+    assert!(
+        table.stdout().contains(&format!("identity: {}\n", dev.arn)),
+        "{}",
+        table.stdout()
+    );
+    assert!(table.stdout().contains("acting as: "), "{}", table.stdout());
+
+    // --execution-role names another role: with the grant, the child starts.
+    let env = as_dev()
+        .args(["--execution-role", &enough])
+        .task_definition(&td)
+        .child_env();
+    env.assert("DB", "sm-value");
+    env.assert("KEY", "ssm-value");
+}
+
+#[test]
+fn a_role_that_does_not_trust_the_caller_fetches_nothing() {
+    let e = private_emulator();
+    let secret = e.create_secret(REGION, &unique("db"), "sm-value");
+    let dev = developer(&e);
+    let other = role(
+        &e,
+        "arn:aws:iam::123456789012:user/someone-else",
+        &["secretsmanager:GetSecretValue"],
+    );
+    let td = task_definition(Some(&other), &[("DB", &secret)]);
+    e.enforce_iam();
+    let proxy = Proxy::start(&e.endpoint, vec![]);
+    for command in [
+        &["--as-execution-role", "--", "true"][..],
+        &["check", "--as-execution-role"],
+    ] {
+        let run = ecs_env()
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .env("AWS_ACCESS_KEY_ID", &dev.key)
+            .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
+            .args(command.iter().take_while(|a| **a != "--"))
+            .task_definition(&td)
+            .args(command.iter().skip_while(|a| **a != "--"))
+            .output();
+        // Fail closed, with the statement that would let this caller in.
+        run.assert_code(125)
+            .assert_stderr_contains(&format!(
+                "could not assume the execution role `{other}` as {}",
+                dev.arn
+            ))
+            .assert_stderr_contains(&format!(r#""Principal":{{"AWS":"{}"}}"#, dev.arn))
+            .assert_stderr_contains("ecs-tasks.amazonaws.com")
+            .assert_stderr_contains("nothing was fetched");
+    }
+    let values: Vec<_> = proxy.requests().into_iter().filter(reads_value).collect();
+    assert!(values.is_empty(), "values were asked for: {values:?}");
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|r| r.raw.contains("Action=AssumeRole"))
+    );
+}
+
+#[test]
+fn the_role_to_act_as_is_checked_before_any_request() {
+    // No executionRoleArn: the message names the flag that supplies one; nothing is sent
+    // (the endpoint is a closed port).
+    let td = task_definition(
+        None,
+        &[(
+            "DB",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+        )],
+    );
+    ecs_env_offline()
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", REGION)
+        .arg("--as-execution-role")
+        .task_definition(&td)
+        .args(["--", "true"])
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains("no `executionRoleArn`; name the role with --execution-role ARN");
+    // Not a role ARN.
+    ecs_env_offline()
+        .args(["--execution-role", "arn:aws:iam::123456789012:user/dev"])
+        .task_definition(&td)
+        .args(["--", "true"])
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains("not a role ARN");
+    // Offline checks cannot act as anyone.
+    ecs_env_offline()
+        .args(["check", "--offline", "--as-execution-role"])
+        .task_definition(&td)
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains("--as-execution-role needs AWS");
+}
