@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::identity::RoleRead;
 use crate::reference::SecretRef;
 use crate::resolve::{Evaluation, Failure, Origin, Plan, SecretSource, Status};
 use crate::taskdef::{ContainerDefinition, Shape, TaskDefinition};
@@ -66,6 +67,9 @@ pub(crate) struct Report {
     pub rows: Vec<Row>,
     /// Problems not tied to one variable (e.g. no region).
     pub general: Vec<Failure>,
+    /// What the execution role reads besides the environment: log driver secrets and
+    /// registry credentials.
+    pub role_reads: Vec<Row>,
     pub warnings: Vec<String>,
 }
 
@@ -149,30 +153,7 @@ impl Report {
             report.rows.push(row);
         }
         for s in &plan.secrets {
-            let (service, api) = match s.reference {
-                SecretRef::SecretsManager(_) => ("secretsmanager", "GetSecretValue"),
-                SecretRef::Parameter(_) => ("ssm", "GetParameters"),
-            };
-            let region = match &s.source {
-                SecretSource::Fetch(key) if key.region().is_some() => {
-                    key.region().map(str::to_owned)
-                }
-                _ => s
-                    .reference
-                    .region(task_region.as_deref())
-                    .map(str::to_owned),
-            };
-            let mut row = Row {
-                variable: s.name.clone(),
-                source: "secret",
-                reference: Some(s.value_from.clone()),
-                service: Some(service),
-                region,
-                api: Some(api),
-                outcome: if report.offline { "valid" } else { "ok" },
-                failure: None,
-                warnings: Vec::new(),
-            };
+            let mut row = secret_row(s, "secret", task_region.as_deref(), report.offline);
             row.apply(next_status());
             report.rows.push(row);
         }
@@ -202,9 +183,92 @@ impl Report {
         report
     }
 
+    /// Add what the execution role reads besides the environment (log driver secrets,
+    /// registry credentials): `failures` are those that cannot even be written; `plan` and
+    /// `evaluation` are of a container whose secrets are the `reads`, named `ROLE_READ_<i>`.
+    pub(crate) fn add_role_reads(
+        &mut self,
+        reads: &[RoleRead],
+        failures: Vec<Failure>,
+        plan: &Plan,
+        evaluation: Option<Evaluation>,
+    ) {
+        let index = |name: &str| {
+            name.strip_prefix(ROLE_READ)
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| reads.get(i))
+        };
+        let source = |read: &RoleRead| {
+            if read.registry {
+                "registry"
+            } else {
+                "log secret"
+            }
+        };
+        for mut f in failures {
+            // Offline, a registry secret given by name is valid: only its ARN needs the account.
+            let valid_offline = self.offline && f.class == crate::diagnostic::Class::NoAccount;
+            let label = f.variable.take().unwrap_or_default();
+            self.role_reads.push(Row {
+                source: if label == crate::identity::REGISTRY {
+                    "registry"
+                } else {
+                    "log secret"
+                },
+                variable: label,
+                reference: f.reference.clone(),
+                service: None,
+                region: None,
+                api: None,
+                outcome: if valid_offline { "valid" } else { f.label() },
+                failure: (!valid_offline).then_some(f),
+                warnings: Vec::new(),
+            });
+        }
+        let mut statuses: BTreeMap<String, Status> = evaluation
+            .map(|e| e.vars.into_iter().map(|v| (v.name, v.status)).collect())
+            .unwrap_or_default();
+        for s in &plan.secrets {
+            let Some(read) = index(&s.name) else { continue };
+            let mut row = secret_row(s, source(read), self.task_region.as_deref(), self.offline);
+            row.variable = read.name.clone();
+            let status = statuses.remove(&s.name);
+            let shape = match (&status, read.registry) {
+                (Some(Status::Value(value, _)), true) => registry_shape(value.expose()),
+                _ => None,
+            };
+            row.apply(status);
+            if let Some(f) = shape {
+                row.outcome = f.label();
+                row.failure = Some(f.reference(&read.value_from));
+            }
+            self.role_reads.push(row);
+        }
+        for p in &plan.problems {
+            let Some(read) = p.variable.as_deref().and_then(index) else {
+                continue;
+            };
+            let mut f = p.clone();
+            f.variable = None;
+            self.role_reads.push(Row {
+                variable: read.name.clone(),
+                source: source(read),
+                reference: Some(read.value_from.clone()),
+                service: None,
+                region: None,
+                api: None,
+                outcome: f.label(),
+                failure: Some(f),
+                warnings: Vec::new(),
+            });
+        }
+    }
+
     /// Every reference would resolve.
     pub(crate) fn passed(&self) -> bool {
-        self.general.is_empty() && self.rows.iter().all(Row::ok)
+        self.general.is_empty()
+            && self.rows.iter().all(Row::ok)
+            && self.role_reads.iter().all(Row::ok)
     }
 
     /// The regions references are read from, the task region first.
@@ -251,6 +315,7 @@ impl Report {
         let name_width = self
             .rows
             .iter()
+            .chain(&self.role_reads)
             .map(|r| crate::diagnostic::escaped(&r.variable).chars().count())
             .max()
             .unwrap_or(8)
@@ -258,6 +323,7 @@ impl Report {
         let source_width = self
             .rows
             .iter()
+            .chain(&self.role_reads)
             .map(|r| r.source.len())
             .max()
             .unwrap_or(6)
@@ -268,31 +334,15 @@ impl Report {
             "VARIABLE", "SOURCE"
         );
         for row in &self.rows {
-            let outcome = if row.ok() {
-                paint("32", row.outcome)
-            } else {
-                paint("31", row.outcome)
-            };
+            row_lines(&mut out, row, name_width, source_width, &paint);
+        }
+        if !self.role_reads.is_empty() {
             let _ = writeln!(
                 out,
-                "{:<name_width$}  {:<source_width$}  {outcome}",
-                crate::diagnostic::escaped(&row.variable),
-                row.source
+                "\nThe execution role also reads (never in the environment):"
             );
-            if let Some(r) = &row.reference {
-                wrap(&mut out, "    ", r);
-            }
-            if let (Some(service), Some(api), Some(region)) = (row.service, row.api, &row.region) {
-                wrap(&mut out, "    ", &format!("{service}:{api} in {region}"));
-            }
-            if let Some(f) = &row.failure {
-                wrap(&mut out, "    ", &format!("[{}] {}", f.class, f.message));
-                if let Some(h) = &f.hint {
-                    wrap(&mut out, "    hint: ", h);
-                }
-            }
-            for w in &row.warnings {
-                wrap(&mut out, &format!("    {}: ", paint("33", "warning")), w);
+            for row in &self.role_reads {
+                row_lines(&mut out, row, name_width, source_width, &paint);
             }
         }
         for f in &self.general {
@@ -309,9 +359,19 @@ impl Report {
             wrap(&mut out, &format!("{}: ", paint("33", "warning")), w);
         }
         let failed = self.rows.iter().filter(|r| !r.ok()).count() + self.general.len();
+        let reads = if self.role_reads.is_empty() {
+            String::new()
+        } else {
+            let failed = self.role_reads.iter().filter(|r| !r.ok()).count();
+            format!(
+                "\n{} read by the execution role only: {} ok, {failed} failed",
+                self.role_reads.len(),
+                self.role_reads.len() - failed
+            )
+        };
         let _ = writeln!(
             out,
-            "\n{} variables: {} ok, {} failed{}",
+            "\n{} variables: {} ok, {} failed{}{reads}",
             self.rows.len(),
             self.rows.len() - self.rows.iter().filter(|r| !r.ok()).count(),
             failed,
@@ -326,24 +386,21 @@ impl Report {
 
     pub(crate) fn to_json(&self) -> String {
         let failure = |f: &Failure| serde_json::json!({"class": f.class.name(), "message": f.message, "tried": f.tried, "hint": f.hint});
-        let rows: Vec<serde_json::Value> = self
-            .rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "variable": r.variable,
-                    "source": r.source,
-                    "reference": r.reference,
-                    "service": r.service,
-                    "region": r.region,
-                    "api": r.api,
-                    "outcome": r.outcome,
-                    "ok": r.ok(),
-                    "error": r.failure.as_ref().map(failure),
-                    "warnings": r.warnings,
-                })
+        let row_json = |r: &Row| {
+            serde_json::json!({
+                "variable": r.variable,
+                "source": r.source,
+                "reference": r.reference,
+                "service": r.service,
+                "region": r.region,
+                "api": r.api,
+                "outcome": r.outcome,
+                "ok": r.ok(),
+                "error": r.failure.as_ref().map(failure),
+                "warnings": r.warnings,
             })
-            .collect();
+        };
+        let rows: Vec<serde_json::Value> = self.rows.iter().map(row_json).collect();
         let identity = match &self.identity {
             Some(Ok(arn)) => serde_json::json!(arn),
             _ => serde_json::Value::Null,
@@ -356,6 +413,7 @@ impl Report {
             "execution_role": self.execution_role,
             "regions": self.regions(),
             "variables": rows,
+            "role_reads": self.role_reads.iter().map(&row_json).collect::<Vec<_>>(),
             "errors": self.general.iter().map(failure).collect::<Vec<_>>(),
             "warnings": self.warnings,
         });
@@ -364,6 +422,105 @@ impl Report {
         );
         out.push('\n');
         out
+    }
+}
+
+/// One row of the table: name, source and outcome, then its details indented.
+fn row_lines(
+    out: &mut String,
+    row: &Row,
+    name_width: usize,
+    source_width: usize,
+    paint: &dyn Fn(&str, &str) -> String,
+) {
+    let outcome = if row.ok() {
+        paint("32", row.outcome)
+    } else {
+        paint("31", row.outcome)
+    };
+    let _ = writeln!(
+        out,
+        "{:<name_width$}  {:<source_width$}  {outcome}",
+        crate::diagnostic::escaped(&row.variable),
+        row.source
+    );
+    if let Some(r) = &row.reference {
+        wrap(out, "    ", r);
+    }
+    if let (Some(service), Some(api), Some(region)) = (row.service, row.api, &row.region) {
+        wrap(out, "    ", &format!("{service}:{api} in {region}"));
+    }
+    if let Some(f) = &row.failure {
+        wrap(out, "    ", &format!("[{}] {}", f.class, f.message));
+        if let Some(h) = &f.hint {
+            wrap(out, "    hint: ", h);
+        }
+    }
+    for w in &row.warnings {
+        wrap(out, &format!("    {}: ", paint("33", "warning")), w);
+    }
+}
+
+/// The `secrets` name a role read has in the plan built for it (`ROLE_READ_0`, ...).
+pub(crate) const ROLE_READ: &str = "ROLE_READ_";
+
+/// A row for a planned secret (a variable, or a role read).
+fn secret_row(
+    s: &crate::resolve::PlannedSecret,
+    source: &'static str,
+    task_region: Option<&str>,
+    offline: bool,
+) -> Row {
+    let (service, api) = match s.reference {
+        SecretRef::SecretsManager(_) => ("secretsmanager", "GetSecretValue"),
+        SecretRef::Parameter(_) => ("ssm", "GetParameters"),
+    };
+    let region = match &s.source {
+        SecretSource::Fetch(key) if key.region().is_some() => key.region().map(str::to_owned),
+        _ => s.reference.region(task_region).map(str::to_owned),
+    };
+    Row {
+        variable: s.name.clone(),
+        source,
+        reference: Some(s.value_from.clone()),
+        service: Some(service),
+        region,
+        api: Some(api),
+        outcome: if offline { "valid" } else { "ok" },
+        failure: None,
+        warnings: Vec::new(),
+    }
+}
+
+/// Why registry credentials cannot be used, if they cannot: ECS expects a JSON object with
+/// string `username` and `password`. Nothing of the value is quoted.
+fn registry_shape(value: &str) -> Option<Failure> {
+    use crate::diagnostic::Class;
+    let hint = "store the secret as {\"username\": \"...\", \"password\": \"...\"}";
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(o)) => {
+            let missing: Vec<&str> = ["username", "password"]
+                .into_iter()
+                .filter(|k| !o.get(*k).is_some_and(serde_json::Value::is_string))
+                .collect();
+            (!missing.is_empty()).then(|| {
+                Failure::new(
+                    Class::JsonKeyMissing,
+                    format!(
+                        "the registry credentials lack a string `{}`; ECS cannot pull the image",
+                        missing.join("` and `")
+                    ),
+                )
+                .hint(hint)
+            })
+        }
+        _ => Some(
+            Failure::new(
+                Class::JsonParse,
+                "the registry credentials are not a JSON object; ECS cannot pull the image",
+            )
+            .hint(hint),
+        ),
     }
 }
 
@@ -420,6 +577,31 @@ fn wrap(out: &mut String, prefix: &str, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registry_credentials_must_be_a_username_and_password() {
+        use crate::diagnostic::Class;
+        assert_eq!(
+            registry_shape(r#"{"username": "u", "password": "p"}"#),
+            None
+        );
+        let f = registry_shape(r#"{"username": "CANARY-user"}"#).unwrap();
+        assert_eq!(f.class, Class::JsonKeyMissing);
+        assert!(f.message.contains("`password`"), "{}", f.message);
+        let f = registry_shape(r#"{"user": 1, "password": 2}"#).unwrap();
+        assert!(
+            f.message.contains("`username` and `password`"),
+            "{}",
+            f.message
+        );
+        let f = registry_shape("CANARY plain text").unwrap();
+        assert_eq!(f.class, Class::JsonParse);
+        // Nothing of a value is quoted.
+        for v in [r#"{"username": "CANARY-user"}"#, "CANARY plain text"] {
+            let f = registry_shape(v).unwrap();
+            assert!(!format!("{f:?}").contains("CANARY"));
+        }
+    }
 
     #[test]
     fn wrapped_lines_fit_80_columns() {

@@ -51,8 +51,10 @@ const MAX_DEPTH: usize = 128;
 const USE_DEPLOYED: &str = "use the deployed task definition instead \
     (`aws ecs describe-task-definition --task-definition FAMILY`)";
 
-/// Stands for an `ExecutionRoleArn` that is present but cannot be evaluated offline.
-pub(crate) const UNRESOLVED_ROLE: &str = "(unresolved intrinsic)";
+/// Stands for a field that is present but cannot be evaluated offline, where the field never
+/// reaches the environment (`ExecutionRoleArn`, a log driver's or registry's secret): run
+/// goes on, and `check` and `policy`, which do use it, say what it needs.
+pub(crate) const UNRESOLVED: &str = "(unresolved intrinsic)";
 
 /// A parsed CloudFormation or CDK template (JSON or YAML), with YAML short-form tags already
 /// turned into their long form.
@@ -647,10 +649,7 @@ impl<'a> Resolver<'a> {
                     // on it would refuse every CDK template offline. The role's presence is
                     // kept with a marker that is never used as an ARN.
                     Err(_) if out_key == "executionRoleArn" => {
-                        out.insert(
-                            out_key.to_owned(),
-                            Value::String(UNRESOLVED_ROLE.to_owned()),
-                        );
+                        out.insert(out_key.to_owned(), Value::String(UNRESOLVED.to_owned()));
                     }
                     Err(_) => {}
                 }
@@ -770,10 +769,87 @@ impl<'a> Resolver<'a> {
             }
             out.insert(out_key.to_owned(), Value::Array(entries));
         }
+        self.execution_role_reads(c, path, &mut out);
         if errors.is_empty() {
             Ok(Value::Object(out))
         } else {
             Err(errors)
+        }
+    }
+
+    /// The secrets the execution role reads for the log driver and the registry
+    /// (`LogConfiguration.SecretOptions`, `RepositoryCredentials.CredentialsParameter`).
+    /// They never reach the environment, so what cannot be evaluated here does not stop a
+    /// run: it becomes [`UNRESOLVED`], which `check` and `policy` report.
+    fn execution_role_reads(
+        &self,
+        c: &Map<String, Value>,
+        path: &str,
+        out: &mut Map<String, Value>,
+    ) {
+        let text = |v: Option<&Value>, path: &str| match v.map(|v| self.field(v, path)) {
+            Some(Ok(Some(v @ Value::String(_)))) => Some(v),
+            Some(Ok(None)) | None => None,
+            Some(_) => Some(Value::String(UNRESOLVED.to_owned())),
+        };
+        let object = |v: &Value, path: &str| match self.structure(v, path, 0) {
+            Ok(Some(Value::Object(o))) => Ok(Some(o)),
+            Ok(None) => Ok(None),
+            _ => Err(()),
+        };
+        if let Some(log) = c.get("LogConfiguration") {
+            let log_path = format!("{path}.LogConfiguration");
+            let options = match object(log, &log_path) {
+                Ok(Some(log)) => log.get("SecretOptions").map(|options| {
+                    let list_path = format!("{log_path}.SecretOptions");
+                    match self.structure(options, &list_path, 0) {
+                        Ok(Some(Value::Array(items))) => items
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, item)| {
+                                let entry_path = format!("{list_path}[{i}]");
+                                let entry = match object(item, &entry_path) {
+                                    Ok(Some(entry)) => entry,
+                                    Ok(None) => return None,
+                                    Err(()) => Map::new(),
+                                };
+                                let unresolved = || Value::String(UNRESOLVED.to_owned());
+                                Some(serde_json::json!({
+                                    "name": text(entry.get("Name"), &format!("{entry_path}.Name")).unwrap_or_else(unresolved),
+                                    "valueFrom": text(entry.get("ValueFrom"), &format!("{entry_path}.ValueFrom")).unwrap_or_else(unresolved),
+                                }))
+                            })
+                            .collect(),
+                        Ok(None) => Vec::new(),
+                        _ => vec![serde_json::json!({"name": UNRESOLVED, "valueFrom": UNRESOLVED})],
+                    }
+                }),
+                Ok(None) => None,
+                Err(()) => Some(vec![serde_json::json!({"name": UNRESOLVED, "valueFrom": UNRESOLVED})]),
+            };
+            if let Some(options) = options {
+                out.insert(
+                    "logConfiguration".to_owned(),
+                    serde_json::json!({"secretOptions": options}),
+                );
+            }
+        }
+        if let Some(creds) = c.get("RepositoryCredentials") {
+            let creds_path = format!("{path}.RepositoryCredentials");
+            let parameter = match object(creds, &creds_path) {
+                Ok(Some(creds)) => text(
+                    creds.get("CredentialsParameter"),
+                    &format!("{creds_path}.CredentialsParameter"),
+                ),
+                Ok(None) => None,
+                Err(()) => Some(Value::String(UNRESOLVED.to_owned())),
+            };
+            if let Some(parameter) = parameter {
+                out.insert(
+                    "repositoryCredentials".to_owned(),
+                    serde_json::json!({"credentialsParameter": parameter}),
+                );
+            }
         }
     }
 

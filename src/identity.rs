@@ -25,9 +25,7 @@ impl RoleChoice {
     pub(crate) fn resolve(&self, from_task: Option<&str>) -> Result<String, String> {
         let arn = match self {
             RoleChoice::Arn(arn) => arn.as_str(),
-            RoleChoice::TaskDefinition
-                if from_task == Some(crate::cloudformation::UNRESOLVED_ROLE) =>
-            {
+            RoleChoice::TaskDefinition if from_task == Some(crate::cloudformation::UNRESOLVED) => {
                 return Err(
                     "--as-execution-role: the template's `ExecutionRoleArn` is an \
                             intrinsic function only a deployed stack resolves; pass --stack NAME \
@@ -198,6 +196,128 @@ pub(crate) fn assume_role_hint(role: &str, caller: Option<&str>) -> String {
     )
 }
 
+/// A value the execution role reads that never reaches the environment: a log driver's
+/// secret option, or the registry credentials for a private image. ECS fails the task with
+/// "unable to pull secrets or registry auth" when the role cannot read one, so `check`
+/// verifies them and `policy` grants them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoleRead {
+    /// What it is, for messages: ``log driver secret option `NAME` `` or `registry credentials`.
+    pub label: String,
+    /// Its name in a table row: the secret option's name, or `repositoryCredentials`.
+    pub name: String,
+    /// Whether it is `repositoryCredentials.credentialsParameter`.
+    pub registry: bool,
+    /// The reference as a `valueFrom`: a registry secret given by name is a partial ARN in
+    /// the task's region and account.
+    pub value_from: String,
+}
+
+/// The row name of registry credentials.
+pub(crate) const REGISTRY: &str = "repositoryCredentials";
+
+/// The role reads of a container. A reference that cannot be written (a CloudFormation
+/// intrinsic only a stack resolves; a registry secret by name without region or account) is
+/// a failure, so that nothing is silently left out of a policy or a check.
+pub(crate) fn role_reads(
+    container: &crate::taskdef::ContainerDefinition,
+    region: Option<&str>,
+    account: Option<&str>,
+) -> (Vec<RoleRead>, Vec<crate::resolve::Failure>) {
+    use crate::diagnostic::Class;
+    use crate::resolve::Failure;
+    let mut reads = Vec::new();
+    let mut failures = Vec::new();
+    let unresolved = |label: &str| {
+        Failure::new(
+            Class::UnresolvedIntrinsic,
+            format!("the {label} is an intrinsic function only a deployed stack resolves"),
+        )
+        .hint("pass --stack NAME (or --parameter), or use the deployed task definition")
+    };
+    for option in &container.log_secrets {
+        let label = format!(
+            "log driver secret option `{}`",
+            crate::diagnostic::escaped(&option.name)
+        );
+        if option.value_from == crate::cloudformation::UNRESOLVED
+            || option.name == crate::cloudformation::UNRESOLVED
+        {
+            failures.push(unresolved(&label).variable(&option.name));
+            continue;
+        }
+        reads.push(RoleRead {
+            label,
+            name: option.name.clone(),
+            registry: false,
+            value_from: option.value_from.clone(),
+        });
+    }
+    if let Some(parameter) = &container.registry_credentials {
+        let label = "registry credentials".to_owned();
+        let name = REGISTRY;
+        if parameter == crate::cloudformation::UNRESOLVED {
+            failures.push(unresolved(&label).variable(name));
+        } else if parameter.starts_with("arn:") {
+            if Arn::of(parameter).is_some_and(|a| a.service == "secretsmanager") {
+                reads.push(RoleRead {
+                    label,
+                    name: name.to_owned(),
+                    registry: true,
+                    value_from: parameter.clone(),
+                });
+            } else {
+                failures.push(
+                    Failure::new(
+                        Class::RegisterRejected,
+                        "repositoryCredentials.credentialsParameter must be a Secrets Manager \
+                         secret",
+                    )
+                    .variable(name)
+                    .reference(parameter),
+                );
+            }
+        } else {
+            // ECS takes a secret's name when it is in the task's region (and so account).
+            match (region, account) {
+                (Some(region), Some(account)) => reads.push(RoleRead {
+                    label,
+                    name: name.to_owned(),
+                    registry: true,
+                    value_from: crate::arn::build(
+                        crate::policy::partition_of(region),
+                        "secretsmanager",
+                        region,
+                        account,
+                        &format!("secret:{parameter}"),
+                    ),
+                }),
+                (None, _) => failures.push(
+                    Failure::new(
+                        Class::NoRegion,
+                        "registry credentials given by secret name are read in the task \
+                         region, and none is set",
+                    )
+                    .variable(name)
+                    .reference(parameter)
+                    .hint("pass --region REGION or set AWS_REGION"),
+                ),
+                (_, None) => failures.push(
+                    Failure::new(
+                        Class::NoAccount,
+                        "registry credentials given by secret name need the account to \
+                         write the secret's ARN",
+                    )
+                    .variable(name)
+                    .reference(parameter)
+                    .hint("pass --account ID, or drop --offline"),
+                ),
+            }
+        }
+    }
+    (reads, failures)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +395,83 @@ mod tests {
         assert_eq!(
             v["Condition"]["ArnLike"]["aws:PrincipalArn"],
             "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Dev_*"
+        );
+    }
+
+    #[test]
+    fn role_reads_are_written_as_references_or_say_what_they_need() {
+        use crate::diagnostic::Class;
+        use crate::taskdef::{ContainerDefinition, SecretEntry};
+        let container = |log: &[(&str, &str)], registry: Option<&str>| ContainerDefinition {
+            name: "app".into(),
+            log_secrets: log
+                .iter()
+                .map(|(n, v)| SecretEntry {
+                    name: (*n).into(),
+                    value_from: (*v).into(),
+                })
+                .collect(),
+            registry_credentials: registry.map(str::to_owned),
+            ..Default::default()
+        };
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf";
+        let (reads, failures) = role_reads(
+            &container(&[("token", "/logs/token")], Some(arn)),
+            None,
+            None,
+        );
+        assert!(failures.is_empty());
+        assert_eq!(
+            reads
+                .iter()
+                .map(|r| (r.name.as_str(), r.registry, r.value_from.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("token", false, "/logs/token"), (REGISTRY, true, arn)]
+        );
+        // A registry secret by name is in the task's region and account.
+        let (reads, _) = role_reads(
+            &container(&[], Some("registry")),
+            Some("eu-west-1"),
+            Some("123456789012"),
+        );
+        assert_eq!(
+            reads[0].value_from,
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry"
+        );
+        let classes = |c: ContainerDefinition, region, account| {
+            role_reads(&c, region, account)
+                .1
+                .iter()
+                .map(|f| (f.variable.clone().unwrap(), f.class))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            classes(container(&[], Some("registry")), None, Some("1")),
+            vec![(REGISTRY.to_owned(), Class::NoRegion)]
+        );
+        assert_eq!(
+            classes(container(&[], Some("registry")), Some("eu-west-1"), None),
+            vec![(REGISTRY.to_owned(), Class::NoAccount)]
+        );
+        assert_eq!(
+            classes(
+                container(&[], Some("arn:aws:ssm:us-east-1:123456789012:parameter/x")),
+                None,
+                None
+            ),
+            vec![(REGISTRY.to_owned(), Class::RegisterRejected)]
+        );
+        let unresolved = crate::cloudformation::UNRESOLVED;
+        assert_eq!(
+            classes(
+                container(&[("t", unresolved)], Some(unresolved)),
+                None,
+                None
+            ),
+            vec![
+                ("t".to_owned(), Class::UnresolvedIntrinsic),
+                (REGISTRY.to_owned(), Class::UnresolvedIntrinsic)
+            ]
         );
     }
 

@@ -986,7 +986,7 @@ mod tests {
                     value_from: (*v).into(),
                 })
                 .collect(),
-            environment_files: vec![],
+            ..Default::default()
         }
     }
 

@@ -54,6 +54,12 @@ pub(crate) struct ContainerDefinition {
     pub environment: Vec<EnvironmentEntry>,
     pub secrets: Vec<SecretEntry>,
     pub environment_files: Vec<EnvironmentFileEntry>,
+    /// `logConfiguration.secretOptions`: values the execution role reads for the log driver.
+    /// They never reach the environment; `check` verifies them and `policy` grants them.
+    pub log_secrets: Vec<SecretEntry>,
+    /// `repositoryCredentials.credentialsParameter`: the secret the execution role reads to
+    /// pull a private image. Like `log_secrets`, verified and granted, never injected.
+    pub registry_credentials: Option<String>,
 }
 
 /// One `environment` entry: a literal value, visible in the task definition itself.
@@ -218,7 +224,46 @@ fn container(obj: &Map<String, Value>, path: &str) -> Result<ContainerDefinition
                 kind: optional_string(o, "type", p)?.unwrap_or_else(|| "s3".to_owned()),
             })
         })?,
+        log_secrets: match optional_object(obj, "logConfiguration", path)? {
+            Some(log) => entries(
+                log,
+                "secretOptions",
+                &format!("{path}.logConfiguration"),
+                |o, p| {
+                    Ok(SecretEntry {
+                        name: required_string(o, "name", p)?,
+                        value_from: required_string(o, "valueFrom", p)?,
+                    })
+                },
+            )?,
+            None => Vec::new(),
+        },
+        registry_credentials: match optional_object(obj, "repositoryCredentials", path)? {
+            Some(creds) => optional_string(
+                creds,
+                "credentialsParameter",
+                &format!("{path}.repositoryCredentials"),
+            )?,
+            None => None,
+        },
     })
+}
+
+/// An object field; absent or `null` is `None`.
+fn optional_object<'a>(
+    obj: &'a Map<String, Value>,
+    field: &str,
+    path: &str,
+) -> Result<Option<&'a Map<String, Value>>, LoadError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(other) => Err(invalid(
+            &format!("{path}.{field}"),
+            "expected an object",
+            other,
+        )),
+    }
 }
 
 /// A list field of a container; absent or `null` (Terraform modules emit it) is empty.
@@ -368,6 +413,45 @@ impl std::error::Error for ContainerError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_execution_roles_other_reads_are_read() {
+        let td = parse(
+            r#"[{"name": "app",
+                "logConfiguration": {"logDriver": "splunk", "options": {"splunk-url": "u"},
+                    "secretOptions": [{"name": "splunk-token", "valueFrom": "/logs/token"}]},
+                "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf"}}]"#,
+        )
+        .unwrap();
+        let c = &td.containers[0];
+        assert_eq!(
+            c.log_secrets,
+            vec![SecretEntry {
+                name: "splunk-token".into(),
+                value_from: "/logs/token".into()
+            }]
+        );
+        assert_eq!(
+            c.registry_credentials.as_deref(),
+            Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf")
+        );
+        // Terraform modules write null for what is unset.
+        let td = parse(
+            r#"[{"name": "app", "logConfiguration": {"logDriver": "awslogs", "secretOptions": null},
+                "repositoryCredentials": null}]"#,
+        )
+        .unwrap();
+        assert!(td.containers[0].log_secrets.is_empty());
+        assert_eq!(td.containers[0].registry_credentials, None);
+        // A wrong type names its path, as everywhere else.
+        let err = parse(r#"[{"name": "app", "logConfiguration": "awslogs"}]"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("containerDefinitions[0].logConfiguration")
+                || err.to_string().contains("[0].logConfiguration"),
+            "{err}"
+        );
+    }
 
     const CONTAINER: &str = r#"{"name": "app", "image": "x",
         "environment": [{"name": "A", "value": "1"}],

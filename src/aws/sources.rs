@@ -156,5 +156,20 @@ fn container(c: &EcsContainer) -> ContainerDefinition {
                 kind: f.r#type().as_str().to_owned(),
             })
             .collect(),
+        log_secrets: c
+            .log_configuration()
+            .map(|l| {
+                l.secret_options()
+                    .iter()
+                    .map(|s| SecretEntry {
+                        name: s.name().to_owned(),
+                        value_from: s.value_from().to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        registry_credentials: c
+            .repository_credentials()
+            .map(|r| r.credentials_parameter().to_owned()),
     }
 }

@@ -1495,3 +1495,49 @@ fn a_parameter_the_template_does_not_use_is_an_error_not_ignored() {
          definition imports with Fn::ImportValue; its parameters are `Env`"
     );
 }
+
+#[test]
+fn log_and_registry_secrets_are_read_and_never_stop_a_run() {
+    let template = parse(
+        r#"
+Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions:
+        - Name: app
+          Environment: [{Name: A, Value: "1"}]
+          RepositoryCredentials:
+            CredentialsParameter: !Sub "arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:registry-AbCdEf"
+          LogConfiguration:
+            LogDriver: splunk
+            SecretOptions:
+              - Name: splunk-token
+                ValueFrom: !Sub "/${AWS::Region}/splunk"
+              - Name: other
+                ValueFrom: !ImportValue shared-log-secret
+        - Name: sidecar
+          RepositoryCredentials:
+            CredentialsParameter: !ImportValue registry-secret
+"#,
+    )
+    .unwrap();
+    let td = resolved(&template, &ctx("eu-west-1"));
+    let app = &td["containerDefinitions"][0];
+    assert_eq!(
+        app["repositoryCredentials"]["credentialsParameter"],
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry-AbCdEf"
+    );
+    assert_eq!(
+        app["logConfiguration"]["secretOptions"],
+        json!([
+            {"name": "splunk-token", "valueFrom": "/eu-west-1/splunk"},
+            {"name": "other", "valueFrom": UNRESOLVED},
+        ])
+    );
+    // An import only a deployed stack resolves is kept as a marker, not an error.
+    assert_eq!(
+        td["containerDefinitions"][1]["repositoryCredentials"]["credentialsParameter"],
+        UNRESOLVED
+    );
+}

@@ -9,6 +9,28 @@ use crate::error::Error;
 use crate::pipeline::{self, Pipeline, Warnings};
 use crate::resolve::{self, Local};
 
+/// A plan whose secrets are the role reads, named `ROLE_READ_<i>`, so that they are
+/// validated, fetched and evaluated exactly as `secrets` are.
+fn role_reads_plan(
+    container: &str,
+    reads: &[crate::identity::RoleRead],
+    local: &resolve::Local,
+) -> resolve::Plan {
+    let container = crate::taskdef::ContainerDefinition {
+        name: container.to_owned(),
+        secrets: reads
+            .iter()
+            .enumerate()
+            .map(|(i, r)| crate::taskdef::SecretEntry {
+                name: format!("{}{i}", crate::check::ROLE_READ),
+                value_from: r.value_from.clone(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    resolve::plan(&container, local)
+}
+
 /// 0 when everything would resolve, 1 when something would not; errors are 125.
 pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
     let source = args::source(&args.source)?;
@@ -37,15 +59,20 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
         let plan = pipeline.plan(&loaded);
         let region = pipeline.local.task_region.clone();
         if args.offline {
-            return Ok::<_, Error>(Report::new(
+            let mut report = Report::new(
                 loaded.task.as_ref(),
                 &loaded.container,
                 &plan,
                 None,
-                region,
-            ));
+                region.clone(),
+            );
+            let (reads, failures) =
+                crate::identity::role_reads(&loaded.container, region.as_deref(), None);
+            let reads_plan = role_reads_plan(&loaded.container.name, &reads, &pipeline.local);
+            report.add_role_reads(&reads, failures, &reads_plan, None);
+            return Ok::<_, Error>(report);
         }
-        let identity = pipeline.aws.get().await?.identity().await.map(|i| i.arn);
+        let identity = pipeline.aws.get().await?.identity().await;
         let role = pipeline.act_as_execution_role().await?;
         let fetched = pipeline.fetch(&plan).await?;
         let evaluation = resolve::evaluate(&plan, &pipeline.local, &fetched);
@@ -54,9 +81,18 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
             &loaded.container,
             &plan,
             Some(evaluation),
-            region,
+            region.clone(),
         );
-        report.identity = Some(identity);
+        // What the execution role reads for the log driver and the registry, fetched as the
+        // same identity as the values (and discarded: only the outcome is reported).
+        let account = identity.as_ref().ok().map(|i| i.account.clone());
+        let (reads, failures) =
+            crate::identity::role_reads(&loaded.container, region.as_deref(), account.as_deref());
+        let reads_plan = role_reads_plan(&loaded.container.name, &reads, &pipeline.local);
+        let reads_fetched = pipeline.fetch(&reads_plan).await?;
+        let reads_evaluation = resolve::evaluate(&reads_plan, &pipeline.local, &reads_fetched);
+        report.add_role_reads(&reads, failures, &reads_plan, Some(reads_evaluation));
+        report.identity = Some(identity.map(|i| i.arn));
         report.execution_role = role;
         Ok(report)
     })??;

@@ -26,7 +26,7 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
             } else {
                 vec![pipeline.load().await?.container]
             };
-            let (references, environment_files) = references(&containers)?;
+            let (mut references, environment_files) = references(&containers)?;
             let mut ctx = Context {
                 task_region: pipeline.local.task_region.clone(),
                 account: args.account.clone(),
@@ -34,10 +34,18 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
             let mut kms_keys = args.kms_keys.clone();
             let mut notes = Vec::new();
             if !args.offline {
+                // Role reads by bare name: a registry secret or a log driver's parameter.
+                let by_name =
+                    |r: &str| !r.starts_with("arn:") && r != crate::cloudformation::UNRESOLVED;
+                let registry_by_name = containers.iter().any(|c| {
+                    c.registry_credentials.as_deref().is_some_and(by_name)
+                        || c.log_secrets.iter().any(|s| by_name(&s.value_from))
+                });
                 let needs_account = ctx.account.is_none()
-                    && references
-                        .iter()
-                        .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none()));
+                    && (registry_by_name
+                        || references
+                            .iter()
+                            .any(|r| matches!(r, SecretRef::Parameter(p) if p.region.is_none())));
                 let session = pipeline.aws.get().await?;
                 if needs_account {
                     match session.identity().await {
@@ -47,6 +55,14 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
                         )),
                     }
                 }
+            }
+            // What the execution role reads besides the environment: log driver secrets and
+            // registry credentials.
+            references.extend(role_references(&containers, &ctx)?);
+            references.sort_by_key(|r| format!("{r:?}"));
+            references.dedup();
+            if !args.offline {
+                let session = pipeline.aws.get().await?;
                 let (discovered, lookup_notes) = session
                     .kms_keys(
                         &references,
@@ -136,6 +152,35 @@ fn references(containers: &[ContainerDefinition]) -> Result<(Vec<SecretRef>, Vec
     references.sort_by_key(|r| format!("{r:?}"));
     references.dedup();
     Ok((references, environment_files))
+}
+
+/// The references of what the execution role reads for the log driver and the registry
+/// (`identity::role_reads`); every one that cannot be written is a failure.
+fn role_references(
+    containers: &[ContainerDefinition],
+    ctx: &Context,
+) -> Result<Vec<SecretRef>, Error> {
+    let mut references = Vec::new();
+    let mut problems = Vec::new();
+    for c in containers {
+        let (reads, failures) =
+            crate::identity::role_reads(c, ctx.task_region.as_deref(), ctx.account.as_deref());
+        problems.extend(failures);
+        for read in reads {
+            match reference::parse(&read.value_from) {
+                Ok(r) => references.push(r),
+                Err(e) => problems.push(
+                    Failure::new(e.class(), format!("{}: {e}", read.label))
+                        .reference(&read.value_from),
+                ),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(references)
+    } else {
+        Err(Error::Unresolved(problems))
+    }
 }
 
 /// Whether `run` would use `BatchGetSecretValue` for these references: the fetch planner's

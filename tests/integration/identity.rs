@@ -258,3 +258,120 @@ fn the_role_to_act_as_is_checked_before_any_request() {
         .assert_code(125)
         .assert_stderr_contains("--as-execution-role needs AWS");
 }
+
+#[test]
+fn check_verifies_and_policy_grants_what_the_role_reads_for_logs_and_the_registry() {
+    let e = private_emulator();
+    let registry = e.create_secret(
+        REGION,
+        &unique("registry"),
+        r#"{"username": "CANARY-USER", "password": "CANARY-PASS"}"#,
+    );
+    let malformed = e.create_secret(REGION, &unique("registry"), r#"{"user": "CANARY-USER"}"#);
+    let log_token = format!("/{}", unique("splunk"));
+    e.put_parameter(REGION, &log_token, "CANARY-TOKEN", true);
+    let dev = developer(&e);
+    let narrow = role(&e, &dev.arn, &["ssm:GetParameters"]);
+    let td = |registry: &str| {
+        serde_json::json!({
+            "family": "app",
+            "executionRoleArn": narrow,
+            "containerDefinitions": [{
+                "name": "app", "image": "registry.example.com/app",
+                "environment": [{"name": "A", "value": "1"}],
+                "repositoryCredentials": {"credentialsParameter": registry},
+                "logConfiguration": {"logDriver": "splunk", "options": {"splunk-url": "https://splunk"},
+                    "secretOptions": [{"name": "splunk-token", "valueFrom": log_token}]},
+            }],
+        })
+        .to_string()
+    };
+    e.enforce_iam();
+    let as_dev = || {
+        ecs_env()
+            .env("AWS_ENDPOINT_URL", &e.endpoint)
+            .env("AWS_ACCESS_KEY_ID", &dev.key)
+            .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
+    };
+    let check = |extra: &[&str], td: &str| {
+        let run = as_dev()
+            .args(["check", "--format", "json"])
+            .args(extra)
+            .task_definition(td)
+            .output();
+        assert!(!run.stdout().contains("CANARY"), "{}", run.stdout());
+        assert!(!run.stderr().contains("CANARY"), "{}", run.stderr());
+        let report: Value = serde_json::from_str(&run.stdout()).unwrap();
+        (run.code(), report)
+    };
+    let row = |report: &Value, name: &str| {
+        report["role_reads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["variable"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {report:#}"))
+            .clone()
+    };
+
+    // As the developer: both reads are verified.
+    let (code, report) = check(&[], &td(&registry));
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(row(&report, "repositoryCredentials")["ok"], true);
+    assert_eq!(row(&report, "repositoryCredentials")["source"], "registry");
+    assert_eq!(row(&report, "splunk-token")["ok"], true);
+    assert_eq!(row(&report, "splunk-token")["source"], "log secret");
+
+    // As the execution role: the registry secret is what ECS could not pull with.
+    let (code, report) = check(&["--as-execution-role"], &td(&registry));
+    assert_eq!(code, Some(1), "{report:#}");
+    let failed = row(&report, "repositoryCredentials");
+    assert_eq!(failed["ok"], false);
+    assert!(
+        failed["error"]["hint"].as_str().unwrap().contains(&narrow),
+        "{failed:#}"
+    );
+    assert_eq!(row(&report, "splunk-token")["ok"], true);
+    // The environment itself was fine.
+    assert!(
+        report["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["ok"] == true)
+    );
+
+    // Registry credentials ECS cannot use, named without their content.
+    let (code, report) = check(&[], &td(&malformed));
+    assert_eq!(code, Some(1));
+    let failed = row(&report, "repositoryCredentials");
+    assert_eq!(failed["error"]["class"], "json_key_missing");
+
+    // The policy grants both reads.
+    let policy = as_dev()
+        .arg("policy")
+        .task_definition(&td(&registry))
+        .output();
+    policy.assert_code(0);
+    let policy: Value = serde_json::from_str(&policy.stdout()).unwrap();
+    let resources = |action: &str| -> Vec<String> {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Action"] == action)
+            .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        resources("secretsmanager:GetSecretValue"),
+        vec![registry.clone()]
+    );
+    assert_eq!(
+        resources("ssm:GetParameters"),
+        vec![format!(
+            "arn:aws:ssm:{REGION}:123456789012:parameter{log_token}"
+        )]
+    );
+}
