@@ -135,9 +135,7 @@ fn export_appends_the_containers_variables_to_github_env() {
     assert_eq!(env, expected);
     assert_eq!(
         step.github_output(),
-        format!(
-            "path={BIN}\ncount=5\nnames=AWS_DEFAULT_REGION,AWS_REGION,GREETING,MULTI,TRICKY\n"
-        )
+        format!("path={BIN}\ncount=5\nnames=AWS_DEFAULT_REGION,AWS_REGION,GREETING,MULTI,TRICKY\n")
     );
     // Plain `environment` values are not secrets: no mask lines, nothing else in the log.
     assert_eq!(step.stdout(), "");
