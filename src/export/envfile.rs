@@ -1,16 +1,16 @@
 //! Env-file formats: `dotenv` and `docker`.
 //!
-//! There is no single `.env` grammar (conventions.md §1.3, "Conclusion"), so each format here
+//! There is no single `.env` grammar (docs/spec.md §10.3), so each format here
 //! names the reader it is exact for:
 //!
 //! * `dotenv` is the dialect that **dotenvy 0.15** and **Docker Compose `env_file`**
 //!   (compose-go) both decode to the same bytes: `NAME="…"` escaping `\`, `"`, `$` and LF,
-//!   with TAB and CR left raw. It is the only encoding that round-tripped all of Appendix A
-//!   in both readers (§1.2, §1.3). It is *not* what python-dotenv or npm dotenv read
-//!   (python-dotenv keeps the `\` of `\$`; npm dotenv unescapes nothing), and it is not safe
-//!   to `source` in a shell (backticks run): use `shell` for that.
+//!   with TAB and CR left raw. It is the only encoding that round-tripped all of the values
+//!   of docs/spec.md §10.10 in both readers (§10.2, §10.3). It is *not* what python-dotenv
+//!   or npm dotenv read (python-dotenv keeps the `\` of `\$`; npm dotenv unescapes nothing),
+//!   and it is not safe to `source` in a shell (backticks run): use `shell` for that.
 //! * `docker` is `NAME=value` with no quoting at all, for `docker run --env-file` and Compose
-//!   `format: raw`, whose reader (docker/cli `pkg/kvfile`, §1.1) takes everything after the
+//!   `format: raw`, whose reader (docker/cli `pkg/kvfile`, §10.1) takes everything after the
 //!   first `=` as-is. Having no escapes, it cannot carry some values and refuses them.
 
 use super::{
@@ -24,10 +24,10 @@ use super::{
 /// * `\` → `\\` and `"` → `\"`: the quoting itself.
 /// * `$` → `\$`: both readers substitute `$NAME`/`${NAME}` inside double quotes (dotenvy from
 ///   the process environment first, Compose from the project environment), which would
-///   silently change `pa$$word` or `cost $HOME` (§1.2, §1.3). Both decode `\$` to `$`.
+///   silently change `pa$$word` or `cost $HOME` (§10.2, §10.3). Both decode `\$` to `$`.
 /// * LF → `\n`: keeps one variable per line; both decode it.
 ///
-/// TAB and CR stay raw: dotenvy rejects `\t` and `\r` escapes as a parse error (§1.3), and
+/// TAB and CR stay raw: dotenvy rejects `\t` and `\r` escapes as a parse error (§10.3), and
 /// both readers keep raw TAB/CR inside double quotes.
 ///
 /// Names are checked by `check_identifier`: dotenvy keys are `[A-Za-z_][A-Za-z0-9_.]*`,
@@ -70,8 +70,8 @@ pub(super) fn docker(vars: &[Var<'_>], mask: bool) -> Vec<u8> {
     out
 }
 
-/// The reader (§1.1) strips leading whitespace, skips empty and `#` lines, splits on the
-/// first `=` and keeps the rest as-is: no escapes, no interpolation. So:
+/// The reader (docs/spec.md §10.1) strips leading whitespace, skips empty and `#` lines,
+/// splits on the first `=` and keeps the rest as-is: no escapes, no interpolation. So:
 /// * an LF in a value would end the line: refused;
 /// * a CR at the end of a value is eaten by the scanner's CRLF handling: refused (a CR
 ///   anywhere else is kept, and allowed);

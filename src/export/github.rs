@@ -1,6 +1,6 @@
 //! The `github` format: entries for the `$GITHUB_ENV` file, plus `::add-mask::` commands.
 //!
-//! Body: every variable in the heredoc form, always (conventions.md §1.7):
+//! Body: every variable in the heredoc form, always (docs/spec.md §10.7):
 //!
 //! ```text
 //! NAME<<ghadelimiter_<32 random hex digits>
@@ -106,8 +106,8 @@ pub(super) fn check(var: &Var<'_>) -> Result<(), Refusal> {
                 .to_owned(),
         );
     }
-    // On Windows runners the parser also treats CRLF as a line break (§1.7), so the last line
-    // break before the delimiter would take a final CR with it.
+    // On Windows runners the parser also treats CRLF as a line break (docs/spec.md §10.7), so
+    // the last line break before the delimiter would take a final CR with it.
     if var.value.ends_with('\r') {
         return refuse("its value has a carriage return at the end".to_owned());
     }

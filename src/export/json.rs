@@ -1,6 +1,6 @@
 //! The `json` format: one flat object, `{"NAME":"value",…}`, compact, ending in a newline.
 //!
-//! JSON string escaping represents every Unicode string (conventions.md §1.6), so nothing is
+//! JSON string escaping represents every Unicode string (docs/spec.md §10.6), so nothing is
 //! refused here beyond the rules common to every format. The shape is the one chamber's
 //! `export --format json` emits. Keys keep the caller's (sorted) order; the object is written
 //! by hand rather than through `serde_json::Map`, whose order depends on serde_json's

@@ -3,8 +3,8 @@
 //! This module owns every byte `ecs-env` prints when asked to *export* an environment instead
 //! of exec'ing a command: one encoder per [`Format`], each paired with a validator that
 //! **refuses** a variable the target cannot carry instead of emitting something that reads
-//! back differently (conventions.md §1, "What ecs-env should do (formats)", point 1). The
-//! facts behind each rule are in conventions.md §1.1–1.8 and are cited where the rule lives:
+//! back differently (docs/spec.md §10). The facts behind each rule are in docs/spec.md
+//! §10.1–10.9 and are cited where the rule lives:
 //!
 //! | format | target | file |
 //! |---|---|---|
@@ -21,7 +21,7 @@
 //! character ("a line feed"), never the value or any part of it, and [`Rendered`]'s `Debug`
 //! shows only lengths.
 //!
-//! Rules common to every format (conventions.md §1.8 and "What ecs-env should do", point 2):
+//! Rules common to every format (docs/spec.md §10.8):
 //! a NUL byte cannot be passed to a process, and a name must be non-empty and free of `=`
 //! (`env(1)` splits on the first `=`), so those are refused everywhere, even though callers
 //! refuse them too.
@@ -256,7 +256,7 @@ fn value_contains(class: &str) -> String {
     format!("its value contains {class}")
 }
 
-/// Refusals shared by every format (conventions.md §1.8): NUL cannot reach a process
+/// Refusals shared by every format (docs/spec.md §10.8): NUL cannot reach a process
 /// environment, and `NAME=VALUE` pairs cannot have an empty name or an `=` in it.
 fn check_common(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
     if var.name.contains('\0') {
@@ -275,8 +275,8 @@ fn check_common(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
 }
 
 /// Names that are written unquoted into source code (shell, fish, PowerShell, dotenv) must be
-/// portable identifiers, `[A-Za-z_][A-Za-z0-9_]*` (conventions.md §1.4: `export a-b=…` is a
-/// shell syntax error; §1.3: dotenvy's keys start with a letter or `_`).
+/// portable identifiers, `[A-Za-z_][A-Za-z0-9_]*` (docs/spec.md §10.4: `export a-b=…` is a
+/// shell syntax error; §10.3: dotenvy's keys start with a letter or `_`).
 fn check_identifier(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
     let name = var.name;
     if name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -294,8 +294,8 @@ fn check_identifier(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
 
 /// Names in line-oriented files that are not source code (docker env files, `$GITHUB_ENV`,
 /// the names list) need no quoting, but whitespace is refused: docker's kvfile rejects a key
-/// containing whitespace (§1.1), and a line break would end the line. Unicode whitespace
-/// counts too (`char::is_whitespace` is the same set as Go's `unicode.IsSpace`).
+/// containing whitespace (docs/spec.md §10.1), and a line break would end the line. Unicode
+/// whitespace counts too (`char::is_whitespace` is the same set as Go's `unicode.IsSpace`).
 fn check_no_whitespace(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
     if var.name.contains(char::is_whitespace) {
         return Err(Refusal::new(var, format, name_contains(WHITESPACE)));
@@ -313,9 +313,9 @@ fn check_no_control(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// A name that, at the start of a line, docker's kvfile reader (§1.1) would not read as a
-/// key: a leading `#` makes the line a comment, and a leading byte-order mark is stripped
-/// from the first line of a file.
+/// A name that, at the start of a line, docker's kvfile reader (docs/spec.md §10.1) would not
+/// read as a key: a leading `#` makes the line a comment, and a leading byte-order mark is
+/// stripped from the first line of a file.
 fn check_line_start(format: Format, var: &Var<'_>) -> Result<(), Refusal> {
     if var.name.starts_with('#') {
         return Err(Refusal::new(var, format, name_starts_with("`#`")));

@@ -1,10 +1,10 @@
 //! The `names` format: just the names, one per line, no values.
 //!
-//! For pass-through without writing values anywhere (conventions.md §1.2 "Disk-free
-//! alternative", §5 point 4): a bare `NAME` line in `docker run --env-file`, `docker run -e
-//! NAME`, or Compose `environment: [NAME]` takes the value from the environment of the
-//! process that runs docker, i.e. `ecs-env -- docker compose up`. So a name must survive
-//! docker's kvfile line reader (§1.1): no whitespace (an error there), no leading `#` (a
+//! For pass-through without writing values anywhere (docs/spec.md §10.2 and §10.9): a bare
+//! `NAME` line in `docker run --env-file`, `docker run -e NAME`, or Compose
+//! `environment: [NAME]` takes the value from the environment of the process that runs
+//! docker, i.e. `ecs-env -- docker compose up`. So a name must survive
+//! docker's kvfile line reader (§10.1): no whitespace (an error there), no leading `#` (a
 //! comment there, and in YAML), no leading byte-order mark; and, being a line of its own, no
 //! control characters. Masking does not apply: no value is printed.
 

@@ -4,18 +4,18 @@
 //! the one quoting form in each shell where nothing is expanded (no `$`, backticks, `$(…)`,
 //! globbing), so the output is safe to `eval`/`source`. The three shells escape differently
 //! inside single quotes, and using one shell's escaping in another corrupts values
-//! (conventions.md §1.5: POSIX `'\''` output fed to fish mangles backslashes), hence three
+//! (docs/spec.md §10.5: POSIX `'\''` output fed to fish mangles backslashes), hence three
 //! encoders.
 //!
 //! Names are written unquoted, so they must be identifiers `[A-Za-z_][A-Za-z0-9_]*`
-//! (§1.4: `export a-b=…` is a syntax error).
+//! (§10.4: `export a-b=…` is a syntax error).
 
 use super::{Format, Refusal, Var, check_identifier, shown};
 
 /// `export NAME='…'`. Inside POSIX single quotes every byte is literal and `'` cannot appear,
 /// so a `'` closes the quote, adds an escaped `\'` and reopens: `'\''` (bash manual "Single
-/// Quotes", POSIX §2.2.2). Round-trips all of Appendix A in bash and dash (§1.4): LF, CR,
-/// backslashes, `$()`, backticks, the empty value.
+/// Quotes", POSIX §2.2.2). Round-trips all the values of docs/spec.md §10.10 in bash and dash
+/// (§10.4): LF, CR, backslashes, `$()`, backticks, the empty value.
 pub(super) fn posix(vars: &[Var<'_>], mask: bool) -> Vec<u8> {
     let mut out = String::new();
     for var in vars {
@@ -36,7 +36,7 @@ pub(super) fn posix(vars: &[Var<'_>], mask: bool) -> Vec<u8> {
 
 /// `set -gx NAME '…'`. fish's single quotes do have two escapes, `\\` and `\'` (fish
 /// `doc_src/language.rst`), so `\` is doubled first and then `'` is escaped; every other
-/// character, LF and CR included, is literal (§1.5, round-tripped in fish 3.6).
+/// character, LF and CR included, is literal (docs/spec.md §10.5, round-tripped in fish 3.6).
 pub(super) fn fish(vars: &[Var<'_>], mask: bool) -> Vec<u8> {
     let mut out = String::new();
     for var in vars {
@@ -78,7 +78,7 @@ fn is_powershell_single_quote(c: char) -> bool {
 
 /// `$env:NAME = '…'`. PowerShell single-quoted strings are verbatim except that a quote
 /// character is written by doubling it, and every typographic single quote counts as one
-/// (§1.5), so each of them is doubled too.
+/// (docs/spec.md §10.5), so each of them is doubled too.
 ///
 /// Not verified against a real PowerShell (none on the build machine): golden tests only.
 pub(super) fn powershell(vars: &[Var<'_>], mask: bool) -> Vec<u8> {

@@ -1,5 +1,5 @@
 //! Round trips: every format's output read back by the program that will read it, on the
-//! hostile values of conventions.md Appendix A plus a few more.
+//! hostile round-trip values of docs/spec.md §10.10 plus a few more.
 //!
 //! Readers actually run here: **bash** and **dash** (`shell`), **fish** (`fish`), the
 //! **dotenvy** crate (`dotenv`), **serde_json** (`json`). Where the real reader cannot run in
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Format, MASK, Refusal, Var, render};
 
-/// conventions.md Appendix A, all 28 vectors, in the order given there.
+/// The round-trip values of docs/spec.md §10.10, all 28 of them, in the order given there.
 const APPENDIX_A: [(&str, &str); 28] = [
     ("SIMPLE", "simple"),
     ("SPACE_IN", "with space"),
@@ -83,7 +83,7 @@ const EXTRA: &[(&str, &str)] = &[
     ("BRACES", "}{ $((1+1)) !! !$"),
 ];
 
-/// Appendix A + [`EXTRA`], sorted by name as the caller sorts, every other one secret (so a
+/// The §10.10 set + [`EXTRA`], sorted by name as the caller sorts, every other one secret (so a
 /// masked run masks some and not others).
 fn hostile() -> Vec<Var<'static>> {
     let mut all: Vec<(&str, &str)> = APPENDIX_A.iter().chain(EXTRA).copied().collect();
@@ -505,7 +505,7 @@ fn fish_format_round_trips_in_fish() {
 
 #[test]
 fn fish_needs_its_own_format() {
-    // Why `fish` exists (conventions.md §1.5): the POSIX encoding of a backslash value is read
+    // Why `fish` exists (docs/spec.md §10.5): the POSIX encoding of a backslash value is read
     // differently by fish. Guards against the test harness silently running another shell.
     let vars = [Var {
         name: "B",
@@ -674,7 +674,7 @@ fn strip_matching_quotes(value: &str) -> &str {
 #[test]
 fn docker_round_trips_in_a_port_of_kvfile() {
     let vars = accepted(Format::Docker);
-    // Appendix A minus its six refusals; EXTRA minus the ones with a line feed.
+    // The §10.10 set minus its six refusals; EXTRA minus the ones with a line feed.
     assert_eq!(vars.len(), APPENDIX_A.len() - 6 + EXTRA.len() - 5);
     for trim_quotes in [false, true] {
         for mask in [false, true] {

@@ -3,6 +3,7 @@
 // Test helpers are `pub` for the sibling modules of this one test crate.
 #![allow(unreachable_pub)]
 
+mod action;
 mod batch;
 mod canary;
 mod containers;
