@@ -1648,6 +1648,11 @@ impl Evaluator {
         text: String,
         vars: BTreeMap<String, Value>,
     ) -> Eval {
+        if let Some(line) = super::source::too_deep(&text, true) {
+            return Err(Failure::fatal(super::source::too_deep_problem(
+                &display, line,
+            )));
+        }
         let file = Rc::new(SourceFile::new(display, text));
         let template = match hcl::edit::parser::parse_template(&file.text) {
             Ok(t) => t,

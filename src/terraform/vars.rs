@@ -160,6 +160,10 @@ fn read_var_file(ev: &mut Evaluator, path: &Path, display: String, problems: &mu
         }
         return;
     }
+    if let Some(line) = super::source::too_deep(&text, false) {
+        problems.push(super::source::too_deep_problem(&display, line));
+        return;
+    }
     let body = match hcl::edit::parser::parse_body(&text) {
         Ok(body) => body,
         Err(e) => {
