@@ -84,7 +84,11 @@ pub(crate) enum Principal {
 /// ARN: sessions change on every login, roles do not.
 pub(crate) fn caller_principal(caller_arn: &str) -> Option<Principal> {
     let arn = Arn::of(caller_arn)?;
-    let root = crate::arn::build(arn.partition, "iam", "", arn.account, "root");
+    let iam = |resource: &str| crate::arn::build(arn.partition, "iam", "", arn.account, resource);
+    let pattern = |resource: String| Principal::Pattern {
+        account: iam("root"),
+        pattern: iam(&resource),
+    };
     match arn.service {
         "iam" if arn.resource == "root" || arn.resource.starts_with("user/") => {
             Some(Principal::Exact(caller_arn.to_owned()))
@@ -98,39 +102,15 @@ pub(crate) fn caller_principal(caller_arn: &str) -> Option<Principal> {
                 .strip_prefix("assumed-role/")?
                 .split('/')
                 .next()?;
-            if let Some(permission_set) = sso_permission_set(role) {
-                return Some(Principal::Pattern {
-                    account: root,
-                    pattern: crate::arn::build(
-                        arn.partition,
-                        "iam",
-                        "",
-                        arn.account,
-                        &format!(
-                            "role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*"
-                        ),
-                    ),
-                });
-            }
-            if let Some(stem) = generated_stem(role) {
-                return Some(Principal::Pattern {
-                    account: root,
-                    pattern: crate::arn::build(
-                        arn.partition,
-                        "iam",
-                        "",
-                        arn.account,
-                        &format!("role/*{stem}-*"),
-                    ),
-                });
-            }
-            Some(Principal::Exact(crate::arn::build(
-                arn.partition,
-                "iam",
-                "",
-                arn.account,
-                &format!("role/{role}"),
-            )))
+            Some(if let Some(permission_set) = sso_permission_set(role) {
+                pattern(format!(
+                    "role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*"
+                ))
+            } else if let Some(stem) = generated_stem(role) {
+                pattern(format!("role/*{stem}-*"))
+            } else {
+                Principal::Exact(iam(&format!("role/{role}")))
+            })
         }
         _ => None,
     }

@@ -58,39 +58,41 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
         let loaded = pipeline.load().await?;
         let plan = pipeline.plan(&loaded);
         let region = pipeline.local.task_region.clone();
-        if args.offline {
-            let mut report = Report::new(
-                loaded.task.as_ref(),
-                &loaded.container,
-                &plan,
-                None,
-                region.clone(),
-            );
-            let (reads, failures) =
-                crate::identity::role_reads(&loaded.container, region.as_deref(), None);
-            let reads_plan = role_reads_plan(&loaded.container.name, &reads, &pipeline.local);
+        // Online, who is asking: for the report, and for the account of a registry secret
+        // given by name.
+        let identity = match args.offline {
+            true => None,
+            false => Some(pipeline.aws.get().await?.identity().await),
+        };
+        let account = identity
+            .as_ref()
+            .and_then(|i| i.as_ref().ok())
+            .map(|i| i.account.clone());
+        // What the execution role reads for the log driver and the registry, checked as the
+        // values are (and discarded: only the outcome is reported).
+        let (reads, failures) =
+            crate::identity::role_reads(&loaded.container, region.as_deref(), account.as_deref());
+        let reads_plan = role_reads_plan(&loaded.container.name, &reads, &pipeline.local);
+        let Some(identity) = identity else {
+            let mut report =
+                Report::new(loaded.task.as_ref(), &loaded.container, &plan, None, region);
             report.add_role_reads(&reads, failures, &reads_plan, None);
             return Ok::<_, Error>(report);
-        }
-        let identity = pipeline.aws.get().await?.identity().await;
+        };
         let role = pipeline.act_as_execution_role().await?;
-        let fetched = pipeline.fetch(&plan).await?;
+        // One fetch for both: the variables' references and the role reads.
+        let mut both = plan.clone();
+        both.secrets.extend(reads_plan.secrets.iter().cloned());
+        let fetched = pipeline.fetch(&both).await?;
         let evaluation = resolve::evaluate(&plan, &pipeline.local, &fetched);
+        let reads_evaluation = resolve::evaluate(&reads_plan, &pipeline.local, &fetched);
         let mut report = Report::new(
             loaded.task.as_ref(),
             &loaded.container,
             &plan,
             Some(evaluation),
-            region.clone(),
+            region,
         );
-        // What the execution role reads for the log driver and the registry, fetched as the
-        // same identity as the values (and discarded: only the outcome is reported).
-        let account = identity.as_ref().ok().map(|i| i.account.clone());
-        let (reads, failures) =
-            crate::identity::role_reads(&loaded.container, region.as_deref(), account.as_deref());
-        let reads_plan = role_reads_plan(&loaded.container.name, &reads, &pipeline.local);
-        let reads_fetched = pipeline.fetch(&reads_plan).await?;
-        let reads_evaluation = resolve::evaluate(&reads_plan, &pipeline.local, &reads_fetched);
         report.add_role_reads(&reads, failures, &reads_plan, Some(reads_evaluation));
         report.identity = Some(identity.map(|i| i.arn));
         report.execution_role = role;

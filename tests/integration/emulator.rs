@@ -115,6 +115,28 @@ impl Emulator {
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     }
 
+    /// Create the IAM user `name`, allowed `actions` on `"*"` (tests/support/moto_iam.py);
+    /// its access key id and secret access key.
+    pub fn iam_user<S: AsRef<str>>(&self, name: &str, actions: &[S]) -> (String, String) {
+        let actions: Vec<&str> = actions.iter().map(AsRef::as_ref).collect();
+        let out = self.python(
+            "moto_iam.py",
+            &[
+                &self.endpoint,
+                name,
+                &serde_json::to_string(&actions).unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (id, secret) = text.trim().split_once(' ').unwrap();
+        (id.to_owned(), secret.to_owned())
+    }
+
     /// Run a helper script from tests/support with the emulator's Python.
     pub fn python(&self, script: &str, args: &[&str]) -> std::process::Output {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -20,17 +20,10 @@ struct Developer {
 
 fn developer(e: &Emulator) -> Developer {
     let name = unique("dev");
-    let out = e.python("moto_iam.py", &[&e.endpoint, &name, r#"["*"]"#]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (key, secret) = text.trim().split_once(' ').unwrap();
+    let (key, secret) = e.iam_user(&name, &["*"]);
     Developer {
-        key: key.to_owned(),
-        secret: secret.to_owned(),
+        key,
+        secret,
         arn: format!("arn:aws:iam::123456789012:user/{name}"),
     }
 }

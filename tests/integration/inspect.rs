@@ -272,20 +272,7 @@ fn generated_actions_are_enough_to_run_the_task() {
         .iter()
         .map(|s| s["Action"].as_str().unwrap().to_owned())
         .collect();
-    let key = |user: &str, actions: &[String]| {
-        let out = e.python(
-            "moto_iam.py",
-            &[&e.endpoint, user, &serde_json::to_string(actions).unwrap()],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (id, secret) = text.trim().split_once(' ').unwrap();
-        (id.to_owned(), secret.to_owned())
-    };
+    let key = |user: &str, actions: &[String]| e.iam_user(user, actions);
     let enough = key("enough", &actions);
     let mut with_batch = actions.clone();
     with_batch.push("secretsmanager:BatchGetSecretValue".into());
