@@ -250,7 +250,7 @@ fn parse_parameter_name(name: &str) -> Result<ParameterRef, ParseError> {
     check_parameter_chars(name)?;
     // Parameter Store requires a hierarchy to start with `/`; ECS does not check this, so
     // the task would fail at start with a ValidationException. The emulator is lenient here
-    // (testbed.md), so the rule is enforced locally.
+    // (docs/testing.md), so the rule is enforced locally.
     if !name.starts_with('/') && name.contains('/') {
         return Err(ParseError::ParameterValidation(format!(
             "Parameter Store rejects a hierarchical name without a leading `/` \

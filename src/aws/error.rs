@@ -2,7 +2,7 @@
 //!
 //! Reads error codes through `ProvideErrorMetadata`, like the Secrets Manager caching agent's
 //! `svc_err`. Some endpoints answer a denial with an XML body and HTTP 403 where AWS sends a
-//! JSON `AccessDeniedException` (the emulator does, testbed.md); the SDK then has no code, so
+//! JSON `AccessDeniedException` (the emulator does, docs/testing.md); the SDK then has no code, so
 //! the HTTP status and the body's `<Code>`/`<Message>` decide. AWS error messages name
 //! identities, actions and resources, never secret values.
 

@@ -98,7 +98,7 @@ impl Default for Settings {
 
 /// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
 /// `region`. Unlike the SDK's default chain this never probes EC2 instance metadata, which on
-/// a laptop only costs seconds of timeouts (testbed.md).
+/// a laptop only costs seconds of timeouts (docs/usage.md, "The task region").
 pub(crate) async fn task_region(settings: &Settings) -> Option<String> {
     if let (None, Some(config)) = (&settings.region, &settings.sdk_config) {
         return config.region().map(|r| r.as_ref().to_owned());
