@@ -59,15 +59,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-/// `run`, or `--watch`: the two never call each other.
+/// `run` (exec), or supervised (`--watch`, `--task-role`): the two never call each other.
 fn run_or_watch(args: cli::RunArgs) -> Result<u8, Error> {
-    if args.watch.watch.is_none() && args.watch.watch_interval.is_none() {
+    let task_role = args.task_role.task_role || args.task_role.task_role_arn.is_some();
+    if args.watch.watch.is_none() && args.watch.watch_interval.is_none() && !task_role {
         return cmd::run::execute(args);
     }
     #[cfg(unix)]
     return cmd::watch::execute(&args);
     #[cfg(not(unix))]
-    return Err(Error::usage("--watch is supported on Unix only"));
+    return Err(Error::usage(
+        "--watch and --task-role are supported on Unix only",
+    ));
 }
 
 /// The likely mistake behind an unexpected argument.

@@ -137,6 +137,9 @@ pub(crate) struct RunArgs {
     pub role: RoleArgs,
 
     #[command(flatten)]
+    pub task_role: TaskRoleArgs,
+
+    #[command(flatten)]
     pub local: LocalArgs,
 
     #[command(flatten)]
@@ -481,7 +484,22 @@ pub(crate) struct RoleArgs {
     pub execution_role: Option<String>,
 }
 
-/// `--execution-role`: an IAM role ARN.
+/// Which identity the command runs as: ECS gives it the task role.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Identity")]
+pub(crate) struct TaskRoleArgs {
+    /// Give the command the task role's credentials (`taskRoleArn`) instead of yours, as ECS
+    /// does: from a credentials endpoint on 127.0.0.1, with your own AWS variables and
+    /// profiles removed from its environment. ecs-env then supervises the command
+    #[arg(long)]
+    pub task_role: bool,
+
+    /// Give the command this role instead of the task definition's (implies --task-role)
+    #[arg(long, value_name = "ARN", value_parser = parse_role_arn)]
+    pub task_role_arn: Option<String>,
+}
+
+/// `--execution-role`, `--task-role-arn`: an IAM role ARN.
 fn parse_role_arn(arn: &str) -> Result<String, String> {
     match crate::identity::role_arn_problem(arn) {
         None => Ok(arn.to_owned()),

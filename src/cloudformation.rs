@@ -636,6 +636,7 @@ impl<'a> Resolver<'a> {
         for (key, out_key) in [
             ("Family", "family"),
             ("ExecutionRoleArn", "executionRoleArn"),
+            ("TaskRoleArn", "taskRoleArn"),
         ] {
             if let Some(v) = props.get(key) {
                 match self.field(v, &format!("{base}.{key}")) {
@@ -648,7 +649,7 @@ impl<'a> Resolver<'a> {
                     // `Fn::GetAtt [Role, Arn]`, which only a deployed stack resolves; failing
                     // on it would refuse every CDK template offline. The role's presence is
                     // kept with a marker that is never used as an ARN.
-                    Err(_) if out_key == "executionRoleArn" => {
+                    Err(_) if out_key != "family" => {
                         out.insert(out_key.to_owned(), Value::String(UNRESOLVED.to_owned()));
                     }
                     Err(_) => {}

@@ -93,6 +93,8 @@ classes! {
     Source => "source",
     /// Watch mode cannot follow the references.
     Watch => "watch",
+    /// `--task-role`: the credentials endpoint could not listen.
+    Endpoint => "credentials_endpoint",
     /// The command could not be started.
     Exec => "exec",
     /// The async runtime could not start.

@@ -49,6 +49,10 @@ pub(crate) enum Error {
     #[error("watch mode cannot read the versions of the references: {message}")]
     Watch { message: String, hint: String },
 
+    /// `--task-role`: the credentials endpoint could not listen on 127.0.0.1.
+    #[error("the task role's credentials endpoint could not listen on 127.0.0.1: {0}")]
+    Endpoint(io::Error),
+
     #[error("failed to read override file `{}`: {message}", path.display())]
     OverrideFile { path: PathBuf, message: String },
 
@@ -115,6 +119,7 @@ impl Error {
             Error::Template { .. } => Class::Template,
             Error::State { .. } => Class::State,
             Error::Watch { .. } => Class::Watch,
+            Error::Endpoint(_) => Class::Endpoint,
             Error::Usage { .. } => Class::Usage,
             Error::OverrideFile { .. } => Class::OverrideFile,
             // Each of its failures has its own class; this one is never reported.

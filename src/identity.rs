@@ -6,42 +6,84 @@
 //! assuming the role (the AWS layer does that); this module is the pure part: which role is
 //! meant, what a role ARN looks like, and the trust-policy statement a caller needs before it
 //! may assume one. Execution roles usually trust only `ecs-tasks.amazonaws.com`, so the first
-//! run is expected to fail with that statement as its next step.
+//! run is expected to fail with that statement as its next step. The same holds for the
+//! **task role** the application runs as (`--task-role`, served by `credentials_endpoint`):
+//! [`RoleKind`] says which of the two a message is about.
 
 use crate::arn::Arn;
 
-/// Which execution role to act as, chosen before the task definition is read.
+/// Which of the task's two roles: the one ECS fetches values as, or the one it gives the
+/// application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RoleKind {
+    /// `executionRoleArn`: the agent reads secrets, parameters and env files as it.
+    Execution,
+    /// `taskRoleArn`: the application's own AWS identity.
+    Task,
+}
+
+impl RoleKind {
+    /// `execution role` / `task role`, for messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            RoleKind::Execution => "execution role",
+            RoleKind::Task => "task role",
+        }
+    }
+
+    /// The task definition's field.
+    fn field(self) -> &'static str {
+        match self {
+            RoleKind::Execution => "executionRoleArn",
+            RoleKind::Task => "taskRoleArn",
+        }
+    }
+
+    /// The flag that acts as the task definition's role, and the one that names another.
+    pub(crate) fn flags(self) -> (&'static str, &'static str) {
+        match self {
+            RoleKind::Execution => ("--as-execution-role", "--execution-role ARN"),
+            RoleKind::Task => ("--task-role", "--task-role-arn ARN"),
+        }
+    }
+}
+
+/// Which role to act as, chosen before the task definition is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RoleChoice {
-    /// The task definition's `executionRoleArn`.
+    /// The task definition's role (`executionRoleArn` or `taskRoleArn`).
     TaskDefinition,
-    /// A role named on the command line (`--execution-role ARN`).
+    /// A role named on the command line (`--execution-role ARN`, `--task-role-arn ARN`).
     Arn(String),
 }
 
 impl RoleChoice {
-    /// The role ARN, from the choice and the task definition's `executionRoleArn`; an error
+    /// The role ARN, from the choice and the task definition's field for `kind`; an error
     /// says what is missing or malformed.
-    pub(crate) fn resolve(&self, from_task: Option<&str>) -> Result<String, String> {
+    pub(crate) fn resolve(
+        &self,
+        kind: RoleKind,
+        from_task: Option<&str>,
+    ) -> Result<String, String> {
+        let (flag, named) = kind.flags();
+        let field = kind.field();
         let arn = match self {
             RoleChoice::Arn(arn) => arn.as_str(),
             RoleChoice::TaskDefinition if from_task == Some(crate::cloudformation::UNRESOLVED) => {
-                return Err(
-                    "--as-execution-role: the template's `ExecutionRoleArn` is an \
-                            intrinsic function only a deployed stack resolves; pass --stack NAME \
-                            or name the role with --execution-role ARN"
-                        .to_owned(),
-                );
+                return Err(format!(
+                    "{flag}: the task definition's `{field}` is an expression ecs-env cannot \
+                     evaluate here (a CloudFormation intrinsic only a deployed stack resolves, or \
+                     a Terraform value only state knows); pass --stack NAME or --tfstate FILE, or \
+                     name the role with {named}"
+                ));
             }
             RoleChoice::TaskDefinition => from_task.ok_or_else(|| {
-                "--as-execution-role: the task definition has no `executionRoleArn`; name the \
-                 role with --execution-role ARN"
-                    .to_owned()
+                format!("{flag}: the task definition has no `{field}`; name the role with {named}")
             })?,
         };
         role_arn_problem(arn).map_or(Ok(arn.to_owned()), |problem| {
             Err(format!(
-                "--as-execution-role: `{}` is {problem}",
+                "{flag}: `{}` is {problem}",
                 crate::diagnostic::escaped(arn)
             ))
         })
@@ -156,8 +198,9 @@ pub(crate) fn trust_statement(caller_arn: &str) -> Option<String> {
     Some(statement.to_string())
 }
 
-/// The next step after AssumeRole of `role` failed for `caller` (if known).
-pub(crate) fn assume_role_hint(role: &str, caller: Option<&str>) -> String {
+/// The next step after AssumeRole of `role` (the task's `kind` of role) failed for
+/// `caller` (if known).
+pub(crate) fn assume_role_hint(kind: RoleKind, role: &str, caller: Option<&str>) -> String {
     let trust = caller.and_then(trust_statement);
     let add = match trust {
         Some(statement) => {
@@ -168,11 +211,17 @@ pub(crate) fn assume_role_hint(role: &str, caller: Option<&str>) -> String {
              the role's trust policy"
         ),
     };
+    let (flag, _) = kind.flags();
+    let instead = match kind {
+        RoleKind::Execution => "drop --as-execution-role to fetch as yourself",
+        RoleKind::Task => "drop --task-role to give the command your own credentials",
+    };
     format!(
-        "{add}; execution roles usually trust only `ecs-tasks.amazonaws.com`, so this is a \
+        "{add}; {noun}s usually trust only `ecs-tasks.amazonaws.com`, so this is a \
          deliberate change (make it in a development account). When the trust policy names the \
          account rather than you, your own policy must also allow `sts:AssumeRole` on the role. \
-         Or drop --as-execution-role to fetch as yourself"
+         Or {instead} (without {flag})",
+        noun = kind.noun()
     )
 }
 
@@ -476,19 +525,33 @@ mod tests {
             assert!(role_arn_problem(bad).is_some(), "{bad}");
         }
         assert_eq!(
-            RoleChoice::TaskDefinition.resolve(Some("arn:aws:iam::123456789012:role/exec")),
+            RoleChoice::TaskDefinition.resolve(
+                RoleKind::Execution,
+                Some("arn:aws:iam::123456789012:role/exec")
+            ),
             Ok("arn:aws:iam::123456789012:role/exec".to_owned())
         );
         assert!(
             RoleChoice::TaskDefinition
-                .resolve(None)
+                .resolve(RoleKind::Execution, None)
                 .unwrap_err()
                 .contains("--execution-role ARN")
         );
+        let task = RoleChoice::TaskDefinition
+            .resolve(RoleKind::Task, None)
+            .unwrap_err();
+        assert!(
+            task.contains("`taskRoleArn`") && task.contains("--task-role-arn ARN"),
+            "{task}"
+        );
+        let unresolved = RoleChoice::TaskDefinition
+            .resolve(RoleKind::Task, Some(crate::cloudformation::UNRESOLVED))
+            .unwrap_err();
+        assert!(unresolved.starts_with("--task-role:"), "{unresolved}");
         // The flag wins over the task definition.
         assert_eq!(
             RoleChoice::Arn("arn:aws:iam::123456789012:role/other".into())
-                .resolve(Some("arn:aws:iam::123456789012:role/exec")),
+                .resolve(RoleKind::Task, Some("arn:aws:iam::123456789012:role/exec")),
             Ok("arn:aws:iam::123456789012:role/other".to_owned())
         );
     }

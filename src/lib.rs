@@ -60,6 +60,8 @@ mod cli;
 mod cloudformation;
 #[cfg(feature = "cli")]
 mod cmd;
+#[cfg(unix)]
+mod credentials_endpoint;
 mod diagnostic;
 mod envfile;
 mod error;

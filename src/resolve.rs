@@ -778,6 +778,32 @@ impl ChildEnv {
         self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
+    /// The variable's value, whoever set it.
+    pub(crate) fn value(&self, name: &str) -> Option<&OsStr> {
+        self.vars.get(OsStr::new(name)).map(|v| match v {
+            EnvValue::Inherited(v) => v.as_os_str(),
+            EnvValue::Task(v) => OsStr::new(v.expose()),
+        })
+    }
+
+    /// Whether the task definition (or an override of one of its variables) set it.
+    pub(crate) fn set_by_task(&self, name: &str) -> bool {
+        matches!(self.vars.get(OsStr::new(name)), Some(EnvValue::Task(_)))
+    }
+
+    /// Set a variable of ecs-env's own (the credentials endpoint's), replacing any value.
+    pub(crate) fn set_own(&mut self, name: &str, value: SecretValue) {
+        self.task.remove(name);
+        self.vars
+            .insert(OsString::from(name), EnvValue::Task(value));
+    }
+
+    /// Remove a variable, whoever set it; whether it was there.
+    pub(crate) fn remove(&mut self, name: &str) -> bool {
+        self.task.remove(name);
+        self.vars.remove(OsStr::new(name)).is_some()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.vars.len()
     }

@@ -24,6 +24,8 @@ pub(crate) struct TaskDefinition {
     pub shape: Shape,
     pub family: Option<String>,
     pub execution_role_arn: Option<String>,
+    /// `taskRoleArn`: the identity ECS gives the application (`--task-role`).
+    pub task_role_arn: Option<String>,
     pub containers: Vec<ContainerDefinition>,
 }
 
@@ -129,6 +131,7 @@ pub(crate) fn from_value(root: &Value) -> Result<TaskDefinition, LoadError> {
             shape: Shape::ContainerArray,
             family: None,
             execution_role_arn: None,
+            task_role_arn: None,
             containers: containers(items, "$")?,
         }),
         Value::Object(obj) => {
@@ -179,6 +182,7 @@ fn task_definition(
         shape,
         family: optional_string(obj, "family", path)?,
         execution_role_arn: optional_string(obj, "executionRoleArn", path)?,
+        task_role_arn: optional_string(obj, "taskRoleArn", path)?,
         containers: containers(items, &defs_path)?,
     })
 }

@@ -27,6 +27,7 @@ mod s3;
 mod secrets_manager;
 mod sources;
 mod ssm;
+pub(crate) mod task_role;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -34,12 +35,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::meta::region::RegionProviderChain;
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::Semaphore;
 
+use crate::identity::RoleKind;
 use crate::reference::SecretRef;
 use crate::resolve::{Failure, FetchKey, Fetched};
 use clients::Clients;
@@ -78,6 +82,8 @@ pub(crate) struct Settings {
     /// Fetch values as this execution role (`--as-execution-role`, `--execution-role`)
     /// instead of as the caller; control-plane reads stay on the caller.
     pub execution_role: Option<crate::identity::RoleChoice>,
+    /// Give the command this task role's credentials (`--task-role`, `--task-role-arn`).
+    pub task_role: Option<crate::identity::RoleChoice>,
 }
 
 impl Default for Settings {
@@ -92,6 +98,7 @@ impl Default for Settings {
             offline: false,
             sdk_config: None,
             execution_role: None,
+            task_role: None,
         }
     }
 }
@@ -149,11 +156,16 @@ pub(crate) enum ConnectError {
         problem: String,
     },
     #[error(
-        "could not assume the execution role `{role}`{caller}: {detail}; nothing was fetched \
-         (not even as the caller)",
-        caller = caller.as_deref().map(|c| format!(" as {c}")).unwrap_or_default()
+        "could not assume the {noun} `{role}`{caller}: {detail}; {consequence}",
+        noun = kind.noun(),
+        caller = caller.as_deref().map(|c| format!(" as {c}")).unwrap_or_default(),
+        consequence = match kind {
+            crate::identity::RoleKind::Execution => "nothing was fetched (not even as the caller)",
+            crate::identity::RoleKind::Task => "the command was not started (it would have run with your own credentials)",
+        }
     )]
     AssumeRole {
+        kind: crate::identity::RoleKind,
         role: String,
         caller: Option<String>,
         detail: String,
@@ -164,9 +176,9 @@ impl ConnectError {
     pub(crate) fn hint(&self) -> String {
         match self {
             ConnectError::Credentials { hint, .. } => hint.clone(),
-            ConnectError::AssumeRole { role, caller, .. } => {
-                crate::identity::assume_role_hint(role, caller.as_deref())
-            }
+            ConnectError::AssumeRole {
+                kind, role, caller, ..
+            } => crate::identity::assume_role_hint(*kind, role, caller.as_deref()),
             ConnectError::Endpoint { variable, .. } => format!(
                 "unset {variable}, or set it to an endpoint URL such as http://127.0.0.1:5000"
             ),
@@ -305,40 +317,9 @@ impl Session {
         settings: &Settings,
         task_region: Option<&str>,
     ) -> Result<Session, ConnectError> {
-        let started = Instant::now();
-        // STS answers in every region; the task region keeps the call regional.
-        let region = self
-            .config
-            .region()
-            .map(|r| r.as_ref().to_owned())
-            .or_else(|| task_region.map(str::to_owned))
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
-            .session_name(SESSION_NAME)
-            .region(Region::new(region))
-            .configure(&self.config)
-            .build()
-            .await;
-        let credentials = tokio::time::timeout(settings.timeout, provider.provide_credentials())
-            .await
-            .map_err(|_| ConnectError::CredentialsTimeout(settings.timeout))?;
-        let credentials = match credentials {
-            Ok(c) => c,
-            Err(e) => {
-                // Who asked, for the trust-policy statement; unknown if that fails too.
-                let caller = self.identity().await.ok().map(|i| i.arn);
-                return Err(ConnectError::AssumeRole {
-                    role: role.to_owned(),
-                    caller,
-                    detail: error::assume_role_detail(&e),
-                });
-            }
-        };
-        tracing::debug!(
-            role = %crate::diagnostic::escaped(role),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "acting as the execution role"
-        );
+        let (provider, credentials) = self
+            .role_provider(RoleKind::Execution, role, settings, task_region)
+            .await?;
         let provider = if settings.refresh_credentials {
             // Watch mode runs for hours: the provider assumes the role again before expiry.
             SharedCredentialsProvider::new(provider)
@@ -359,6 +340,71 @@ impl Session {
             endpoint: self.endpoint.clone(),
             acting_as: Some(role.to_owned()),
         })
+    }
+
+    /// The task role's credentials for the command (`--task-role`), assumed once now so that
+    /// a role that cannot be assumed stops the run before the command starts, then again
+    /// whenever fewer than [`task_role::MIN_REMAINING`] are left.
+    pub(crate) async fn task_role(
+        &self,
+        role: &str,
+        settings: &Settings,
+        task_region: Option<&str>,
+    ) -> Result<task_role::TaskRole, ConnectError> {
+        let (provider, credentials) = self
+            .role_provider(RoleKind::Task, role, settings, task_region)
+            .await?;
+        Ok(task_role::TaskRole::new(role, provider, credentials))
+    }
+
+    /// An AssumeRole provider for `role`, with its first credentials.
+    async fn role_provider(
+        &self,
+        kind: RoleKind,
+        role: &str,
+        settings: &Settings,
+        task_region: Option<&str>,
+    ) -> Result<(AssumeRoleProvider, Credentials), ConnectError> {
+        let started = Instant::now();
+        // STS answers in every region; the task region keeps the call regional.
+        let region = self
+            .config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .or_else(|| task_region.map(str::to_owned))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let provider = AssumeRoleProvider::builder(role)
+            .session_name(SESSION_NAME)
+            // One hour is STS's default, and its cap when the caller is itself a role
+            // session (role chaining): asking for more would fail for those callers.
+            .session_length(task_role::SESSION_LENGTH)
+            .region(Region::new(region))
+            .configure(&self.config)
+            .build()
+            .await;
+        let credentials = tokio::time::timeout(settings.timeout, provider.provide_credentials())
+            .await
+            .map_err(|_| ConnectError::CredentialsTimeout(settings.timeout))?;
+        match credentials {
+            Ok(credentials) => {
+                tracing::debug!(
+                    role = %crate::diagnostic::escaped(role),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "assumed the {}", kind.noun()
+                );
+                Ok((provider, credentials))
+            }
+            Err(e) => {
+                // Who asked, for the trust-policy statement; unknown if that fails too.
+                let caller = self.identity().await.ok().map(|i| i.arn);
+                Err(ConnectError::AssumeRole {
+                    kind,
+                    role: role.to_owned(),
+                    caller,
+                    detail: error::assume_role_detail(&e),
+                })
+            }
+        }
     }
 
     /// The role this session acts as, if any.

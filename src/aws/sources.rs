@@ -52,6 +52,7 @@ impl Session {
             shape: Shape::Described,
             family: td.family().map(str::to_owned),
             execution_role_arn: td.execution_role_arn().map(str::to_owned),
+            task_role_arn: td.task_role_arn().map(str::to_owned),
             containers: td.container_definitions().iter().map(container).collect(),
         })
     }

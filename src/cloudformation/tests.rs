@@ -382,6 +382,9 @@ fn cdk_template_resolves_with_the_stack_resources() {
             "family": "AppStackTaskDef1C55E3D6",
             "executionRoleArn":
                 "arn:aws:iam::123456789012:role/AppStack-TaskDefExecutionRoleB4775C97-1A2B3C4D5E6F",
+            // The task role is not among the stack resources given: its presence is kept
+            // with the marker, which only --task-role reads, and reports.
+            "taskRoleArn": crate::cloudformation::UNRESOLVED,
             "containerDefinitions": [{
                 "name": "web",
                 "environment": [
@@ -487,7 +490,8 @@ fn cdk_template_with_nothing_known_reports_all_at_once() {
 fn properties_ecs_env_does_not_read_are_never_evaluated() {
     // The CDK fixture's Image (`Fn::Sub` with AWS::AccountId), log group (`Ref` of a resource)
     // and TaskRoleArn (`Fn::GetAtt`) cannot be resolved without an account or stack; the
-    // report above does not mention them, and here they do not stop resolution.
+    // report above does not mention them, and here they do not stop resolution (the task
+    // role is kept as a marker, for --task-role to report).
     let t = parse(CDK).unwrap();
     let ctx = Context {
         stack_resources: ids(&[
@@ -501,7 +505,16 @@ fn properties_ecs_env_does_not_read_are_never_evaluated() {
     let keys: Vec<&str> = container.keys().map(String::as_str).collect();
     assert_eq!(keys, ["environment", "name", "secrets"]);
     let top: Vec<&str> = td.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(top, ["containerDefinitions", "executionRoleArn", "family"]);
+    assert_eq!(
+        top,
+        [
+            "containerDefinitions",
+            "executionRoleArn",
+            "family",
+            "taskRoleArn"
+        ]
+    );
+    assert_eq!(td["taskRoleArn"], crate::cloudformation::UNRESOLVED);
 }
 
 // --- the YAML fixture ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 //! `NAME=VALUE`, `--service` without a cluster and the like are usage errors here.
 
 use crate::aws;
-use crate::cli::{AwsArgs, LaunchType, LocalArgs, RoleArgs, SourceArgs, TfInput};
+use crate::cli::{AwsArgs, LaunchType, LocalArgs, RoleArgs, SourceArgs, TaskRoleArgs, TfInput};
 use crate::envfile::Dialect;
 use crate::error::Error;
 use crate::identity::RoleChoice;
@@ -77,6 +77,15 @@ pub(super) fn aws_settings(args: &AwsArgs) -> aws::Settings {
 /// The identity flags: which execution role, if any, values are fetched as.
 pub(super) fn execution_role(args: &RoleArgs) -> Option<RoleChoice> {
     match (&args.execution_role, args.as_execution_role) {
+        (Some(arn), _) => Some(RoleChoice::Arn(arn.clone())),
+        (None, true) => Some(RoleChoice::TaskDefinition),
+        (None, false) => None,
+    }
+}
+
+/// The task role flags: which role, if any, the command is given.
+pub(super) fn task_role(args: &TaskRoleArgs) -> Option<RoleChoice> {
+    match (&args.task_role_arn, args.task_role) {
         (Some(arn), _) => Some(RoleChoice::Arn(arn.clone())),
         (None, true) => Some(RoleChoice::TaskDefinition),
         (None, false) => None,

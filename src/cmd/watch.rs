@@ -1,4 +1,5 @@
-//! `ecs-env --watch -- COMMAND`: supervise instead of exec, restart on rotation.
+//! `ecs-env --watch -- COMMAND`: supervise instead of exec, restart on rotation; and
+//! `--task-role`, which supervises so that its credentials endpoint outlives start-up.
 //!
 //! Start-up is `run`'s (fail closed: nothing starts without the whole environment). Then every
 //! interval the referenced versions are fingerprinted without reading values
@@ -13,6 +14,7 @@ use nix::sys::signal::Signal;
 
 use super::args;
 use crate::cli::{OnChangeArg, RunArgs, SignalName};
+use crate::credentials_endpoint;
 use crate::error::Error;
 use crate::pipeline::{self, Pipeline, Warnings};
 use crate::process::supervise::{self, OnChange, Options, Poller};
@@ -23,11 +25,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(600);
 
 pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
     let (program, program_args) = super::command(args)?;
-    let interval = args
-        .watch
-        .watch_interval
-        .or(args.watch.watch)
-        .ok_or_else(|| Error::usage("watch mode needs --watch or --watch-interval"))?;
+    let interval = args.watch.watch_interval.or(args.watch.watch);
     let options = Options {
         interval,
         restart_signal: signal(&args.watch.restart_signal)?,
@@ -42,15 +40,25 @@ pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
     let local = args::local(&args.local)?;
     let mut settings = args::aws_settings(&args.aws);
     settings.execution_role = args::execution_role(&args.role);
-    // Hours of polling outlive any pinned credential: keep the SDK's refreshing provider.
+    settings.task_role = args::task_role(&args.task_role);
+    // Hours of polling, or of serving the task role, outlive any pinned credential: keep the
+    // SDK's refreshing provider.
     settings.refresh_credentials = true;
-    let local = local.local()?;
+    let mut local = local.local()?;
+    if settings.task_role.is_some() {
+        let removed = credentials_endpoint::strip_inherited(&mut local.base);
+        tracing::debug!(
+            ?removed,
+            "--task-role: not passing on your own AWS credential variables"
+        );
+    }
 
     let ended = crate::runtime::run(async {
         let mut pipeline = Pipeline::new(&source, &settings, local, Warnings::Print).await;
-        let (env, fetches, fingerprint) = crate::runtime::interruptible(pipeline::deadline(&settings), async {
+        let watching = interval.is_some();
+        let (mut env, fetches, fingerprint, task_role) = crate::runtime::interruptible(pipeline::deadline(&settings), async {
             let plan = pipeline.planned().await?;
-            let fetches = plan.fetches();
+            let fetches = if watching { plan.fetches() } else { Vec::new() };
             // Fingerprint before fetching: a rotation in between is then seen at the first
             // poll instead of being missed.
             let fingerprint = if fetches.is_empty() {
@@ -63,24 +71,50 @@ pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
             };
             let fetched = pipeline.fetch(&plan).await?;
             let env = pipeline.assemble(&plan, &fetched)?;
-            Ok::<_, Error>((env, fetches, fingerprint))
+            // Fail closed: a task role that cannot be assumed starts nothing.
+            let task_role = pipeline.assume_task_role().await?;
+            Ok::<_, Error>((env, fetches, fingerprint, task_role))
         })
         .await??;
-        if fetches.is_empty() {
+        if watching && fetches.is_empty() {
             crate::error::warn("--watch: the task references nothing to watch");
+        }
+        let endpoint = match &task_role {
+            Some(_) => Some(
+                credentials_endpoint::Endpoint::bind()
+                    .await
+                    .map_err(Error::Endpoint)?,
+            ),
+            None => None,
+        };
+        let pointer = endpoint.as_ref().map(|e| (e.url.clone(), e.token()));
+        if let Some((url, token)) = &pointer {
+            for warning in credentials_endpoint::point_child_at(&mut env, url, token) {
+                crate::error::warn(&warning);
+            }
         }
         let poller = Refresh {
             pipeline,
             limit: pipeline::deadline(&settings),
             fetches,
             fingerprint,
-            interval,
+            interval: interval.unwrap_or(MAX_BACKOFF),
             failures: 0,
             retry_at: None,
+            pointer,
         };
-        supervise::supervise(program, program_args, env, options, poller)
-            .await
-            .map_err(|e| Error::Exec(crate::process::ExecError::from_spawn(program, e)))
+        let supervised = supervise::supervise(program, program_args, env, options, poller);
+        let result = match (endpoint, task_role) {
+            (Some(endpoint), Some(role)) => {
+                tracing::debug!(role = %crate::diagnostic::escaped(role.role()), url = %endpoint.url, "serving the task role's credentials");
+                tokio::select! {
+                    ended = supervised => ended,
+                    () = endpoint.serve(std::sync::Arc::new(role)) => unreachable!("the endpoint serves until the runtime stops"),
+                }
+            }
+            _ => supervised.await,
+        };
+        result.map_err(|e| Error::Exec(crate::process::ExecError::from_spawn(program, e)))
     })??;
     Ok(supervise::exit_like(ended))
 }
@@ -101,6 +135,9 @@ struct Refresh<'a> {
     interval: Duration,
     failures: u32,
     retry_at: Option<Instant>,
+    /// The credentials endpoint's URL and token (`--task-role`): every new environment is
+    /// pointed at it too.
+    pointer: Option<(String, crate::secret::SecretValue)>,
 }
 
 impl Refresh<'_> {
@@ -147,7 +184,11 @@ impl Poller for Refresh<'_> {
         tracing::debug!("a referenced version changed: resolving again");
         let resolved = tokio::time::timeout(limit, self.pipeline.resolve()).await;
         match resolved {
-            Ok(Ok(env)) => {
+            Ok(Ok(mut env)) => {
+                if let Some((url, token)) = &self.pointer {
+                    // Warned about at start-up already.
+                    let _ = credentials_endpoint::point_child_at(&mut env, url, token);
+                }
                 self.fingerprint = fingerprint;
                 self.failures = 0;
                 self.retry_at = None;

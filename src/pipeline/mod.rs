@@ -27,6 +27,7 @@ use crate::aws::{self, LazySession, Settings};
 use crate::diagnostic::Class;
 use crate::envfile::Dialect;
 use crate::error::Error;
+use crate::identity::RoleKind;
 use crate::resolve::{self, ChildEnv, Failure, Local, Plan, SecretSource};
 use crate::taskdef::{ContainerDefinition, TaskDefinition};
 
@@ -116,6 +117,8 @@ pub(crate) struct Pipeline<'a> {
     pub(crate) warnings: Warnings,
     /// The loaded task definition's `executionRoleArn`, for `--as-execution-role`.
     task_execution_role: Option<String>,
+    /// The loaded task definition's `taskRoleArn`, for `--task-role`.
+    task_role_arn: Option<String>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -135,6 +138,7 @@ impl<'a> Pipeline<'a> {
             local,
             warnings,
             task_execution_role: None,
+            task_role_arn: None,
         }
     }
 
@@ -143,6 +147,7 @@ impl<'a> Pipeline<'a> {
     pub(crate) async fn load(&mut self) -> Result<Loaded, Error> {
         let task = self.load_task().await?;
         self.task_execution_role = task.as_ref().and_then(|t| t.execution_role_arn.clone());
+        self.task_role_arn = task.as_ref().and_then(|t| t.task_role_arn.clone());
         let container = source::container(self.source, task.as_ref())?;
         tracing::debug!(task_region = ?self.local.task_region, container = %crate::diagnostic::escaped(&container.name), "loaded");
         Ok(Loaded { task, container })
@@ -254,7 +259,7 @@ impl<'a> Pipeline<'a> {
             .settings()
             .execution_role
             .as_ref()
-            .map(|choice| choice.resolve(self.task_execution_role.as_deref()))
+            .map(|choice| choice.resolve(RoleKind::Execution, self.task_execution_role.as_deref()))
             .transpose()
             .map_err(Error::usage)
     }
@@ -270,6 +275,37 @@ impl<'a> Pipeline<'a> {
                 .await?;
         }
         Ok(role)
+    }
+
+    /// The task role the command is given (`--task-role`), if one is chosen: the flag's ARN,
+    /// else the loaded task definition's `taskRoleArn`.
+    pub(crate) fn task_role(&self) -> Result<Option<String>, Error> {
+        self.aws
+            .settings()
+            .task_role
+            .as_ref()
+            .map(|choice| choice.resolve(RoleKind::Task, self.task_role_arn.as_deref()))
+            .transpose()
+            .map_err(Error::usage)
+    }
+
+    /// Assume the chosen task role now, so that a role that cannot be assumed stops the run
+    /// before the command starts; `None` when no task role is chosen.
+    pub(crate) async fn assume_task_role(
+        &mut self,
+    ) -> Result<Option<crate::aws::task_role::TaskRole>, Error> {
+        let Some(role) = self.task_role()? else {
+            return Ok(None);
+        };
+        let settings = self.aws.settings();
+        let region = self.local.task_region.clone();
+        Ok(Some(
+            self.aws
+                .get()
+                .await?
+                .task_role(&role, settings, region.as_deref())
+                .await?,
+        ))
     }
 
     /// Evaluate and assemble: the child's environment, or every failure at once.

@@ -291,6 +291,7 @@ fn from_terraform_loaded(path: &Path, loaded: terraform::Loaded) -> Result<TaskD
     let doc = serde_json::json!({
         "family": loaded.family,
         "executionRoleArn": loaded.execution_role_arn,
+        "taskRoleArn": loaded.task_role_arn,
         "containerDefinitions": loaded.container_definitions,
     });
     taskdef::parse(&doc.to_string()).map_err(|e| Error::TaskDefinition {

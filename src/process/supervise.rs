@@ -10,7 +10,7 @@
 //! - **A forwarded signal** (TERM, HUP, QUIT, USR1, USR2, WINCH, and INT unless stdin is a
 //!   terminal): sent on to the child. A terminal already delivers Ctrl-C to the whole
 //!   foreground process group, so forwarding SIGINT there would deliver it twice (uv's rule).
-//! - **The poll tick** (the interval, with up to 10% jitter so many supervisors do not poll in
+//! - **The poll tick**, in watch mode (the interval, with up to 10% jitter so many supervisors do not poll in
 //!   step): the caller's `poll` reports whether a new environment is ready. On a change the
 //!   child gets the restart signal, `grace` to exit, then SIGKILL; it is reaped, and the new
 //!   child starts with the new environment. A failed refresh is the caller's to report; the
@@ -50,7 +50,9 @@ pub(crate) enum OnChange {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Options {
-    pub interval: Duration,
+    /// How often to poll; `None` never polls (`--task-role` without `--watch`: supervised
+    /// only so that the credentials endpoint outlives ecs-env's own work).
+    pub interval: Option<Duration>,
     pub restart_signal: Signal,
     pub grace: Duration,
     pub on_change: OnChange,
@@ -98,7 +100,7 @@ pub(crate) async fn supervise(
     let mut sigint = listen(SignalKind::interrupt())?;
 
     let mut child = spawn(program, args, &env)?;
-    let mut next_poll = Instant::now() + jittered(options.interval);
+    let mut next_poll = options.interval.map(|i| Instant::now() + jittered(i));
     loop {
         let forwarded_signal = async {
             let waits = forwarded.iter_mut().map(|(s, stream)| {
@@ -124,8 +126,8 @@ pub(crate) async fn supervise(
                     let _ = signal::kill(child, Signal::SIGINT);
                 }
             }
-            () = tokio::time::sleep_until(next_poll.into()) => {
-                next_poll = Instant::now() + jittered(options.interval);
+            () = sleep_until(next_poll), if next_poll.is_some() => {
+                next_poll = options.interval.map(|i| Instant::now() + jittered(i));
                 let Some(new_env) = poller.poll().await else { continue };
                 match options.on_change {
                     OnChange::Signal(s) => {
@@ -203,6 +205,14 @@ async fn stop(
             return Some(ended);
         }
         sigchld.recv().await;
+    }
+}
+
+/// Until `at`; never without one (the branch is disabled then, and this is never polled).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 

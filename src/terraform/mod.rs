@@ -118,6 +118,9 @@ pub(crate) struct Loaded {
     pub family: Option<String>,
     /// `execution_role_arn`, when the resource sets it.
     pub execution_role_arn: Option<String>,
+    /// `task_role_arn`, when the resource sets it; [`crate::cloudformation::UNRESOLVED`]
+    /// when it cannot be evaluated (only `--task-role` uses it, and says so then).
+    pub task_role_arn: Option<String>,
     /// The resource instance's address, e.g. `aws_ecs_task_definition.app["web"]`.
     pub address: String,
 }
@@ -292,11 +295,17 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
     };
     let family = text_attr(&mut ev, "family", &mut problems);
     let execution_role_arn = text_attr(&mut ev, "execution_role_arn", &mut problems);
+    // Best effort: the task role never decides the environment.
+    let mut role_problems = Vec::new();
+    let task_role_arn = text_attr(&mut ev, "task_role_arn", &mut role_problems).or_else(|| {
+        (!role_problems.is_empty()).then(|| crate::cloudformation::UNRESOLVED.to_owned())
+    });
     match container_definitions {
         Some(container_definitions) if problems.is_empty() => Ok(Loaded {
             container_definitions,
             family,
             execution_role_arn,
+            task_role_arn,
             address: target.address,
         }),
         _ => Err(problems),

@@ -169,6 +169,7 @@ pub(crate) fn load(doc: &Json, resource: Option<&str>) -> Result<Loaded, Vec<Pro
         container_definitions,
         family: text_attr("family"),
         execution_role_arn: text_attr("execution_role_arn"),
+        task_role_arn: text_attr("task_role_arn"),
         address: target.address.clone(),
     })
 }

@@ -138,6 +138,11 @@ impl Emulator {
     }
 
     /// Run a helper script from tests/support with the emulator's Python.
+    /// The test environment's Python (with boto3), for commands run under ecs-env.
+    pub fn python_path() -> PathBuf {
+        moto_server().with_file_name("python")
+    }
+
     pub fn python(&self, script: &str, args: &[&str]) -> std::process::Output {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let python = moto_server().with_file_name("python");

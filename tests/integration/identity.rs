@@ -12,13 +12,13 @@ use crate::util::{ecs_env, ecs_env_offline};
 const REGION: &str = "us-east-1";
 
 /// A developer who may do anything, and the caller's ARN the emulator reports for them.
-struct Developer {
-    key: String,
-    secret: String,
-    arn: String,
+pub(crate) struct Developer {
+    pub(crate) key: String,
+    pub(crate) secret: String,
+    pub(crate) arn: String,
 }
 
-fn developer(e: &Emulator) -> Developer {
+pub(crate) fn developer(e: &Emulator) -> Developer {
     let name = unique("dev");
     let (key, secret) = e.iam_user(&name, &["*"]);
     Developer {
@@ -29,7 +29,7 @@ fn developer(e: &Emulator) -> Developer {
 }
 
 /// A role trusting `trusted`, allowed `actions`; its ARN.
-fn role(e: &Emulator, trusted: &str, actions: &[&str]) -> String {
+pub(crate) fn role(e: &Emulator, trusted: &str, actions: &[&str]) -> String {
     let name = unique("exec");
     let out = e.python(
         "moto_role.py",

@@ -20,6 +20,7 @@ mod proxy;
 mod redteam;
 mod run;
 mod sources;
+mod task_role;
 mod util;
 mod vectors;
 mod watch;
