@@ -1648,10 +1648,8 @@ impl Evaluator {
         text: String,
         vars: BTreeMap<String, Value>,
     ) -> Eval {
-        if let Some(line) = super::source::too_deep(&text, true) {
-            return Err(Failure::fatal(super::source::too_deep_problem(
-                &display, line,
-            )));
+        if let Some(hazard) = super::source::parse_hazard(&text, true) {
+            return Err(Failure::fatal(hazard.problem(&display)));
         }
         let file = Rc::new(SourceFile::new(display, text));
         let template = match hcl::edit::parser::parse_template(&file.text) {

@@ -234,8 +234,8 @@ pub(crate) fn load_module(
                 continue;
             }
         };
-        if let Some(line) = too_deep(&text, false) {
-            problems.push(too_deep_problem(&display, line));
+        if let Some(hazard) = parse_hazard(&text, false) {
+            problems.push(hazard.problem(&display));
             continue;
         }
         let body = match hcl::edit::parser::parse_body(&text) {
@@ -262,16 +262,72 @@ pub(crate) fn load_module(
 /// resource is about 8 deep).
 pub(crate) const MAX_NESTING: usize = 32;
 
-/// Whether the text nests deeper than [`MAX_NESTING`]: the 1-based line where it first does.
-/// `template` starts in template mode (a `templatefile()` file). Comments, quoted strings
-/// (except their `${`/`%{` interpolations) and heredoc bodies do not count; the scan is
-/// approximate where HCL is ambiguous, erring towards counting.
-pub(crate) fn too_deep(text: &str, template: bool) -> Option<usize> {
+/// The most brackets, strings, interpolations and heredocs a file may leave open at its end.
+/// Where the input ends inside an expression, the HCL parser backtracks out of each enclosing
+/// construct and, in many of them (a chain of binary operators, a negative number, a template
+/// directive), parses what follows twice. Open constructs nest, so the time doubles with each
+/// one: fuzzing found 557- and 681-byte files with about 30 of them (mostly `a / b / (`) that
+/// took a second each, minutes under instrumentation. Balanced input showed no such growth.
+/// A file that leaves anything open is a syntax error anyway; up to this many, the parser's
+/// own message, which names the place, costs at most a few hundred reparses.
+pub(crate) const MAX_UNCLOSED: usize = 8;
+
+/// Why [`parse_hazard`] refuses a file before the HCL parser sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hazard {
+    /// Nested deeper than [`MAX_NESTING`], first on this 1-based line.
+    TooDeep { line: usize },
+    /// More than [`MAX_UNCLOSED`] constructs never closed; the outermost opens on this line.
+    Unclosed { line: usize, open: usize },
+}
+
+impl Hazard {
+    /// The problem that reports this hazard for the file named `display`.
+    pub(crate) fn problem(self, display: &str) -> Problem {
+        let (line, message) = match self {
+            Hazard::TooDeep { line } => (
+                line,
+                format!(
+                    "nested more than {MAX_NESTING} brackets deep; ecs-env refuses it rather \
+                     than spend minutes parsing it"
+                ),
+            ),
+            Hazard::Unclosed { line, open } => (
+                line,
+                format!(
+                    "{open} brackets, strings or heredocs are never closed, the first on this \
+                     line; ecs-env refuses more than {MAX_UNCLOSED} rather than spend minutes \
+                     parsing them"
+                ),
+            ),
+        };
+        Problem {
+            file: display.to_owned(),
+            line: Some(line),
+            expression: String::new(),
+            message,
+            hint: "check for unclosed brackets; `terraform validate` shows where".to_owned(),
+        }
+    }
+}
+
+/// Whether the text would make the HCL parser take exponential time: nesting deeper than
+/// [`MAX_NESTING`], or more than [`MAX_UNCLOSED`] constructs left open at the end (see
+/// [`Hazard`]). `template` starts in template mode (a `templatefile()` file). Comments, quoted
+/// strings (except their `${`/`%{` interpolations) and heredoc bodies do not count towards the
+/// depth; the scan is approximate where HCL is ambiguous, erring towards counting.
+pub(crate) fn parse_hazard(text: &str, template: bool) -> Option<Hazard> {
     #[derive(Clone, Copy, PartialEq)]
-    enum Frame {
+    enum Kind {
         Bracket,
         String,
+        /// A heredoc whose closing marker never comes: its body is a template to the end.
+        OpenHeredoc,
         Interpolation,
+    }
+    struct Frame {
+        kind: Kind,
+        line: usize,
     }
     let bytes = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
@@ -279,9 +335,8 @@ pub(crate) fn too_deep(text: &str, template: bool) -> Option<usize> {
     let mut line = 1usize;
     let mut i = 0;
     let in_string = |stack: &[Frame]| match stack.last() {
-        Some(Frame::String) => true,
+        Some(frame) => matches!(frame.kind, Kind::String | Kind::OpenHeredoc),
         None => template,
-        _ => false,
     };
     while i < bytes.len() {
         let c = bytes[i];
@@ -291,11 +346,18 @@ pub(crate) fn too_deep(text: &str, template: bool) -> Option<usize> {
         if in_string(&stack) {
             match c {
                 b'\\' => i += 1,
-                b'"' if !stack.is_empty() => {
+                b'"' if stack.last().is_some_and(|f| f.kind == Kind::String) => {
                     stack.pop();
                 }
+                // `$${` and `%%{` are a literal `${` and `%{`.
+                b'$' | b'%' if bytes.get(i + 1) == Some(&c) && bytes.get(i + 2) == Some(&b'{') => {
+                    i += 2;
+                }
                 b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
-                    stack.push(Frame::Interpolation);
+                    stack.push(Frame {
+                        kind: Kind::Interpolation,
+                        line,
+                    });
                     depth += 1;
                     i += 1;
                 }
@@ -303,16 +365,24 @@ pub(crate) fn too_deep(text: &str, template: bool) -> Option<usize> {
             }
         } else {
             match c {
-                b'"' => stack.push(Frame::String),
+                b'"' => stack.push(Frame {
+                    kind: Kind::String,
+                    line,
+                }),
                 b'{' | b'(' | b'[' => {
-                    stack.push(Frame::Bracket);
+                    stack.push(Frame {
+                        kind: Kind::Bracket,
+                        line,
+                    });
                     depth += 1;
                 }
-                b'}' | b')' | b']' => {
-                    if matches!(stack.last(), Some(Frame::Bracket | Frame::Interpolation)) {
-                        stack.pop();
-                        depth -= 1;
-                    }
+                b'}' | b')' | b']'
+                    if stack
+                        .last()
+                        .is_some_and(|f| matches!(f.kind, Kind::Bracket | Kind::Interpolation)) =>
+                {
+                    stack.pop();
+                    depth -= 1;
                 }
                 b'#' => {
                     while i < bytes.len() && bytes[i] != b'\n' {
@@ -347,19 +417,32 @@ pub(crate) fn too_deep(text: &str, template: bool) -> Option<usize> {
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                         .collect();
                     if !marker.is_empty() {
+                        let opened = line;
                         let start = text[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
-                        line += 1;
                         let mut at = start;
-                        let mut end = bytes.len();
+                        let mut lines = 1;
+                        let mut end = None;
                         for body_line in text[start..].split_inclusive('\n') {
                             at += body_line.len();
                             if body_line.trim() == marker {
-                                end = at;
+                                end = Some(at);
+                                lines += 1;
                                 break;
                             }
+                            lines += 1;
+                        }
+                        if let Some(end) = end {
+                            line += lines;
+                            i = end;
+                        } else {
+                            // Never closed: scan the rest as its template body.
+                            stack.push(Frame {
+                                kind: Kind::OpenHeredoc,
+                                line: opened,
+                            });
+                            i = start;
                             line += 1;
                         }
-                        i = end;
                         continue;
                     }
                 }
@@ -367,25 +450,15 @@ pub(crate) fn too_deep(text: &str, template: bool) -> Option<usize> {
             }
         }
         if depth > MAX_NESTING {
-            return Some(line);
+            return Some(Hazard::TooDeep { line });
         }
         i += 1;
     }
-    None
-}
-
-/// The problem for a file [`too_deep`] refuses.
-pub(crate) fn too_deep_problem(display: &str, line: usize) -> Problem {
-    Problem {
-        file: display.to_owned(),
-        line: Some(line),
-        expression: String::new(),
-        message: format!(
-            "nested more than {MAX_NESTING} brackets deep; ecs-env refuses it rather than \
-             spend minutes parsing it"
-        ),
-        hint: "check for unclosed brackets; `terraform validate` shows where".to_owned(),
-    }
+    let first = stack.first()?.line;
+    (stack.len() > MAX_UNCLOSED).then_some(Hazard::Unclosed {
+        line: first,
+        open: stack.len(),
+    })
 }
 
 /// A syntax error as a problem.

@@ -1159,12 +1159,15 @@ fn deep_nesting_is_refused_before_the_parser_backtracks_on_it() {
 
 #[test]
 fn nesting_counts_code_and_interpolations_not_strings_comments_or_heredocs() {
-    use super::source::{MAX_NESTING, too_deep};
+    use super::source::{Hazard, MAX_NESTING, parse_hazard};
     let deep = |n: usize| format!("a = {}{}", "[".repeat(n), "]".repeat(n));
-    assert_eq!(too_deep(&deep(MAX_NESTING), false), None);
-    assert_eq!(too_deep(&deep(MAX_NESTING + 1), false), Some(1));
+    assert_eq!(parse_hazard(&deep(MAX_NESTING), false), None);
+    assert_eq!(
+        parse_hazard(&deep(MAX_NESTING + 1), false),
+        Some(Hazard::TooDeep { line: 1 })
+    );
     // Closed brackets do not add up.
-    assert_eq!(too_deep(&"a = [[]]\n".repeat(100), false), None);
+    assert_eq!(parse_hazard(&"a = [[]]\n".repeat(100), false), None);
     let many = "(".repeat(100);
     for text in [
         format!("a = \"{many}\""),
@@ -1173,13 +1176,75 @@ fn nesting_counts_code_and_interpolations_not_strings_comments_or_heredocs() {
         format!("/* {many} */ a = 1"),
         format!("a = <<EOT\n{many}\nEOT\nb = 1"),
         format!("a = <<-EOT\n  {many}\n  EOT\n"),
+        // `$${` is a literal `${`, not an interpolation.
+        "a = \"$${\"\n".repeat(20),
     ] {
-        assert_eq!(too_deep(&text, false), None, "{text}");
+        assert_eq!(parse_hazard(&text, false), None, "{text}");
     }
     // Interpolations inside strings do count, and so do the lines before the deep one.
     let nested = format!("x = 1\na = \"{}\"", "${(".repeat(20));
-    assert_eq!(too_deep(&nested, false), Some(2));
+    assert_eq!(
+        parse_hazard(&nested, false),
+        Some(Hazard::TooDeep { line: 2 })
+    );
     // A template file is text around interpolations.
-    assert_eq!(too_deep(&many, true), None);
-    assert_eq!(too_deep(&"%{ if (".repeat(20), true), Some(1));
+    assert_eq!(parse_hazard(&many, true), None);
+    assert_eq!(
+        parse_hazard(&"%{ if (".repeat(20), true),
+        Some(Hazard::TooDeep { line: 1 })
+    );
+}
+
+#[test]
+fn more_than_a_few_constructs_left_open_at_the_end_are_refused() {
+    use super::source::{Hazard, MAX_UNCLOSED, parse_hazard};
+    // `a / b / (` left open: the HCL parser's time doubles with each one.
+    let parens = |n: usize| format!("a = {}", "x / y / (".repeat(n));
+    assert_eq!(parse_hazard(&parens(MAX_UNCLOSED), false), None);
+    assert_eq!(
+        parse_hazard(&parens(MAX_UNCLOSED + 1), false),
+        Some(Hazard::Unclosed { line: 1, open: 9 })
+    );
+    // Every kind of construct counts, and the line is the outermost one's.
+    for (text, open) in [
+        (format!("a = 1\nb = (\n{}", "[\n".repeat(8)), 9),
+        (format!("a = {}", "\"${".repeat(5)), 10),
+        (format!("a = <<E\n${{{}", "x / y / (".repeat(8)), 10),
+        (format!("a = -{}", "{ b = -1 - ".repeat(9)), 9),
+    ] {
+        let line = if text.starts_with("a = 1\n") { 2 } else { 1 };
+        assert_eq!(
+            parse_hazard(&text, false),
+            Some(Hazard::Unclosed { line, open }),
+            "{text}"
+        );
+    }
+    // Lines after a closed heredoc are counted from its marker line on.
+    let after_heredoc = format!("a = <<E\nx\nE\nb = {}", "(".repeat(9));
+    assert_eq!(
+        parse_hazard(&after_heredoc, false),
+        Some(Hazard::Unclosed { line: 4, open: 9 })
+    );
+    // In a template file, an unclosed directive counts too.
+    assert_eq!(
+        parse_hazard(&"%{ if -x".repeat(9), true),
+        Some(Hazard::Unclosed { line: 1, open: 9 })
+    );
+}
+
+#[test]
+fn constructs_left_open_by_fuzzed_files_are_refused_before_the_parser_backtracks() {
+    // Found by the `terraform` fuzz target (locally and in CI's short run): 557 and 681 bytes
+    // of `a / b / (` and `{!!` left open, about 30 deep but under the nesting cap. The HCL
+    // parser took over a second on each (minutes under instrumentation), doubling per level.
+    for fixture in ["fuzz-unclosed-mixed", "fuzz-unclosed-parens"] {
+        let p = problems(&inputs(fixture));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].message.contains("are never closed"),
+            "{}",
+            p[0].message
+        );
+        assert_eq!(p[0].line, Some(1));
+    }
 }

@@ -160,8 +160,8 @@ fn read_var_file(ev: &mut Evaluator, path: &Path, display: String, problems: &mu
         }
         return;
     }
-    if let Some(line) = super::source::too_deep(&text, false) {
-        problems.push(super::source::too_deep_problem(&display, line));
+    if let Some(hazard) = super::source::parse_hazard(&text, false) {
+        problems.push(hazard.problem(&display));
         return;
     }
     let body = match hcl::edit::parser::parse_body(&text) {
