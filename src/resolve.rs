@@ -751,16 +751,21 @@ enum EnvValue {
     Task(SecretValue),
 }
 
+impl EnvValue {
+    fn as_os_str(&self) -> &OsStr {
+        match self {
+            EnvValue::Inherited(v) => v.as_os_str(),
+            EnvValue::Task(v) => OsStr::new(v.expose()),
+        }
+    }
+}
+
 impl ChildEnv {
     /// Every variable, for building the child process.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
-        self.vars.iter().map(|(k, v)| {
-            let v = match v {
-                EnvValue::Inherited(v) => v.as_os_str(),
-                EnvValue::Task(v) => OsStr::new(v.expose()),
-            };
-            (k.as_os_str(), v)
-        })
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
     }
 
     /// The variables the task definition sets (not inherited ones), sorted by name.
@@ -780,10 +785,7 @@ impl ChildEnv {
 
     /// The variable's value, whoever set it.
     pub(crate) fn value(&self, name: &str) -> Option<&OsStr> {
-        self.vars.get(OsStr::new(name)).map(|v| match v {
-            EnvValue::Inherited(v) => v.as_os_str(),
-            EnvValue::Task(v) => OsStr::new(v.expose()),
-        })
+        self.vars.get(OsStr::new(name)).map(EnvValue::as_os_str)
     }
 
     /// Whether the task definition (or an override of one of its variables) set it.
@@ -798,10 +800,10 @@ impl ChildEnv {
             .insert(OsString::from(name), EnvValue::Task(value));
     }
 
-    /// Remove a variable, whoever set it; whether it was there.
-    pub(crate) fn remove(&mut self, name: &str) -> bool {
+    /// Remove a variable, whoever set it.
+    pub(crate) fn remove(&mut self, name: &str) {
         self.task.remove(name);
-        self.vars.remove(OsStr::new(name)).is_some()
+        self.vars.remove(OsStr::new(name));
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -3,7 +3,7 @@
 //! `NAME=VALUE`, `--service` without a cluster and the like are usage errors here.
 
 use crate::aws;
-use crate::cli::{AwsArgs, LaunchType, LocalArgs, RoleArgs, SourceArgs, TaskRoleArgs, TfInput};
+use crate::cli::{AwsArgs, LaunchType, LocalArgs, SourceArgs, TfInput};
 use crate::envfile::Dialect;
 use crate::error::Error;
 use crate::identity::RoleChoice;
@@ -74,18 +74,10 @@ pub(super) fn aws_settings(args: &AwsArgs) -> aws::Settings {
     }
 }
 
-/// The identity flags: which execution role, if any, values are fetched as.
-pub(super) fn execution_role(args: &RoleArgs) -> Option<RoleChoice> {
-    match (&args.execution_role, args.as_execution_role) {
-        (Some(arn), _) => Some(RoleChoice::Arn(arn.clone())),
-        (None, true) => Some(RoleChoice::TaskDefinition),
-        (None, false) => None,
-    }
-}
-
-/// The task role flags: which role, if any, the command is given.
-pub(super) fn task_role(args: &TaskRoleArgs) -> Option<RoleChoice> {
-    match (&args.task_role_arn, args.task_role) {
+/// A role flag pair (`--execution-role ARN`/`--as-execution-role`, `--task-role-arn
+/// ARN`/`--task-role`): the named ARN wins; the switch alone means the task definition's.
+pub(super) fn role_choice(arn: Option<&String>, from_task: bool) -> Option<RoleChoice> {
+    match (arn, from_task) {
         (Some(arn), _) => Some(RoleChoice::Arn(arn.clone())),
         (None, true) => Some(RoleChoice::TaskDefinition),
         (None, false) => None,

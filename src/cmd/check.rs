@@ -37,7 +37,10 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
     let mut settings = args::aws_settings(&args.aws);
     // Offline means no socket, also for the lookups a source may want.
     settings.offline = args.offline;
-    settings.execution_role = args::execution_role(&args.role);
+    settings.execution_role = args::role_choice(
+        args.role.execution_role.as_ref(),
+        args.role.as_execution_role,
+    );
     if args.offline && settings.execution_role.is_some() {
         return Err(Error::usage(
             "--as-execution-role needs AWS (STS AssumeRole): drop --offline, or drop \

@@ -25,7 +25,10 @@ pub(crate) fn resolve_environment(
     let source = args::source(source)?;
     let local = args::local(local_args)?;
     let mut settings = args::aws_settings(aws_args);
-    settings.execution_role = args::execution_role(role_args);
+    settings.execution_role = args::role_choice(
+        role_args.execution_role.as_ref(),
+        role_args.as_execution_role,
+    );
     let local = local.local()?;
     crate::runtime::block_on(pipeline::deadline(&settings), async {
         Pipeline::new(&source, &settings, local, Warnings::Print)

@@ -39,8 +39,14 @@ pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
     let source = args::source(&args.source)?;
     let local = args::local(&args.local)?;
     let mut settings = args::aws_settings(&args.aws);
-    settings.execution_role = args::execution_role(&args.role);
-    settings.task_role = args::task_role(&args.task_role);
+    settings.execution_role = args::role_choice(
+        args.role.execution_role.as_ref(),
+        args.role.as_execution_role,
+    );
+    settings.task_role = args::role_choice(
+        args.task_role.task_role_arn.as_ref(),
+        args.task_role.task_role,
+    );
     // Hours of polling, or of serving the task role, outlive any pinned credential: keep the
     // SDK's refreshing provider.
     settings.refresh_credentials = true;
@@ -79,15 +85,18 @@ pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
         if watching && fetches.is_empty() {
             crate::error::warn("--watch: the task references nothing to watch");
         }
-        let endpoint = match &task_role {
-            Some(_) => Some(
+        // The task role's endpoint, bound before the command starts so that its address can
+        // be in the command's environment.
+        let served = match task_role {
+            Some(role) => Some((
                 credentials_endpoint::Endpoint::bind()
                     .await
                     .map_err(Error::Endpoint)?,
-            ),
+                role,
+            )),
             None => None,
         };
-        let pointer = endpoint.as_ref().map(|e| (e.url.clone(), e.token()));
+        let pointer = served.as_ref().map(|(e, _)| (e.url.clone(), e.token()));
         if let Some((url, token)) = &pointer {
             for warning in credentials_endpoint::point_child_at(&mut env, url, token) {
                 crate::error::warn(&warning);
@@ -104,15 +113,15 @@ pub(crate) fn execute(args: &RunArgs) -> Result<u8, Error> {
             pointer,
         };
         let supervised = supervise::supervise(program, program_args, env, options, poller);
-        let result = match (endpoint, task_role) {
-            (Some(endpoint), Some(role)) => {
-                tracing::debug!(role = %crate::diagnostic::escaped(role.role()), url = %endpoint.url, "serving the task role's credentials");
+        let result = match served {
+            Some((endpoint, role)) => {
+                tracing::debug!(role = %crate::diagnostic::escaped(role.role()), port = endpoint.port, "serving the task role's credentials on 127.0.0.1");
                 tokio::select! {
                     ended = supervised => ended,
                     () = endpoint.serve(std::sync::Arc::new(role)) => unreachable!("the endpoint serves until the runtime stops"),
                 }
             }
-            _ => supervised.await,
+            None => supervised.await,
         };
         result.map_err(|e| Error::Exec(crate::process::ExecError::from_spawn(program, e)))
     })??;

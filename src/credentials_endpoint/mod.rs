@@ -142,8 +142,10 @@ pub(crate) struct Endpoint {
     listener: TcpListener,
     path: Arc<str>,
     token: Arc<Zeroizing<String>>,
-    /// `http://127.0.0.1:PORT/PATH`.
+    /// `http://127.0.0.1:PORT/PATH`. The path is a secret of sorts (with the token, it is
+    /// what a local process needs): log only the port.
     pub(crate) url: String,
+    pub(crate) port: u16,
 }
 
 impl Endpoint {
@@ -154,6 +156,7 @@ impl Endpoint {
         let path: Arc<str> = format!("/ecs-env/{}", random_hex(16)?.as_str()).into();
         Ok(Endpoint {
             url: format!("http://127.0.0.1:{port}{path}"),
+            port,
             listener,
             path,
             token: Arc::new(random_hex(32)?),

@@ -243,7 +243,7 @@ impl<'a> Pipeline<'a> {
             return Err(Error::Unresolved(failures));
         }
         let region = self.local.task_region.clone();
-        let role = self.execution_role()?;
+        let role = self.role(RoleKind::Execution)?;
         Ok(self
             .aws
             .for_values(role.as_deref(), region.as_deref())
@@ -252,14 +252,18 @@ impl<'a> Pipeline<'a> {
             .await)
     }
 
-    /// The execution role values are fetched as (`--as-execution-role`), if one is chosen:
-    /// the flag's ARN, else the loaded task definition's `executionRoleArn`.
-    pub(crate) fn execution_role(&self) -> Result<Option<String>, Error> {
-        self.aws
-            .settings()
-            .execution_role
+    /// The role of `kind` chosen by its flags, if any: the flag's ARN, else the loaded task
+    /// definition's (`executionRoleArn` for values fetched with `--as-execution-role`,
+    /// `taskRoleArn` for the command's `--task-role`).
+    pub(crate) fn role(&self, kind: RoleKind) -> Result<Option<String>, Error> {
+        let settings = self.aws.settings();
+        let (choice, from_task) = match kind {
+            RoleKind::Execution => (&settings.execution_role, &self.task_execution_role),
+            RoleKind::Task => (&settings.task_role, &self.task_role_arn),
+        };
+        choice
             .as_ref()
-            .map(|choice| choice.resolve(RoleKind::Execution, self.task_execution_role.as_deref()))
+            .map(|choice| choice.resolve(kind, from_task.as_deref()))
             .transpose()
             .map_err(Error::usage)
     }
@@ -267,7 +271,7 @@ impl<'a> Pipeline<'a> {
     /// Assume the chosen execution role now (`check` reports it even when nothing is
     /// fetched); the role's ARN, or `None` when values are fetched as the caller.
     pub(crate) async fn act_as_execution_role(&mut self) -> Result<Option<String>, Error> {
-        let role = self.execution_role()?;
+        let role = self.role(RoleKind::Execution)?;
         if role.is_some() {
             let region = self.local.task_region.clone();
             self.aws
@@ -277,24 +281,12 @@ impl<'a> Pipeline<'a> {
         Ok(role)
     }
 
-    /// The task role the command is given (`--task-role`), if one is chosen: the flag's ARN,
-    /// else the loaded task definition's `taskRoleArn`.
-    pub(crate) fn task_role(&self) -> Result<Option<String>, Error> {
-        self.aws
-            .settings()
-            .task_role
-            .as_ref()
-            .map(|choice| choice.resolve(RoleKind::Task, self.task_role_arn.as_deref()))
-            .transpose()
-            .map_err(Error::usage)
-    }
-
     /// Assume the chosen task role now, so that a role that cannot be assumed stops the run
     /// before the command starts; `None` when no task role is chosen.
     pub(crate) async fn assume_task_role(
         &mut self,
     ) -> Result<Option<crate::aws::task_role::TaskRole>, Error> {
-        let Some(role) = self.task_role()? else {
+        let Some(role) = self.role(RoleKind::Task)? else {
             return Ok(None);
         };
         let settings = self.aws.settings();

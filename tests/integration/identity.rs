@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::emulator::{Emulator, private_emulator, unique};
 use crate::proxy::Proxy;
-use crate::util::{ecs_env, ecs_env_offline};
+use crate::util::{EcsEnv, ecs_env, ecs_env_offline};
 
 const REGION: &str = "us-east-1";
 
@@ -16,6 +16,16 @@ pub(crate) struct Developer {
     pub(crate) key: String,
     pub(crate) secret: String,
     pub(crate) arn: String,
+}
+
+impl Developer {
+    /// ecs-env run as this developer, against `endpoint` (the emulator or a proxy before it).
+    pub(crate) fn ecs_env(&self, endpoint: &str) -> EcsEnv {
+        ecs_env()
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", &self.key)
+            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
+    }
 }
 
 pub(crate) fn developer(e: &Emulator) -> Developer {
@@ -88,12 +98,7 @@ fn values_are_fetched_as_the_execution_role_and_its_missing_grant_fails_here() {
     let td = task_definition(Some(&narrow), &[("DB", &secret), ("KEY", &parameter)]);
     e.enforce_iam();
     let proxy = Proxy::start(&e.endpoint, vec![]);
-    let as_dev = || {
-        ecs_env()
-            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
-            .env("AWS_ACCESS_KEY_ID", &dev.key)
-            .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
-    };
+    let as_dev = || dev.ecs_env(&proxy.endpoint);
 
     // As the developer, everything resolves: the gap ECS would hit after deploy.
     let env = as_dev().task_definition(&td).child_env();
@@ -186,10 +191,8 @@ fn a_role_that_does_not_trust_the_caller_fetches_nothing() {
         &["--as-execution-role", "--", "true"][..],
         &["check", "--as-execution-role"],
     ] {
-        let run = ecs_env()
-            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
-            .env("AWS_ACCESS_KEY_ID", &dev.key)
-            .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
+        let run = dev
+            .ecs_env(&proxy.endpoint)
             .args(command.iter().take_while(|a| **a != "--"))
             .task_definition(&td)
             .args(command.iter().skip_while(|a| **a != "--"))
@@ -280,12 +283,7 @@ fn check_verifies_and_policy_grants_what_the_role_reads_for_logs_and_the_registr
         .to_string()
     };
     e.enforce_iam();
-    let as_dev = || {
-        ecs_env()
-            .env("AWS_ENDPOINT_URL", &e.endpoint)
-            .env("AWS_ACCESS_KEY_ID", &dev.key)
-            .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
-    };
+    let as_dev = || dev.ecs_env(&e.endpoint);
     let check = |extra: &[&str], td: &str| {
         let run = as_dev()
             .args(["check", "--format", "json"])

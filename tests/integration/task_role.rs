@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::emulator::{Emulator, private_emulator};
 use crate::identity::{developer, role};
-use crate::util::{ecs_env, ecs_env_offline, empty_dir};
+use crate::util::{ecs_env_offline, empty_dir};
 
 fn task_definition(task_role: Option<&str>) -> String {
     let mut td = serde_json::json!({
@@ -39,14 +39,12 @@ fn the_command_runs_as_the_task_role_through_the_endpoint() {
     let role_name = task_role.rsplit('/').next().unwrap().to_owned();
     e.enforce_iam();
     let out = empty_dir().join("child.json");
-    let run = ecs_env()
-        .env("AWS_ENDPOINT_URL", &e.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &dev.key)
-        .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
+    let run = dev
+        .ecs_env(&e.endpoint)
         .env("NO_PROXY", "localhost")
         // boto3 reads AWS_DEFAULT_REGION only; inherited, it plays the image's ENV.
         .env("AWS_DEFAULT_REGION", "us-east-1")
-        .args(["-v", "--task-role"])
+        .args(["-vv", "--task-role"])
         .task_definition(&task_definition(Some(&task_role)))
         .arg("--")
         .arg(Emulator::python_path())
@@ -84,11 +82,18 @@ fn the_command_runs_as_the_task_role_through_the_endpoint() {
     // Without the token, or with another, the endpoint refuses.
     assert_eq!(child["no_token"], 403);
     assert_eq!(child["wrong_token"], 403);
-    // Canary: the credentials served never reach ecs-env's own output, even with -v.
+    // Canary: neither the credentials served nor the endpoint's random path reach ecs-env's
+    // own output, even with -vv (which does log that the endpoint serves, and its port).
     let secret = child["secret_access_key"].as_str().unwrap();
     assert!(secret.len() > 8);
-    assert!(!run.stderr().contains(secret), "{}", run.stderr());
-    assert!(!run.stdout().contains(secret));
+    let url = env["AWS_CONTAINER_CREDENTIALS_FULL_URI"].as_str().unwrap();
+    let path = &url[url.rfind('/').unwrap()..];
+    assert!(path.len() > 16, "{url}");
+    assert!(run.stderr().contains("serving the task role's credentials"));
+    for leak in [secret, path] {
+        assert!(!run.stderr().contains(leak), "{}", run.stderr());
+        assert!(!run.stdout().contains(leak));
+    }
 }
 
 #[test]
@@ -96,10 +101,8 @@ fn the_commands_exit_status_passes_through() {
     let e = private_emulator();
     let dev = developer(&e);
     let task_role = role(&e, &dev.arn, &[]);
-    let run = ecs_env()
-        .env("AWS_ENDPOINT_URL", &e.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &dev.key)
-        .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
+    let run = dev
+        .ecs_env(&e.endpoint)
         .args(["--task-role-arn", &task_role])
         .task_definition(&task_definition(None))
         .args(["--", "sh", "-c", "exit 7"])
@@ -114,10 +117,8 @@ fn a_task_role_that_does_not_trust_the_caller_starts_nothing() {
     let other = role(&e, "arn:aws:iam::123456789012:user/someone-else", &[]);
     e.enforce_iam();
     let marker = empty_dir().join("started");
-    let run = ecs_env()
-        .env("AWS_ENDPOINT_URL", &e.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &dev.key)
-        .env("AWS_SECRET_ACCESS_KEY", &dev.secret)
+    let run = dev
+        .ecs_env(&e.endpoint)
         .arg("--task-role")
         .task_definition(&task_definition(Some(&other)))
         .arg("--")
