@@ -145,7 +145,7 @@ impl<'a> Pipeline<'a> {
     /// Source and load: the task definition and the selected container, with the extra
     /// entries added.
     pub(crate) async fn load(&mut self) -> Result<Loaded, Error> {
-        let task = self.load_task().await?;
+        let task = self.load_task(false).await?;
         self.task_execution_role = task.as_ref().and_then(|t| t.execution_role_arn.clone());
         self.task_role_arn = task.as_ref().and_then(|t| t.task_role_arn.clone());
         let container = source::container(self.source, task.as_ref())?;
@@ -153,20 +153,33 @@ impl<'a> Pipeline<'a> {
         Ok(Loaded { task, container })
     }
 
-    /// The task definition alone, if the source names one.
-    async fn load_task(&mut self) -> Result<Option<TaskDefinition>, Error> {
-        source::task_definition(
+    /// The task definition alone, if the source names one; the selected container's
+    /// environment is what must be known, or every container's (`all_containers`).
+    async fn load_task(&mut self, all_containers: bool) -> Result<Option<TaskDefinition>, Error> {
+        let wanted = crate::terraform::Wanted {
+            container: self.source.container.clone(),
+            all_containers,
+            overrides: self.local.overrides.keys().cloned().collect(),
+        };
+        let mut warnings = Vec::new();
+        let task = source::task_definition(
             self.source,
+            &wanted,
+            &mut warnings,
             &mut self.aws,
             self.local.task_region.as_deref(),
         )
-        .await
+        .await;
+        for w in warnings {
+            self.warnings.push(w);
+        }
+        task
     }
 
     /// Every container of the task (`policy --all-containers`), no choice needed; the extra
     /// entries join the first. Without a task definition, the one container the entries make.
     pub(crate) async fn load_all_containers(&mut self) -> Result<Vec<ContainerDefinition>, Error> {
-        match self.load_task().await? {
+        match self.load_task(true).await? {
             Some(td) => Ok(td
                 .containers
                 .iter()

@@ -14,9 +14,13 @@ use crate::resolve::Failure;
 use crate::taskdef::{self, ContainerDefinition, EnvironmentEntry, SecretEntry, TaskDefinition};
 use crate::terraform;
 
-/// The task definition the spec names, if any, from wherever it lives.
+/// The task definition the spec names, if any, from wherever it lives. `wanted` says what
+/// will be read of it (an evaluated source may leave the rest unknown); `warnings` gets what
+/// was left unknown that some feature may need.
 pub(super) async fn task_definition(
     source: &SourceSpec,
+    wanted: &terraform::Wanted,
+    warnings: &mut Vec<String>,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<Option<TaskDefinition>, Error> {
@@ -42,7 +46,9 @@ pub(super) async fn task_definition(
             let text = read_off_the_runtime(path.clone(), None).await?;
             from_text(path, &text, source, aws, task_region).await?
         }
-        Source::Path(path) if terraform::is_terraform_path(path) => from_terraform(path, source)?,
+        Source::Path(path) if terraform::is_terraform_path(path) => {
+            from_terraform(path, source, wanted, warnings)?
+        }
         Source::Path(path) if path.exists() => {
             let text = read_off_the_runtime(path.clone(), Some(path.clone())).await?;
             from_text(path, &text, source, aws, task_region).await?
@@ -247,7 +253,12 @@ async fn from_template(
     }
 }
 
-fn from_terraform(path: &Path, source: &SourceSpec) -> Result<TaskDefinition, Error> {
+fn from_terraform(
+    path: &Path,
+    source: &SourceSpec,
+    wanted: &terraform::Wanted,
+    warnings: &mut Vec<String>,
+) -> Result<TaskDefinition, Error> {
     let dir = if path.is_dir() {
         path.to_owned()
     } else {
@@ -281,8 +292,13 @@ fn from_terraform(path: &Path, source: &SourceSpec) -> Result<TaskDefinition, Er
             .filter(|(k, _)| k.starts_with("TF_VAR_"))
             .collect(),
         state,
+        wanted: wanted.clone(),
     };
     let loaded = terraform::load(&inputs).map_err(terraform_failures)?;
+    for note in &loaded.notes {
+        tracing::debug!(note = %note, "Terraform value not needed");
+    }
+    warnings.extend(loaded.warnings.iter().cloned());
     from_terraform_loaded(path, loaded)
 }
 

@@ -46,6 +46,10 @@ pub(crate) struct Failure {
     pub(crate) problems: Vec<Problem>,
     /// A missing input or an invalid configuration, not a dynamic error: never caught.
     pub(crate) fatal: bool,
+    /// Only values not known here (no state, no value for a variable, a function ecs-env
+    /// cannot evaluate): what Terraform's plan calls "known after apply" or asks for. Where
+    /// a value may be unknown, such a failure becomes a marker (see `unknown`).
+    pub(crate) unknown: bool,
 }
 
 impl Failure {
@@ -54,6 +58,16 @@ impl Failure {
         Failure {
             problems: vec![problem],
             fatal: true,
+            unknown: false,
+        }
+    }
+
+    /// A value not known here: fatal, and softened where a value may be unknown.
+    pub(crate) fn unknown(problem: Problem) -> Failure {
+        Failure {
+            problems: vec![problem],
+            fatal: true,
+            unknown: true,
         }
     }
 
@@ -62,6 +76,7 @@ impl Failure {
         Failure {
             problems: vec![problem],
             fatal: false,
+            unknown: false,
         }
     }
 }
@@ -92,6 +107,8 @@ impl Collect {
             Some(acc) => {
                 acc.problems.extend(f.problems);
                 acc.fatal |= f.fatal;
+                // Unknown only if every part is: an invalid input must still be reported.
+                acc.unknown &= f.unknown;
             }
             None => self.failure = Some(f),
         }
@@ -103,6 +120,24 @@ impl Collect {
             None => Ok(value),
         }
     }
+}
+
+/// Whether a `format` string has a verb with a precision (`%.3s`), which could cut a marker
+/// short.
+fn format_truncates(f: &str) -> bool {
+    let mut rest = f;
+    while let Some(at) = rest.find('%') {
+        rest = &rest[at + 1..];
+        let spec: String = rest
+            .chars()
+            .take_while(|c| !c.is_ascii_alphabetic() && *c != '%')
+            .collect();
+        if spec.contains('.') {
+            return true;
+        }
+        rest = rest.strip_prefix('%').unwrap_or(rest);
+    }
+    false
 }
 
 /// `count.index` or `each.key`/`each.value` of the block being evaluated.
@@ -290,6 +325,8 @@ pub(crate) struct Evaluator {
     expanding: HashSet<(usize, String)>,
     /// Where `file()` and friends may read: the directories of the modules loaded so far.
     pub(crate) files: super::files::Confinement,
+    /// The values not known here, behind the markers that stand for them.
+    pub(crate) unknowns: super::unknown::Unknowns,
 }
 
 impl Evaluator {
@@ -322,10 +359,28 @@ impl Evaluator {
             manifest,
             expanding: HashSet::new(),
             files,
+            unknowns: super::unknown::Unknowns::default(),
         }
     }
 
     /// Evaluates an attribute of a block in module instance `inst`.
+    /// An element's result, where an element may be unknown (a list or object element, a
+    /// template interpolation): a missing input becomes a marker (see `unknown`), so that
+    /// the rest of the value is still known. Dynamic errors stay errors: `try()` must see them.
+    fn soften(&mut self, r: Eval, scope: &Scope) -> Eval {
+        match r {
+            Err(f) if f.unknown && scope.kind == ScopeKind::Config => {
+                Ok(self.unknowns.mark(f.problems))
+            }
+            r => r,
+        }
+    }
+
+    /// A value an operation looks at: any marker in it is its problems instead.
+    fn known(&self, r: Eval) -> Eval {
+        r.and_then(|v| self.unknowns.known(v))
+    }
+
     pub(crate) fn eval_attr(&mut self, inst: usize, attr: &Attr, iteration: Iteration) -> Eval {
         let scope = Scope::new(inst, attr.file.clone(), iteration, ScopeKind::Config);
         self.eval(&attr.expr, &scope)
@@ -357,6 +412,7 @@ impl Evaluator {
                     .iter()
                     .filter_map(|item| {
                         let r = self.eval(item, scope);
+                        let r = self.soften(r, scope);
                         collect.take(r)
                     })
                     .collect();
@@ -371,6 +427,7 @@ impl Evaluator {
                         ObjectKey::Expression(k) => self.eval_key(k, scope),
                     };
                     let value = self.eval(value.expr(), scope);
+                    let value = self.soften(value, scope);
                     if let (Some(k), Some(v)) = (collect.take(key), collect.take(value)) {
                         map.insert(k, v);
                     }
@@ -382,7 +439,8 @@ impl Evaluator {
             Expression::Parenthesis(p) => self.eval(p.inner(), scope),
             Expression::Variable(_) | Expression::Traversal(_) => self.eval_traversal(expr, scope),
             Expression::Conditional(c) => {
-                let cond = self.eval(&c.cond_expr, scope)?;
+                let cond = self.eval(&c.cond_expr, scope);
+                let cond = self.known(cond)?;
                 // Only the chosen branch is evaluated: a problem in the other one is not one
                 // in the result.
                 match cond.to_bool() {
@@ -397,7 +455,8 @@ impl Evaluator {
             }
             Expression::FuncCall(call) => self.call(call, expr.span(), scope),
             Expression::UnaryOp(op) => {
-                let v = self.eval(&op.expr, scope)?;
+                let v = self.eval(&op.expr, scope);
+                let v = self.known(v)?;
                 match (op.operator.value(), &v) {
                     (UnaryOperator::Not, v) if v.to_bool().is_some() => {
                         Ok(Value::Bool(!v.to_bool().unwrap_or_default()))
@@ -416,7 +475,9 @@ impl Evaluator {
                 // Terraform evaluates both operands (no short-circuit), so both are checked.
                 let mut collect = Collect::default();
                 let l = self.eval(&op.lhs_expr, scope);
+                let l = self.known(l);
                 let r = self.eval(&op.rhs_expr, scope);
+                let r = self.known(r);
                 let (l, r) = (collect.take(l), collect.take(r));
                 let (Some(l), Some(r)) = (l, r) else {
                     return collect.finish(Value::Null);
@@ -430,7 +491,8 @@ impl Evaluator {
 
     /// An object key expression: a string, or a number or bool converted to one.
     fn eval_key(&mut self, expr: &Expression, scope: &Scope) -> Result<String, Failure> {
-        let v = self.eval(expr, scope)?;
+        let v = self.eval(expr, scope);
+        let v = self.known(v)?;
         v.to_str().ok_or_else(|| {
             Failure::error(scope.problem(
                 expr.span(),
@@ -443,6 +505,7 @@ impl Evaluator {
     /// `[for ...]` and `{for ...}`, with `if` filters and `...` grouping.
     fn eval_for(&mut self, f: &ForExpr, span: Option<Range<usize>>, scope: &Scope) -> Eval {
         let collection = self.eval(&f.intro.collection_expr, scope)?;
+        let collection = self.whole(collection)?;
         let pairs: Vec<(Value, Value)> = match collection {
             Value::List(items) => items
                 .into_iter()
@@ -475,7 +538,8 @@ impl Evaluator {
                 inner = inner.bind(key_var.as_str(), k);
             }
             if let Some(cond) = &f.cond {
-                let keep = self.eval(&cond.expr, &inner).and_then(|c| {
+                let keep = self.eval(&cond.expr, &inner);
+                let keep = self.known(keep).and_then(|c| {
                     c.to_bool().ok_or_else(|| {
                         Failure::error(inner.problem(
                             cond.expr.span(),
@@ -564,7 +628,8 @@ impl Evaluator {
             match element {
                 Element::Literal(lit) => out.push_str(strip_literal(lit.value(), prev, next)),
                 Element::Interpolation(interp) => {
-                    let r = self.eval(&interp.expr, scope).and_then(|v| {
+                    let r = self.eval(&interp.expr, scope);
+                    let r = self.soften(r, scope).and_then(|v| {
                         interpolate(&v)
                             .map_err(|m| Failure::error(scope.problem(interp.expr.span(), m, "")))
                     });
@@ -574,7 +639,8 @@ impl Evaluator {
                 }
                 Element::Directive(d) => match &**d {
                     Directive::If(d) => {
-                        let cond = self.eval(&d.if_expr.cond_expr, scope).and_then(|c| {
+                        let cond = self.eval(&d.if_expr.cond_expr, scope);
+                        let cond = self.known(cond).and_then(|c| {
                             c.to_bool().ok_or_else(|| {
                                 Failure::error(scope.problem(
                                     d.if_expr.cond_expr.span(),
@@ -619,6 +685,7 @@ impl Evaluator {
                     Directive::For(d) => {
                         let f = &d.for_expr;
                         let coll = self.eval(&f.collection_expr, scope);
+                        let coll = coll.and_then(|c| self.whole(c));
                         let Some(coll) = collect.take(coll) else {
                             continue;
                         };
@@ -794,12 +861,22 @@ impl Evaluator {
         let fail = |m: String| Failure::error(scope.problem(span.clone(), m, ""));
         let mut i = 0;
         while i < ops.len() {
+            // Whatever an unknown value holds is unknown too.
+            if super::unknown::is_whole_marker(&value) {
+                return Ok(value);
+            }
+            if let Value::String(s) = &value
+                && super::unknown::has_marker(s)
+            {
+                return self.unknowns.known(value);
+            }
             match ops[i].value() {
                 TraversalOperator::GetAttr(name) => {
                     value = get_attr(value, name.as_str()).map_err(fail)?;
                 }
                 TraversalOperator::Index(index) => {
-                    let key = self.eval(index, scope)?;
+                    let key = self.eval(index, scope);
+                    let key = self.known(key)?;
                     value = index_value(value, &key).map_err(fail)?;
                 }
                 TraversalOperator::LegacyIndex(n) => {
@@ -961,7 +1038,14 @@ impl Evaluator {
                         format!("set `{name}` in the module block"),
                     ),
                 };
-                return Err(Failure::fatal(decl_problem(message, hint)));
+                // A root variable nobody set is an input ecs-env lacks (Terraform would ask
+                // for it); a module call without a required argument is a broken call.
+                let problem = decl_problem(message, hint);
+                return Err(if call.is_none() {
+                    Failure::unknown(problem)
+                } else {
+                    Failure::fatal(problem)
+                });
             }
         };
         if value == Value::Null && !nullable {
@@ -975,6 +1059,9 @@ impl Evaluator {
         match &ty {
             None => Ok(value),
             Some(ty) => convert(&value, ty).map_err(|m| {
+                if let Err(unknown) = self.unknowns.known(value.clone()) {
+                    return unknown;
+                }
                 Failure::fatal(decl_problem(
                     format!(
                         "the value of variable `{name}` (from {origin}) does not fit its type: {m}"
@@ -1374,6 +1461,7 @@ impl Evaluator {
         let m = Rc::new(load_module(dir, display, None).map_err(|problems| Failure {
             problems,
             fatal: true,
+            unknown: false,
         })?);
         self.loaded.insert(dir.to_path_buf(), m.clone());
         self.files.allow(dir);
@@ -1391,6 +1479,14 @@ impl Evaluator {
         if let Some(attr) = for_each {
             let scope = Scope::new(inst, attr.file.clone(), outer.clone(), ScopeKind::Config);
             let v = self.eval(&attr.expr, &scope)?;
+            let v = match &v {
+                Value::Object(map) => {
+                    let keys: Vec<Value> = map.keys().cloned().map(Value::String).collect();
+                    self.unknowns.known(Value::List(keys))?;
+                    v
+                }
+                _ => self.unknowns.known(v)?,
+            };
             let bad = |m: &str| {
                 Failure::fatal(scope.problem(
                     attr.expr.span(),
@@ -1424,7 +1520,8 @@ impl Evaluator {
         }
         if let Some(attr) = count {
             let scope = Scope::new(inst, attr.file.clone(), outer.clone(), ScopeKind::Config);
-            let v = self.eval(&attr.expr, &scope)?;
+            let v = self.eval(&attr.expr, &scope);
+            let v = self.known(v)?;
             return match v.to_number() {
                 Some(n) if n >= 0.0 && n.fract() == 0.0 => {
                     Ok(Some((0..n as usize).map(Iteration::Count).collect()))
@@ -1465,7 +1562,7 @@ impl Evaluator {
             if declared.is_none() {
                 return Err(undeclared(scope, span, &local_addr, &module.display_dir));
             }
-            return Err(Failure::fatal(scope.problem(
+            return Err(Failure::unknown(scope.problem(
                 span,
                 "not in Terraform state",
                 STATE_HINT,
@@ -1475,7 +1572,7 @@ impl Evaluator {
             if declared.is_none() {
                 return Err(undeclared(scope, span, &local_addr, &module.display_dir));
             }
-            return Err(Failure::fatal(scope.problem(
+            return Err(Failure::unknown(scope.problem(
                 span,
                 format!("not in Terraform state: the state has no {full_addr}"),
                 "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
@@ -1499,7 +1596,7 @@ impl Evaluator {
             (Some(k), _) => match resource.instance(Some(k)) {
                 Some(a) => a.clone(),
                 None => {
-                    return Err(Failure::fatal(scope.problem(
+                    return Err(Failure::unknown(scope.problem(
                         span,
                         format!("not in Terraform state: the state has no {full_addr}{}", key_suffix(k)),
                         "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
@@ -1518,7 +1615,7 @@ impl Evaluator {
                 Value::Object(map) if map.contains_key(attr) => {
                     Ok((map[attr].clone(), names_used + used + 1))
                 }
-                _ => Err(Failure::fatal(scope.problem(
+                _ => Err(Failure::unknown(scope.problem(
                     span,
                     format!("attribute `{attr}` of {full_addr} is not in Terraform state"),
                     "refresh the state (terraform apply -refresh-only), then pull it again",
@@ -1544,7 +1641,7 @@ impl Evaluator {
                 .map(|n| format!("{}::", n.as_str()))
                 .collect::<String>()
                 + name;
-            return Err(Failure::fatal(scope.problem(
+            return Err(Failure::unknown(scope.problem(
                 span,
                 format!("function `{full}` is not supported by ecs-env's Terraform evaluator"),
                 "render the configuration with Terraform instead: terraform plan -out=tfplan && terraform show -json tfplan > plan.json, then read plan.json",
@@ -1609,7 +1706,14 @@ impl Evaluator {
             }
         }
         let args = collect.finish(args)?;
+        let args = self.known_args(name, args)?;
+        let markers = args.iter().any(|a| !self.unknowns.in_value(a).is_empty());
+        let held = markers.then(|| args.clone());
         super::funcs::call(self, name, args).map_err(|e| {
+            // A function that failed on an unknown argument failed for want of it.
+            if let Some(Err(unknown)) = held.map(|a| self.unknowns.known(Value::List(a))) {
+                return unknown;
+            }
             let problems = if e.nested.is_empty() {
                 vec![scope.problem(span, format!("{name}(): {}", e.message), e.hint)]
             } else {
@@ -1618,8 +1722,44 @@ impl Evaluator {
             Failure {
                 problems,
                 fatal: e.fatal,
+                unknown: false,
             }
         })
+    }
+
+    /// Arguments as `name` may see them. Functions that only move values around (or that
+    /// keep every marker intact in their result: `format` without a precision, `join`) may
+    /// take unknown values; the others, and the arguments that decide what is moved (a key, an
+    /// index, a separator, a path), must be known.
+    fn known_args(&self, name: &str, args: Vec<Value>) -> Result<Vec<Value>, Failure> {
+        // How many leading arguments must be known; `None`: all of them.
+        let decide = match name {
+            "jsonencode" | "jsondecode" | "merge" | "concat" | "flatten" | "values" | "tolist"
+            | "tomap" | "tostring" | "coalesce" | "compact" => Some(0),
+            "lookup" | "element" | "join" | "templatefile" => Some(1),
+            "format" => match args.first() {
+                Some(Value::String(f)) if !format_truncates(f) => Some(1),
+                _ => None,
+            },
+            _ => None,
+        };
+        let decide = decide.map_or(args.len(), |n| n.min(args.len()));
+        for arg in &args[..decide] {
+            self.unknowns.known(arg.clone())?;
+        }
+        if name == "lookup" && args.len() > 1 {
+            self.unknowns.known(args[1].clone())?;
+        }
+        Ok(args)
+    }
+
+    /// A collection to iterate: an unknown one is its problems.
+    fn whole(&self, v: Value) -> Eval {
+        if matches!(&v, Value::String(s) if super::unknown::has_marker(s)) {
+            self.unknowns.known(v)
+        } else {
+            Ok(v)
+        }
     }
 
     /// Reads a file as `file()` does: relative to the directory Terraform runs in.

@@ -40,6 +40,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "abs",
     "base64decode",
     "base64encode",
+    "basename",
     "can",
     "ceil",
     "chomp",
@@ -48,6 +49,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "compact",
     "concat",
     "contains",
+    "dirname",
     "distinct",
     "element",
     "endswith",
@@ -325,6 +327,15 @@ pub(crate) fn call(ev: &mut Evaluator, name: &str, args: Vec<Value>) -> Result<V
                 return err("the substring must not be empty");
             }
             Ok(Value::String(s.replace(&from, &to)))
+        }
+        // Lexical, as Go's filepath.Base and filepath.Dir (what Terraform calls).
+        "basename" | "dirname" => {
+            arity(a, 1, 1)?;
+            let s = string(&a[0], "the path")?;
+            Ok(Value::String(match name {
+                "basename" => basename(&s),
+                _ => dirname(&s),
+            }))
         }
         "lower" | "upper" | "trimspace" | "chomp" => {
             arity(a, 1, 1)?;
@@ -787,6 +798,52 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
     Ok(out)
 }
 
+/// Go's `filepath.Base` on Unix paths: the last element, trailing slashes ignored.
+fn basename(path: &str) -> String {
+    if path.is_empty() {
+        return ".".to_owned();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/".to_owned();
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed).to_owned()
+}
+
+/// Go's `filepath.Dir` on Unix paths: all but the last element, cleaned.
+fn dirname(path: &str) -> String {
+    let dir = match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "",
+    };
+    clean(dir)
+}
+
+/// Go's `filepath.Clean`: the shortest equivalent path, lexically.
+fn clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                _ if rooted => {}
+                _ => parts.push(".."),
+            },
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::value::parse_number;
@@ -825,5 +882,26 @@ mod tests {
             Value::Set(vec![s("1"), s("a")])
         );
         assert_eq!(parse_number("12"), Some(12.0));
+    }
+
+    #[test]
+    fn basename_and_dirname_as_terraform() {
+        // Recorded with `terraform console` (1.11).
+        let cases = [
+            ("", ".", "."),
+            ("/", "/", "/"),
+            ("a/b/", "b", "a/b"),
+            ("a//b", "b", "a"),
+            ("/a", "a", "/"),
+            ("a", "a", "."),
+            ("a//b/../c", "c", "a"),
+            ("./x", "x", "."),
+            ("../x/y", "y", "../x"),
+            ("/../a", "a", "/"),
+        ];
+        for (path, base, dir) in cases {
+            assert_eq!(basename(path), base, "basename({path:?})");
+            assert_eq!(dirname(path), dir, "dirname({path:?})");
+        }
     }
 }

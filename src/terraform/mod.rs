@@ -34,11 +34,17 @@
 //! source is out of reach are skipped in that search (configurations usually call registry
 //! modules such as a VPC that hold none) and reported only when nothing else is found.
 //!
+//! Only the selected container's environment must be known (`needed`): a value ecs-env
+//! lacks elsewhere (an image, a log group, a role ARN, another container) is carried as a
+//! marker (`unknown`) and left out at the end, as Terraform's plan carries "known after
+//! apply". An `--override`n variable's value is never needed.
+//!
 //! # Limits
 //!
-//! - A value Terraform would only know after apply, or that needs an input not given, is a
-//!   [`Problem`] naming file, line, expression and the flag that would supply it. Nothing is
-//!   guessed: not an ARN from a resource's arguments, not an account ID, not a region.
+//! - A value the environment needs that Terraform would only know after apply, or that needs
+//!   an input not given, is a [`Problem`] naming file, line, expression and the flag that
+//!   would supply it. Nothing is guessed: not an ARN from a resource's arguments, not an
+//!   account ID, not a region.
 //! - Functions outside the supported set are a problem naming them (the hint says how to
 //!   let Terraform render the configuration instead), as are provider-defined functions
 //!   (`provider::aws::...`). Regular-expression `replace` is not supported. `length` counts
@@ -61,11 +67,13 @@
 mod eval;
 mod files;
 mod funcs;
+mod needed;
 mod select;
 mod show;
 mod source;
 mod state;
 mod types;
+mod unknown;
 mod value;
 mod vars;
 
@@ -74,6 +82,8 @@ mod tests;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+pub(crate) use needed::Wanted;
 
 use eval::Evaluator;
 use state::StateIndex;
@@ -97,6 +107,8 @@ pub(crate) struct Inputs {
     /// `terraform show -json` output. The caller loads it (`--tfstate FILE`, or
     /// `terraform.tfstate` in the directory).
     pub state: Option<serde_json::Value>,
+    /// What the caller reads: values it does not need may stay unknown.
+    pub wanted: Wanted,
 }
 
 /// A variable input given on the command line.
@@ -123,6 +135,11 @@ pub(crate) struct Loaded {
     pub task_role_arn: Option<String>,
     /// The resource instance's address, e.g. `aws_ecs_task_definition.app["web"]`.
     pub address: String,
+    /// Fields left out or marked unresolved because they are unknown and not needed (for
+    /// `-v`).
+    pub notes: Vec<String>,
+    /// Unknown role ARNs: only the features that use them need them.
+    pub warnings: Vec<String>,
 }
 
 /// Something that stops the configuration from evaluating, located as precisely as the
@@ -219,28 +236,24 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
     let target = select::select(&mut ev, inputs.resource.as_deref(), &root_display)?;
     let decl = target.decl.clone();
     let mut problems = Vec::new();
-    let text_attr =
-        |ev: &mut Evaluator, name: &str, problems: &mut Vec<Problem>| -> Option<String> {
-            let attr = decl.attrs.get(name)?;
-            match ev.eval_attr(target.inst, attr, target.iteration.clone()) {
-                Ok(Value::Null) => None,
-                Ok(v) => match v.to_str() {
-                    Some(s) => Some(s),
-                    None => {
-                        problems.push(attr.file.problem(
-                            hcl::edit::Span::span(&attr.expr),
-                            format!("{name} must be a string, not a {}", v.type_name()),
-                            "",
-                        ));
-                        None
-                    }
-                },
-                Err(f) => {
-                    problems.extend(f.problems);
-                    None
-                }
-            }
+    // A string attribute: `Ok(None)` when unset.
+    let text_attr = |ev: &mut Evaluator, name: &str| -> Result<Option<String>, eval::Failure> {
+        let Some(attr) = decl.attrs.get(name) else {
+            return Ok(None);
         };
+        let v = ev.eval_attr(target.inst, attr, target.iteration.clone())?;
+        match ev.unknowns.known(v)? {
+            Value::Null => Ok(None),
+            v => match v.to_str() {
+                Some(s) => Ok(Some(s)),
+                None => Err(eval::Failure::fatal(attr.file.problem(
+                    hcl::edit::Span::span(&attr.expr),
+                    format!("{name} must be a string, not a {}", v.type_name()),
+                    "",
+                ))),
+            },
+        }
+    };
     let container_definitions = match decl.attrs.get("container_definitions") {
         None => {
             problems.push(decl.file.problem(
@@ -253,8 +266,28 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
         Some(attr) => {
             let span = hcl::edit::Span::span(&attr.expr);
             match ev.eval_attr(target.inst, attr, target.iteration.clone()) {
+                // Unknown as a whole, or unknown where the JSON would need it (a number, a
+                // key): its problems, not a JSON syntax error.
+                Ok(Value::String(text))
+                    if unknown::has_marker(&text)
+                        && !matches!(
+                            serde_json::from_str::<serde_json::Value>(&text),
+                            Ok(serde_json::Value::Array(_))
+                        ) =>
+                {
+                    problems.extend(ev.unknowns.in_value(&Value::String(text)));
+                    None
+                }
                 Ok(Value::String(text)) => match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(json @ serde_json::Value::Array(_)) => Some(json),
+                    Ok(json @ serde_json::Value::Array(_)) => {
+                        match needed::scrub(json, &ev.unknowns, &inputs.wanted) {
+                            Ok(scrubbed) => Some(scrubbed),
+                            Err(p) => {
+                                problems.extend(p);
+                                None
+                            }
+                        }
+                    }
                     Ok(_) => {
                         problems.push(attr.file.problem(
                             span,
@@ -293,20 +326,61 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
             }
         }
     };
-    let family = text_attr(&mut ev, "family", &mut problems);
-    let execution_role_arn = text_attr(&mut ev, "execution_role_arn", &mut problems);
-    // Best effort: the task role never decides the environment.
-    let mut role_problems = Vec::new();
-    let task_role_arn = text_attr(&mut ev, "task_role_arn", &mut role_problems).or_else(|| {
-        (!role_problems.is_empty()).then(|| crate::cloudformation::UNRESOLVED.to_owned())
-    });
+    // Best effort: the family only names the task, and the role ARNs matter only to the
+    // features that act as those roles (which report the marker when they need it).
+    let family = match text_attr(&mut ev, "family") {
+        Ok(family) => family,
+        Err(f) if f.unknown => None,
+        Err(f) => {
+            problems.extend(f.problems);
+            None
+        }
+    };
+    let mut unknown_roles: Vec<(&str, Problem)> = Vec::new();
+    let mut role = |name: &'static str| match text_attr(&mut ev, name) {
+        Ok(arn) => arn,
+        Err(f) if !f.unknown => {
+            problems.extend(f.problems);
+            None
+        }
+        Err(f) => {
+            if let Some(p) = f.problems.into_iter().next() {
+                unknown_roles.push((name, p));
+            }
+            Some(crate::cloudformation::UNRESOLVED.to_owned())
+        }
+    };
+    let execution_role_arn = role("execution_role_arn");
+    let task_role_arn = role("task_role_arn");
+    let warnings = match unknown_roles.as_slice() {
+        [] => Vec::new(),
+        roles => vec![format!(
+            "{}: {} {} not known here ({}); only --as-execution-role, --task-role and check's \
+             role checks need {}",
+            target.address,
+            roles
+                .iter()
+                .map(|(name, _)| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            if roles.len() == 1 { "is" } else { "are" },
+            roles
+                .iter()
+                .map(|(_, p)| format!("`{}`: {}", p.expression, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            if roles.len() == 1 { "it" } else { "them" },
+        )],
+    };
     match container_definitions {
-        Some(container_definitions) if problems.is_empty() => Ok(Loaded {
+        Some((container_definitions, notes)) if problems.is_empty() => Ok(Loaded {
             container_definitions,
             family,
             execution_role_arn,
             task_role_arn,
             address: target.address,
+            notes,
+            warnings,
         }),
         _ => Err(problems),
     }

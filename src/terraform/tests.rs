@@ -141,7 +141,8 @@ fn inline_with_cli_and_environment_variables() {
     );
 }
 
-// (9) missing state: every reference is reported, located, with the --tfstate hint.
+// (9) missing state: every reference the environment needs is reported, located, with the
+// --tfstate hint; the log group and the execution role, which it does not need, are not.
 #[test]
 fn missing_state_reports_every_reference() {
     let mut i = inputs("inline");
@@ -154,8 +155,6 @@ fn missing_state_reports_every_reference() {
         [
             "aws_secretsmanager_secret.db.arn",
             "aws_secretsmanager_secret.db.arn",
-            "aws_cloudwatch_log_group.app.name",
-            "aws_iam_role.execution.arn"
         ]
     );
     assert_eq!(
@@ -167,7 +166,6 @@ fn missing_state_reports_every_reference() {
         )
     );
     assert_eq!(p[1].line, Some(line_of(&main, ":username::")));
-    assert_eq!(p[3].line, Some(line_of(&main, "execution_role_arn")));
 }
 
 #[test]
@@ -197,11 +195,19 @@ fn state_without_the_attribute() {
                 .remove("arn");
         }
     }
-    let p = problems(&i);
-    assert_eq!(p.len(), 1);
+    // Only a feature acting as the execution role needs its ARN: a warning, and a marker
+    // that feature reports.
+    let loaded = load(&i).unwrap();
     assert_eq!(
-        p[0].message,
-        "attribute `arn` of aws_iam_role.execution is not in Terraform state"
+        loaded.execution_role_arn.as_deref(),
+        Some(crate::cloudformation::UNRESOLVED)
+    );
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(
+        loaded.warnings[0],
+        "aws_ecs_task_definition.app: `execution_role_arn` is not known here \
+         (`aws_iam_role.execution.arn`: attribute `arn` of aws_iam_role.execution is not in \
+         Terraform state); only --as-execution-role, --task-role and check's role checks need it"
     );
 }
 
@@ -728,7 +734,7 @@ resource "aws_ecs_task_definition" "t" {
     name = try(local.m.b, "fallback")
     ok   = can(local.m.a)
     bad  = can(local.m.b)
-    arn  = try(aws_s3_bucket.b.arn, "never used")
+    environment = [{ name = "ARN", value = try(aws_s3_bucket.b.arn, "never used") }]
   }])
 }
 resource "aws_s3_bucket" "b" {}
@@ -747,7 +753,8 @@ resource "aws_s3_bucket" "b" {}
     let loaded = load(&with_state).unwrap();
     assert_eq!(
         loaded.container_definitions,
-        json!([{"name": "fallback", "ok": true, "bad": false, "arn": "arn:aws:s3:::b"}])
+        json!([{"name": "fallback", "ok": true, "bad": false,
+                "environment": [{"name": "ARN", "value": "arn:aws:s3:::b"}]}])
     );
 }
 
@@ -1247,4 +1254,234 @@ fn constructs_left_open_by_fuzzed_files_are_refused_before_the_parser_backtracks
         );
         assert_eq!(p[0].line, Some(1));
     }
+}
+
+/// A task whose app container needs two unknown values (`DB_HOST`, `API_KEY`), with unknown
+/// values in fields the environment never needs: the image, a log option, the execution role,
+/// a sidecar's secret. Written as terraform-aws-modules examples write it, without state.
+const PARTLY_UNKNOWN: &str = r#"
+data "aws_region" "current" {}
+data "aws_ssm_parameter" "image" { name = "/app/image" }
+resource "aws_iam_role" "exec" { name = "exec" }
+resource "aws_db_instance" "db" {}
+resource "aws_secretsmanager_secret" "token" { name = "token" }
+resource "aws_ecs_task_definition" "app" {
+  family             = "app-${basename(path.cwd)}"
+  execution_role_arn = aws_iam_role.exec.arn
+  container_definitions = jsonencode([
+    {
+      name  = "app"
+      image = "${data.aws_ssm_parameter.image.value}:latest"
+      logConfiguration = {
+        logDriver = "awslogs"
+        options   = { "awslogs-region" = data.aws_region.current.name }
+      }
+      environment = [
+        { name = "PLAIN", value = "x" },
+        { name = "DB_HOST", value = aws_db_instance.db.address },
+      ]
+      secrets = [
+        { name = "DB_PASSWORD", valueFrom = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" },
+        { name = "API_KEY", valueFrom = "${aws_secretsmanager_secret.token.arn}:key::" },
+      ]
+      dependsOn = [{ containerName = "sidecar", condition = "START" }]
+    },
+    {
+      name    = "sidecar"
+      image   = "envoy"
+      secrets = [{ name = "TOKEN", valueFrom = aws_secretsmanager_secret.token.arn }]
+    },
+  ])
+}
+"#;
+
+fn wanted(container: Option<&str>, overrides: &[&str]) -> super::Wanted {
+    super::Wanted {
+        container: container.map(str::to_owned),
+        all_containers: false,
+        overrides: overrides.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn only_the_selected_containers_environment_must_be_known() {
+    let s = Scratch::new("partly", &[("main.tf", PARTLY_UNKNOWN)]);
+    let mut i = s.inputs();
+    i.wanted = wanted(Some("app"), &[]);
+    // Exactly the values the app's environment needs; nothing about the image, the log
+    // region, the execution role or the sidecar.
+    let p = problems(&i);
+    let exprs: Vec<&str> = p.iter().map(|p| p.expression.as_str()).collect();
+    assert_eq!(
+        exprs,
+        [
+            "aws_db_instance.db.address",
+            "aws_secretsmanager_secret.token.arn"
+        ],
+        "{p:?}"
+    );
+    assert_eq!(p[0].message, "not in Terraform state");
+
+    // Every container's environment (`policy --all-containers`): the sidecar's too, which
+    // shares the app's unknown reference (reported once).
+    i.wanted.all_containers = true;
+    let all: Vec<usize> = problems(&i).iter().filter_map(|p| p.line).collect();
+    assert_eq!(all.len(), 3, "{all:?}");
+}
+
+#[test]
+fn an_override_means_its_value_is_never_evaluated() {
+    let s = Scratch::new("override", &[("main.tf", PARTLY_UNKNOWN)]);
+    let mut i = s.inputs();
+    i.wanted = wanted(Some("app"), &["DB_HOST", "API_KEY"]);
+    let loaded = load(&i).unwrap();
+    let app = &loaded.container_definitions[0];
+    assert_eq!(
+        app["environment"],
+        json!([{"name": "PLAIN", "value": "x"}, {"name": "DB_HOST", "value": ""}])
+    );
+    assert_eq!(app["secrets"][1]["valueFrom"], super::needed::OVERRIDDEN);
+    assert_eq!(
+        app["secrets"][0]["valueFrom"],
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+    );
+    // What the environment does not need is left out, or marked for `check` and `policy`.
+    assert!(app.get("image").is_none(), "{app}");
+    assert_eq!(app["dependsOn"][0]["containerName"], "sidecar");
+    assert_eq!(
+        app["logConfiguration"]["options"]["awslogs-region"],
+        crate::cloudformation::UNRESOLVED
+    );
+    let sidecar = &loaded.container_definitions[1];
+    assert_eq!(sidecar["image"], "envoy");
+    assert_eq!(
+        sidecar["secrets"][0]["valueFrom"],
+        crate::cloudformation::UNRESOLVED
+    );
+    assert_eq!(
+        loaded.family,
+        Some(format!("app-ecs-env-tf-{}-override", std::process::id()))
+    );
+    assert_eq!(
+        loaded.execution_role_arn.as_deref(),
+        Some(crate::cloudformation::UNRESOLVED)
+    );
+    assert!(
+        loaded.warnings[0].contains("`execution_role_arn` is not known here"),
+        "{:?}",
+        loaded.warnings
+    );
+    let notes = loaded.notes.join("\n");
+    assert!(
+        notes.contains("container `app`: `image` is not known here"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("`logConfiguration` is partly unknown here"),
+        "{notes}"
+    );
+    // An override of a known variable changes nothing here: `resolve` applies it.
+    i.wanted = wanted(Some("app"), &["PLAIN", "DB_HOST", "API_KEY"]);
+    assert_eq!(
+        load(&i).unwrap().container_definitions[0]["environment"][0]["value"],
+        "x"
+    );
+}
+
+#[test]
+fn unknown_names_block_only_the_choice_they_could_change() {
+    let s = Scratch::new(
+        "names",
+        &[(
+            "main.tf",
+            r#"
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([
+    { name = "app", environment = [{ name = "A", value = "1" }] },
+    { name = "${data.aws_region.current.name}-agent" },
+  ])
+}
+data "aws_region" "current" {}
+"#,
+        )],
+    );
+    let mut i = s.inputs();
+    // `app` is known, so the other one is not it.
+    i.wanted = wanted(Some("app"), &[]);
+    let loaded = load(&i).unwrap();
+    assert_eq!(
+        loaded.container_definitions[1]["name"],
+        crate::cloudformation::UNRESOLVED
+    );
+    // `us-east-1-agent` could be the unknown one; and without a choice, the names are
+    // listed, so they must be known.
+    for choice in [Some("us-east-1-agent"), None] {
+        i.wanted = wanted(choice, &[]);
+        let p = problems(&i);
+        assert_eq!(p[0].expression, "data.aws_region.current.name", "{p:?}");
+    }
+}
+
+#[test]
+fn unknown_values_in_templates_and_functions_are_reported_as_unknown() {
+    let s = Scratch::new(
+        "heredoc",
+        &[(
+            "main.tf",
+            r#"
+variable "cpu" {}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = <<JSON
+[{"name": "app", "image": "${aws_ecr_repository.app.repository_url}:latest",
+  "environment": [{"name": "A", "value": "1"}]}]
+JSON
+}
+resource "aws_ecs_task_definition" "u" {
+  container_definitions = <<JSON
+[{"name": "app", "cpu": ${var.cpu}}]
+JSON
+}
+resource "aws_ecs_task_definition" "v" {
+  container_definitions = jsonencode([{
+    name        = "app"
+    environment = [
+      { name = "UPPER", value = upper(data.aws_region.current.name) },
+      { name = "CUT", value = format("%.3s", data.aws_region.current.id) },
+      { name = "KEPT", value = format("%s-x", data.aws_region.current.endpoint) },
+    ]
+  }])
+}
+resource "aws_ecr_repository" "app" {}
+data "aws_region" "current" {}
+"#,
+        )],
+    );
+    let mut i = s.inputs();
+    // A heredoc of JSON with an unknown image: the image is not needed.
+    i.resource = Some("aws_ecs_task_definition.t".to_owned());
+    let loaded = load(&i).unwrap();
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{"name": "app", "environment": [{"name": "A", "value": "1"}]}])
+    );
+    // Unknown where the JSON needs a number: the missing variable, not a syntax error.
+    i.resource = Some("aws_ecs_task_definition.u".to_owned());
+    let p = problems(&i);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].message.starts_with("variable `cpu` has no value"),
+        "{}",
+        p[0]
+    );
+    // A function that looks at an unknown value reports that value, whichever function.
+    i.resource = Some("aws_ecs_task_definition.v".to_owned());
+    let exprs: Vec<String> = problems(&i).into_iter().map(|p| p.expression).collect();
+    assert_eq!(
+        exprs,
+        [
+            "data.aws_region.current.name",
+            "data.aws_region.current.id",
+            "data.aws_region.current.endpoint"
+        ]
+    );
 }

@@ -315,3 +315,56 @@ fn terraform_var_and_var_file_apply_in_command_line_order() {
     run(&[flag("--var"), var, flag("--var-file"), file.as_os_str()]).assert("G", "extra.tfvars");
     run(&[flag("--var-file"), file.as_os_str(), flag("--var"), var]).assert("G", "from-var");
 }
+
+#[test]
+fn terraform_before_the_first_apply_needs_only_what_the_environment_uses() {
+    // No state: the image, log group, roles and the sidecar's secret are unknown, and none
+    // of them reaches the app's environment. Only DB_HOST does.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform/before-apply");
+    let run = |extra: &[&str]| {
+        crate::util::ecs_env_offline()
+            .env("AWS_REGION", "eu-west-1")
+            .arg("-f")
+            .arg(&dir)
+            .args(["-c", "app"])
+            .args(extra)
+    };
+    let failed = run(&["-v", "--", "true"]).output();
+    failed
+        .assert_code(125)
+        .assert_stderr_contains("`aws_db_instance.db.address`")
+        .assert_stderr_contains("not in Terraform state")
+        .assert_stderr_contains("the command was not started");
+    for unneeded in [
+        "aws_ssm_parameter",
+        "DD_API_KEY",
+        "aws_cloudwatch_log_group",
+    ] {
+        assert!(
+            !failed.stderr().contains(unneeded),
+            "{unneeded}: {}",
+            failed.stderr()
+        );
+    }
+
+    // An override is the user saying "I know this one": it is never evaluated.
+    let ran = run(&[
+        "--override",
+        "DB_HOST=db.internal",
+        "--",
+        "sh",
+        "-c",
+        "echo \"$APP_ENV $DB_HOST\"",
+    ])
+    .output();
+    ran.assert_code(0)
+        .assert_stderr_contains(
+            "`execution_role_arn` and `task_role_arn` are not known here (`aws_iam_role.execution.arn`: not in Terraform state; `aws_iam_role.task.arn`: not in Terraform state)",
+        );
+    assert_eq!(ran.stdout(), "production db.internal\n");
+    // -v names what was left out and why.
+    let verbose = run(&["-v", "--override", "DB_HOST=db.internal", "--", "true"]).output();
+    verbose
+        .assert_code(0)
+        .assert_stderr_contains("container `app`: `image` is not known here");
+}
