@@ -38,6 +38,8 @@ use std::fmt;
 use saphyr::{LoadableYamlNode, Scalar, Tag, Yaml};
 use serde_json::{Map, Number, Value};
 
+use crate::taskdef::SourceName;
+
 const TASK_DEFINITION_TYPE: &str = "AWS::ECS::TaskDefinition";
 const SECRET_TYPE: &str = "AWS::SecretsManager::Secret";
 const ROLE_TYPE: &str = "AWS::IAM::Role";
@@ -171,6 +173,9 @@ pub(crate) struct Context {
     pub stack_name: Option<String>,
     /// Logical id to physical id, from `cloudformation:DescribeStackResources` (`--stack NAME`).
     pub stack_resources: Option<BTreeMap<String, String>>,
+    /// What the caller reads: the other containers, and overridden variables' values, may
+    /// stay unresolved.
+    pub wanted: crate::taskdef::Wanted,
 }
 
 /// One intrinsic function that could not be evaluated.
@@ -664,18 +669,55 @@ impl<'a> Resolver<'a> {
         };
         match containers {
             Ok(Some(Value::Array(items))) => {
+                let shaped: Vec<(String, Res<Option<Value>>)> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let path = format!("{path}[{i}]");
+                        let shape = self.structure(item, &path, 0);
+                        (path, shape)
+                    })
+                    .collect();
+                // Names first: they decide which containers' environments are needed.
+                let names: Vec<Res<Option<Value>>> = shaped
+                    .iter()
+                    .map(|(path, shape)| match shape {
+                        Ok(Some(Value::Object(c))) => c
+                            .get("Name")
+                            .map_or(Ok(None), |v| self.field(v, &format!("{path}.Name"))),
+                        Ok(_) => Ok(None),
+                        Err(e) => Err(e.clone()),
+                    })
+                    .collect();
+                let states: Vec<SourceName> = names
+                    .iter()
+                    .map(|n| match n {
+                        Ok(Some(Value::String(s))) => SourceName::Known(s),
+                        Err(_) => SourceName::Unknown,
+                        Ok(_) => SourceName::Absent,
+                    })
+                    .collect();
                 let mut defs = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    let path = format!("{path}[{i}]");
-                    match self.structure(item, &path, 0) {
-                        Ok(Some(Value::Object(c))) => match self.container(&c, &path) {
-                            Ok(c) => defs.push(c),
-                            Err(e) => errors.extend(e),
-                        },
-                        // Not a mapping: passed on for `taskdef` to reject with its type.
-                        Ok(Some(other)) => defs.push(other),
-                        Ok(None) => {}
-                        Err(e) => errors.extend(e),
+                match self.ctx.wanted.needed(&states) {
+                    Err(()) => {
+                        errors.extend(names.into_iter().filter_map(Result::err).flatten());
+                    }
+                    Ok(needed) => {
+                        for ((path, shape), needed) in shaped.into_iter().zip(needed) {
+                            match shape {
+                                Ok(Some(Value::Object(c))) => {
+                                    match self.container(&c, &path, needed) {
+                                        Ok(c) => defs.push(c),
+                                        Err(e) => errors.extend(e),
+                                    }
+                                }
+                                // Not a mapping: passed on for `taskdef` to reject with its type.
+                                Ok(Some(other)) => defs.push(other),
+                                Ok(None) => {}
+                                Err(e) if needed => errors.extend(e),
+                                Err(_) => defs.push(serde_json::json!({"name": UNRESOLVED})),
+                            }
+                        }
                     }
                 }
                 out.insert("containerDefinitions".to_owned(), Value::Array(defs));
@@ -696,7 +738,10 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn container(&self, c: &Map<String, Value>, path: &str) -> Res<Value> {
+    /// A container's environment fields. Unless `needed`, what cannot be resolved is marked
+    /// [`UNRESOLVED`] instead (another container's). Where needed, an overridden variable's
+    /// value is not (`--override`: never evaluated).
+    fn container(&self, c: &Map<String, Value>, path: &str, needed: bool) -> Res<Value> {
         const LISTS: [EntryList; 3] = [
             (
                 "Environment",
@@ -716,15 +761,34 @@ impl<'a> Resolver<'a> {
         ];
         let mut out = Map::new();
         let mut errors = Vec::new();
+        let unresolved = || Value::String(UNRESOLVED.to_owned());
         if let Some(v) = c.get("Name") {
             match self.field(v, &format!("{path}.Name")) {
                 Ok(Some(v)) => {
                     out.insert("name".to_owned(), v);
                 }
                 Ok(None) => {}
-                Err(e) => errors.extend(e),
+                Err(e) if needed => errors.extend(e),
+                Err(_) => {
+                    out.insert("name".to_owned(), unresolved());
+                }
             }
         }
+        // An entry that cannot be resolved at all, in a container that is not needed.
+        let unresolved_entry = |fields: [(&str, &str); 2]| {
+            let entry: Map<String, Value> = fields
+                .iter()
+                .map(|(_, out_field)| {
+                    let v = if *out_field == "type" {
+                        Value::String("s3".to_owned())
+                    } else {
+                        unresolved()
+                    };
+                    ((*out_field).to_owned(), v)
+                })
+                .collect();
+            Value::Object(entry)
+        };
         for (key, out_key, fields) in LISTS {
             let Some(v) = c.get(key) else { continue };
             let list_path = format!("{path}.{key}");
@@ -735,8 +799,16 @@ impl<'a> Resolver<'a> {
                     continue;
                 }
                 Ok(None) => continue,
-                Err(e) => {
+                Err(e) if needed => {
                     errors.extend(e);
+                    continue;
+                }
+                Err(_) => {
+                    let entries = match out_key {
+                        "environment" => Vec::new(),
+                        _ => vec![unresolved_entry(fields)],
+                    };
+                    out.insert(out_key.to_owned(), Value::Array(entries));
                     continue;
                 }
             };
@@ -750,8 +822,12 @@ impl<'a> Resolver<'a> {
                         continue;
                     }
                     Ok(None) => continue,
-                    Err(e) => {
+                    Err(e) if needed => {
                         errors.extend(e);
+                        continue;
+                    }
+                    Err(_) => {
+                        entries.push(unresolved_entry(fields));
                         continue;
                     }
                 };
@@ -763,7 +839,30 @@ impl<'a> Resolver<'a> {
                             out_entry.insert(out_field.to_owned(), v);
                         }
                         Ok(None) => {}
-                        Err(e) => errors.extend(e),
+                        Err(e) if needed => {
+                            // The name comes first: an overridden variable's value is not
+                            // needed.
+                            let overridden = out_entry
+                                .get("name")
+                                .and_then(Value::as_str)
+                                .is_some_and(|n| self.ctx.wanted.overridden(n));
+                            match out_field {
+                                "value" if overridden && out_key == "environment" => {
+                                    out_entry
+                                        .insert(out_field.to_owned(), Value::String(String::new()));
+                                }
+                                "valueFrom" if overridden => {
+                                    out_entry.insert(
+                                        out_field.to_owned(),
+                                        Value::String(crate::taskdef::OVERRIDDEN.to_owned()),
+                                    );
+                                }
+                                _ => errors.extend(e),
+                            }
+                        }
+                        Err(_) => {
+                            out_entry.insert(out_field.to_owned(), unresolved());
+                        }
                     }
                 }
                 entries.push(Value::Object(out_entry));

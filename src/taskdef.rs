@@ -18,6 +18,60 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+/// What a caller will read of a task definition, so that a source that evaluates expressions
+/// (Terraform, CloudFormation) needs to know only that: the selected container's `name`,
+/// `environment`, `environmentFiles` and `secrets`, except the values of overridden
+/// variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Wanted {
+    /// `--container NAME`; `None`: the only one.
+    pub container: Option<String>,
+    /// Every container's environment (`policy --all-containers`).
+    pub all_containers: bool,
+    /// The variables overridden locally (`--override`): their values are never needed.
+    pub overrides: Vec<String>,
+}
+
+/// The `valueFrom` an overridden secret whose own `valueFrom` cannot be evaluated gets: a
+/// valid reference that is never fetched (overridden secrets are not).
+pub(crate) const OVERRIDDEN: &str = "/ecs-env/overridden-not-evaluated";
+
+/// A container's name as an evaluating source sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SourceName<'a> {
+    Known(&'a str),
+    /// An expression that cannot be evaluated here.
+    Unknown,
+    Absent,
+}
+
+impl Wanted {
+    /// Which containers' environments must be known, by position. `Err`: the choice depends
+    /// on names that are unknown (the wanted one is not among the known names, or there is
+    /// no choice and several containers, whose names the caller will list).
+    pub(crate) fn needed(&self, names: &[SourceName]) -> Result<Vec<bool>, ()> {
+        if self.all_containers {
+            return Ok(vec![true; names.len()]);
+        }
+        let chosen = match &self.container {
+            Some(want) => names
+                .iter()
+                .position(|n| *n == SourceName::Known(want.as_str())),
+            None if names.len() == 1 => Some(0),
+            None => None,
+        };
+        if chosen.is_none() && names.contains(&SourceName::Unknown) {
+            return Err(());
+        }
+        Ok((0..names.len()).map(|i| Some(i) == chosen).collect())
+    }
+
+    /// Whether `name`'s value is overridden locally.
+    pub(crate) fn overridden(&self, name: &str) -> bool {
+        self.overrides.iter().any(|o| o == name)
+    }
+}
+
 /// The part of a task definition that decides a container's environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TaskDefinition {

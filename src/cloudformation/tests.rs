@@ -19,6 +19,18 @@ fn ctx(region: &str) -> Context {
     }
 }
 
+/// [`ctx`] in eu-west-1, with a container chosen and variables overridden.
+fn wanting(container: Option<&str>, overrides: &[&str]) -> Context {
+    Context {
+        wanted: crate::taskdef::Wanted {
+            container: container.map(str::to_owned),
+            all_containers: false,
+            overrides: overrides.iter().map(|s| (*s).to_owned()).collect(),
+        },
+        ..ctx("eu-west-1")
+    }
+}
+
 fn ids(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
     Some(
         pairs
@@ -612,7 +624,7 @@ fn yaml_template_conditions_follow_the_parameters() {
 #[test]
 fn yaml_template_without_parameters_reports_each_use() {
     let t = parse(YAML).unwrap();
-    let errors = unresolved(&t, &ctx("eu-west-1"));
+    let errors = unresolved(&t, &wanting(Some("app"), &[]));
     let env_hint = "pass --parameter Env=VALUE";
     let c = "$.Resources.AppTask.Properties.ContainerDefinitions[0]";
     let expected = vec![
@@ -1413,7 +1425,14 @@ fn all_containers_and_fields_are_reported_together() {
                 {"Name": "two", "EnvironmentFiles": [{"Value": {"Fn::ImportValue": "bucket"}, "Type": "s3"}]}]}}}}"#,
     )
     .unwrap();
-    let paths: Vec<String> = unresolved(&t, &Context::default())
+    let all = Context {
+        wanted: crate::taskdef::Wanted {
+            all_containers: true,
+            ..Default::default()
+        },
+        ..Context::default()
+    };
+    let paths: Vec<String> = unresolved(&t, &all)
         .into_iter()
         .map(|e| e.path.replace("$.Resources.T.Properties.", ""))
         .collect();
@@ -1553,4 +1572,90 @@ Resources:
         td["containerDefinitions"][1]["repositoryCredentials"]["credentialsParameter"],
         UNRESOLVED
     );
+}
+
+/// A Copilot-style task: the app's database host is imported from another stack, and so is
+/// everything the log router sidecar uses.
+const WITH_SIDECAR: &str = r#"
+Resources:
+  TaskDefinition:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions:
+        - Name: app
+          Environment:
+            - Name: COPILOT_ENVIRONMENT_NAME
+              Value: test
+            - Name: DB_HOST
+              Value: !ImportValue test-db-host
+          Secrets:
+            - Name: DB_PASSWORD
+              ValueFrom: !ImportValue test-db-secret
+        - Name: firelens_log_router
+          Environment:
+            - Name: REGION
+              Value: !ImportValue test-log-region
+          Secrets:
+            - Name: LOG_TOKEN
+              ValueFrom: !Sub "arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${LogTokenName}"
+"#;
+
+#[test]
+fn only_the_chosen_containers_environment_must_resolve() {
+    let t = parse(WITH_SIDECAR).unwrap();
+    let c = "$.Resources.TaskDefinition.Properties.ContainerDefinitions";
+    let paths = |ctx: &Context| -> Vec<String> {
+        unresolved(&t, ctx).into_iter().map(|u| u.path).collect()
+    };
+    // The app's two imports; nothing of the sidecar's.
+    assert_eq!(
+        paths(&wanting(Some("app"), &[])),
+        [
+            format!("{c}[0].Environment[1].Value"),
+            format!("{c}[0].Secrets[0].ValueFrom")
+        ]
+    );
+    // Overridden, they are never evaluated; the sidecar's unknowns are marked unresolved.
+    let done = resolved(&t, &wanting(Some("app"), &["DB_HOST", "DB_PASSWORD"]));
+    let app = &done["containerDefinitions"][0];
+    assert_eq!(
+        app["environment"][1],
+        json!({"name": "DB_HOST", "value": ""})
+    );
+    assert_eq!(
+        app["secrets"][0],
+        json!({"name": "DB_PASSWORD", "valueFrom": crate::taskdef::OVERRIDDEN})
+    );
+    let sidecar = &done["containerDefinitions"][1];
+    assert_eq!(sidecar["environment"][0]["value"], UNRESOLVED);
+    assert_eq!(sidecar["secrets"][0]["valueFrom"], UNRESOLVED);
+    // The sidecar chosen: its own unknowns, not the app's.
+    assert_eq!(
+        paths(&wanting(Some("firelens_log_router"), &[])),
+        [
+            format!("{c}[1].Environment[0].Value"),
+            format!("{c}[1].Secrets[0].ValueFrom")
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_container_name_blocks_only_the_choice_it_could_change() {
+    let t = parse(
+        r#"{"Parameters": {"Svc": {"Type": "String"}},
+            "Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+              "ContainerDefinitions": [
+                {"Name": "app", "Environment": [{"Name": "A", "Value": "1"}]},
+                {"Name": {"Fn::Sub": "${Svc}-agent"}, "Environment": [{"Name": "B", "Value": {"Ref": "Svc"}}]}]}}}}"#,
+    )
+    .unwrap();
+    let done = resolved(&t, &wanting(Some("app"), &[]));
+    assert_eq!(done["containerDefinitions"][1]["name"], UNRESOLVED);
+    for choice in [Some("web-agent"), None] {
+        let paths: Vec<String> = unresolved(&t, &wanting(choice, &[]))
+            .into_iter()
+            .map(|u| u.path.replace("$.Resources.T.Properties.", ""))
+            .collect();
+        assert_eq!(paths, ["ContainerDefinitions[1].Name"]);
+    }
 }

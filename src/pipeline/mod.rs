@@ -156,7 +156,7 @@ impl<'a> Pipeline<'a> {
     /// The task definition alone, if the source names one; the selected container's
     /// environment is what must be known, or every container's (`all_containers`).
     async fn load_task(&mut self, all_containers: bool) -> Result<Option<TaskDefinition>, Error> {
-        let wanted = crate::terraform::Wanted {
+        let wanted = crate::taskdef::Wanted {
             container: self.source.container.clone(),
             all_containers,
             overrides: self.local.overrides.keys().cloned().collect(),

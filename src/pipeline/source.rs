@@ -19,7 +19,7 @@ use crate::terraform;
 /// was left unknown that some feature may need.
 pub(super) async fn task_definition(
     source: &SourceSpec,
-    wanted: &terraform::Wanted,
+    wanted: &taskdef::Wanted,
     warnings: &mut Vec<String>,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
@@ -35,7 +35,7 @@ pub(super) async fn task_definition(
         Source::Deployed(id) => aws.get().await?.describe_task_definition(id).await?,
         Source::Json(doc) => {
             let path = Path::new("(in-memory task definition)");
-            from_doc(path, doc.clone(), source, aws, task_region).await?
+            from_doc(path, doc.clone(), source, wanted, aws, task_region).await?
         }
         Source::Path(path) if path == Path::new("-") => {
             if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -44,14 +44,14 @@ pub(super) async fn task_definition(
                 );
             }
             let text = read_off_the_runtime(path.clone(), None).await?;
-            from_text(path, &text, source, aws, task_region).await?
+            from_text(path, &text, source, wanted, aws, task_region).await?
         }
         Source::Path(path) if terraform::is_terraform_path(path) => {
             from_terraform(path, source, wanted, warnings)?
         }
         Source::Path(path) if path.exists() => {
             let text = read_off_the_runtime(path.clone(), Some(path.clone())).await?;
-            from_text(path, &text, source, aws, task_region).await?
+            from_text(path, &text, source, wanted, aws, task_region).await?
         }
         Source::Path(path) => match path.to_str().filter(|s| is_deployed_id(s)) {
             // Not a file: a family, family:revision or task definition ARN.
@@ -147,6 +147,7 @@ async fn from_text(
     path: &Path,
     text: &str,
     source: &SourceSpec,
+    wanted: &taskdef::Wanted,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
@@ -156,7 +157,7 @@ async fn from_text(
         Ok(doc) => doc,
         Err(_) if cloudformation::looks_like_template(text) => {
             let template = cloudformation::parse(text);
-            return from_template(path, template, source, aws, task_region).await;
+            return from_template(path, template, source, wanted, aws, task_region).await;
         }
         Err(e) => {
             return Err(Error::TaskDefinition {
@@ -165,7 +166,7 @@ async fn from_text(
             });
         }
     };
-    from_doc(path, doc, source, aws, task_region).await
+    from_doc(path, doc, source, wanted, aws, task_region).await
 }
 
 /// A parsed JSON document: a CloudFormation template, `terraform show -json` output, or a
@@ -174,12 +175,13 @@ async fn from_doc(
     path: &Path,
     doc: serde_json::Value,
     source: &SourceSpec,
+    wanted: &taskdef::Wanted,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
     if cloudformation::is_template(&doc) {
         let template = cloudformation::from_json(doc);
-        return from_template(path, template, source, aws, task_region).await;
+        return from_template(path, template, source, wanted, aws, task_region).await;
     }
     if terraform::looks_like_show_json(&doc) {
         let loaded = terraform::from_show_json(&doc, source.resource.as_deref())
@@ -196,6 +198,7 @@ async fn from_template(
     path: &Path,
     template: Result<cloudformation::Template, cloudformation::TemplateError>,
     source: &SourceSpec,
+    wanted: &taskdef::Wanted,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
@@ -208,6 +211,7 @@ async fn from_template(
         region: task_region.map(str::to_owned),
         partition: task_region.map(|r| crate::policy::partition_of(r).to_owned()),
         stack_name: source.stack.clone(),
+        wanted: wanted.clone(),
         ..Default::default()
     };
     for (k, v) in &source.parameters {
@@ -256,7 +260,7 @@ async fn from_template(
 fn from_terraform(
     path: &Path,
     source: &SourceSpec,
-    wanted: &terraform::Wanted,
+    wanted: &taskdef::Wanted,
     warnings: &mut Vec<String>,
 ) -> Result<TaskDefinition, Error> {
     let dir = if path.is_dir() {

@@ -83,7 +83,7 @@ mod tests;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub(crate) use needed::Wanted;
+pub(crate) use crate::taskdef::Wanted;
 
 use eval::Evaluator;
 use state::StateIndex;

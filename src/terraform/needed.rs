@@ -1,6 +1,6 @@
 //! What of an evaluated `container_definitions` the environment needs, and what it does not.
 //!
-//! The selected container's `environment`, `environmentFiles` and `secrets` must be known
+//! The selected container's `name`, `environment`, `environmentFiles` and `secrets` must be known
 //! exactly: an unknown value there is a problem, as before. An entry whose variable is
 //! overridden locally (`--override`) is the exception: the override replaces its value, so
 //! its value or `valueFrom` is never needed. Everything else (images, log groups, ports,
@@ -14,24 +14,10 @@ use serde_json::{Map, Value as Json};
 use super::Problem;
 use super::unknown::{Unknowns, has_marker};
 use crate::cloudformation::UNRESOLVED;
-
-/// The `valueFrom` an overridden secret whose own `valueFrom` is unknown gets: a valid
-/// reference that is never fetched (overridden secrets are not).
-pub(crate) const OVERRIDDEN: &str = "/ecs-env/overridden-not-evaluated";
+use crate::taskdef::{OVERRIDDEN, SourceName, Wanted};
 
 /// The fields of a container that make its environment.
 const ENVIRONMENT_FIELDS: [&str; 3] = ["environment", "environmentFiles", "secrets"];
-
-/// What the caller will read from the task definition.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Wanted {
-    /// `--container NAME`; `None`: the only one.
-    pub container: Option<String>,
-    /// Every container's environment (`policy --all-containers`).
-    pub all_containers: bool,
-    /// The variables overridden locally: their entries' values are never needed.
-    pub overrides: Vec<String>,
-}
 
 /// `defs` (a JSON array) with every unknown value that is not needed dropped or marked
 /// unresolved, plus one note per dropped or marked field; or the problems behind the unknown
@@ -45,31 +31,19 @@ pub(crate) fn scrub(
         return Ok((defs, Vec::new()));
     };
     let names: Vec<Option<&Json>> = containers.iter().map(|c| c.get("name")).collect();
-    let unknown_name = |name: Option<&Json>| name.is_some_and(|n| !unknowns.in_json(n).is_empty());
-    let name_problems = || -> Vec<Problem> {
-        names
+    let states: Vec<SourceName> = names
+        .iter()
+        .map(|n| match n {
+            Some(n) if !unknowns.in_json(n).is_empty() => SourceName::Unknown,
+            Some(Json::String(s)) => SourceName::Known(s),
+            _ => SourceName::Absent,
+        })
+        .collect();
+    let Ok(needed) = wanted.needed(&states) else {
+        return Err(names
             .iter()
-            .filter(|n| unknown_name(**n))
             .flat_map(|n| unknowns.in_json(n.unwrap_or(&Json::Null)))
-            .collect()
-    };
-    // Which containers' environments are needed.
-    let needed: Vec<bool> = if wanted.all_containers {
-        vec![true; containers.len()]
-    } else {
-        let chosen = match &wanted.container {
-            Some(want) => names
-                .iter()
-                .position(|n| n.and_then(Json::as_str) == Some(want.as_str())),
-            None if containers.len() == 1 => Some(0),
-            None => None,
-        };
-        // Without a choice the caller lists the names, so they must be known; with one
-        // that no known name matches, an unknown name could be it.
-        if chosen.is_none() && names.iter().any(|n| unknown_name(*n)) {
-            return Err(name_problems());
-        }
-        (0..containers.len()).map(|i| Some(i) == chosen).collect()
+            .collect());
     };
     let mut problems = Vec::new();
     let mut notes = Vec::new();
@@ -87,7 +61,7 @@ pub(crate) fn scrub(
             }
             for field in ENVIRONMENT_FIELDS {
                 if let Some(entries) = c.get_mut(field) {
-                    skip_overridden(entries, field, &wanted.overrides);
+                    skip_overridden(entries, field, wanted);
                     problems.extend(unknowns.in_json(entries));
                 }
             }
@@ -136,7 +110,7 @@ pub(crate) fn scrub(
 }
 
 /// Clears the unknown value of each entry whose variable is overridden.
-fn skip_overridden(entries: &mut Json, field: &str, overrides: &[String]) {
+fn skip_overridden(entries: &mut Json, field: &str, wanted: &Wanted) {
     let key = match field {
         "environment" => "value",
         "secrets" => "valueFrom",
@@ -150,7 +124,7 @@ fn skip_overridden(entries: &mut Json, field: &str, overrides: &[String]) {
         let overridden = entry
             .get("name")
             .and_then(Json::as_str)
-            .is_some_and(|name| !has_marker(name) && overrides.iter().any(|o| o == name));
+            .is_some_and(|name| !has_marker(name) && wanted.overridden(name));
         if overridden
             && entry
                 .get(key)

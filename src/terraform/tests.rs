@@ -1340,7 +1340,7 @@ fn an_override_means_its_value_is_never_evaluated() {
         app["environment"],
         json!([{"name": "PLAIN", "value": "x"}, {"name": "DB_HOST", "value": ""}])
     );
-    assert_eq!(app["secrets"][1]["valueFrom"], super::needed::OVERRIDDEN);
+    assert_eq!(app["secrets"][1]["valueFrom"], crate::taskdef::OVERRIDDEN);
     assert_eq!(
         app["secrets"][0]["valueFrom"],
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
