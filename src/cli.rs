@@ -326,10 +326,6 @@ pub(crate) struct PolicyArgs {
     #[arg(help_heading = "Options", long, conflicts_with = "container")]
     pub all_containers: bool,
 
-    /// Account id for parameters given by bare name (default: from sts:GetCallerIdentity)
-    #[arg(help_heading = "Options", long, value_name = "ID")]
-    pub account: Option<String>,
-
     /// Grant kms:Decrypt on this customer-managed key (repeatable); without --offline, keys
     /// are also discovered with DescribeSecret / DescribeParameters
     #[arg(help_heading = "Options", long = "kms-key", value_name = "ARN")]
@@ -414,6 +410,12 @@ pub(crate) struct SourceArgs {
     /// attributes of other resources; default: terraform.tfstate in the directory
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub tfstate: Option<PathBuf>,
+
+    /// The AWS account id: CloudFormation's AWS::AccountId, Terraform's
+    /// data.aws_caller_identity, and the ARN of a parameter given by bare name in policy and
+    /// check (default: from sts:GetCallerIdentity, asked only when needed)
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
 
     /// Container to use; required when the task definition has several
     #[arg(short, long, value_name = "NAME", env = "ECS_ENV_CONTAINER")]

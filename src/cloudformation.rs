@@ -599,18 +599,6 @@ fn collect<T>(results: impl IntoIterator<Item = Res<T>>) -> Res<Vec<T>> {
     }
 }
 
-fn url_suffix_of(partition: &str) -> &'static str {
-    match partition {
-        "aws-cn" => "amazonaws.com.cn",
-        "aws-iso" => "c2s.ic.gov",
-        "aws-iso-b" => "sc2s.sgov.gov",
-        "aws-iso-e" => "cloud.adc-e.uk",
-        "aws-iso-f" => "csp.hci.ic.gov",
-        "aws-eusc" => "amazonaws.eu",
-        _ => "amazonaws.com",
-    }
-}
-
 impl<'a> Resolver<'a> {
     fn new(template: &'a Template, ctx: &'a Context) -> Self {
         let partition = ctx.partition.clone().or_else(|| {
@@ -1230,7 +1218,7 @@ impl<'a> Resolver<'a> {
                 "AWS::Partition is not known: configure a region (--region) to derive it",
             ),
             "AWS::URLSuffix" => known(
-                self.partition.as_deref().map(url_suffix_of),
+                self.partition.as_deref().map(crate::policy::url_suffix_of),
                 "AWS::URLSuffix is not known: configure a region (--region) to derive it",
             ),
             "AWS::StackName" => known(

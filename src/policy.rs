@@ -20,6 +20,19 @@ use std::fmt::Write as _;
 use crate::arn::SECRETS_MANAGER_REFERENCE;
 use crate::reference::{ParameterRef, SecretRef};
 
+/// The DNS suffix of a partition's endpoints (`AWS::URLSuffix`, `data.aws_partition`).
+pub(crate) fn url_suffix_of(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        "aws-iso" => "c2s.ic.gov",
+        "aws-iso-b" => "sc2s.sgov.gov",
+        "aws-iso-e" => "cloud.adc-e.uk",
+        "aws-iso-f" => "csp.hci.ic.gov",
+        "aws-eusc" => "amazonaws.eu",
+        _ => "amazonaws.com",
+    }
+}
+
 /// The partition a region belongs to.
 pub(crate) fn partition_of(region: &str) -> &'static str {
     // `us-isob-`/`us-isof-` do not start with `us-iso-`, so the order does not matter.

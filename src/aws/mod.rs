@@ -620,6 +620,7 @@ impl Session {
         Ok(Identity {
             arn: out.arn().unwrap_or_default().to_owned(),
             account: out.account().unwrap_or_default().to_owned(),
+            user_id: out.user_id().unwrap_or_default().to_owned(),
         })
     }
 
@@ -726,6 +727,7 @@ impl Session {
 pub(crate) struct Identity {
     pub arn: String,
     pub account: String,
+    pub user_id: String,
 }
 
 /// A KMS key reference as an ARN: a bare key id is qualified with the secret's region and

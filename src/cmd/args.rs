@@ -33,6 +33,15 @@ pub(super) fn source(args: &SourceArgs) -> Result<SourceSpec, Error> {
         stack: args.stack.clone(),
         terraform: terraform_inputs(args)?,
         tfstate: args.tfstate.clone(),
+        account: match &args.account {
+            Some(id) if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(Error::usage(format!(
+                    "--account expects a 12-digit account id, not `{}`",
+                    crate::diagnostic::escaped(id)
+                )));
+            }
+            account => account.clone(),
+        },
         container: args.container.clone(),
         env: assignments("--env", &args.env)?,
         secrets: assignments("--secret", &args.secrets)?,

@@ -67,10 +67,12 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
             true => None,
             false => Some(pipeline.aws.get().await?.identity().await),
         };
-        let account = identity
-            .as_ref()
-            .and_then(|i| i.as_ref().ok())
-            .map(|i| i.account.clone());
+        let account = args.source.account.clone().or_else(|| {
+            identity
+                .as_ref()
+                .and_then(|i| i.as_ref().ok())
+                .map(|i| i.account.clone())
+        });
         // What the execution role reads for the log driver and the registry, checked as the
         // values are (and discarded: only the outcome is reported).
         let (reads, failures) =

@@ -29,7 +29,7 @@ pub(crate) fn execute(args: &PolicyArgs) -> Result<u8, Error> {
             let (mut references, environment_files) = references(&containers)?;
             let mut ctx = Context {
                 task_region: pipeline.local.task_region.clone(),
-                account: args.account.clone(),
+                account: args.source.account.clone(),
             };
             let mut kms_keys = args.kms_keys.clone();
             let mut notes = Vec::new();

@@ -69,6 +69,8 @@ pub(crate) struct SourceSpec {
     pub(crate) terraform: Vec<crate::terraform::CliInput>,
     /// Terraform state, instead of `terraform.tfstate` in the directory.
     pub(crate) tfstate: Option<PathBuf>,
+    /// `--account`: the account id, instead of asking STS.
+    pub(crate) account: Option<String>,
     pub(crate) container: Option<String>,
     /// Extra `environment` entries, as if in the task definition.
     pub(crate) env: Vec<(String, String)>,

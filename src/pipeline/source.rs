@@ -47,7 +47,7 @@ pub(super) async fn task_definition(
             from_text(path, &text, source, wanted, aws, task_region).await?
         }
         Source::Path(path) if terraform::is_terraform_path(path) => {
-            from_terraform(path, source, wanted, warnings)?
+            from_terraform(path, source, wanted, warnings, aws, task_region).await?
         }
         Source::Path(path) if path.exists() => {
             let text = read_off_the_runtime(path.clone(), Some(path.clone())).await?;
@@ -211,6 +211,7 @@ async fn from_template(
         region: task_region.map(str::to_owned),
         partition: task_region.map(|r| crate::policy::partition_of(r).to_owned()),
         stack_name: source.stack.clone(),
+        account: source.account.clone(),
         wanted: wanted.clone(),
         ..Default::default()
     };
@@ -257,11 +258,13 @@ async fn from_template(
     }
 }
 
-fn from_terraform(
+async fn from_terraform(
     path: &Path,
     source: &SourceSpec,
     wanted: &taskdef::Wanted,
     warnings: &mut Vec<String>,
+    aws: &mut LazySession<'_>,
+    task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
     let dir = if path.is_dir() {
         path.to_owned()
@@ -288,7 +291,7 @@ fn from_terraform(
         }
         None => None,
     };
-    let inputs = terraform::Inputs {
+    let mut inputs = terraform::Inputs {
         path: path.to_owned(),
         resource: source.resource.clone(),
         cli: source.terraform.clone(),
@@ -297,8 +300,31 @@ fn from_terraform(
             .collect(),
         state,
         wanted: wanted.clone(),
+        region: task_region.map(str::to_owned),
+        caller: terraform::Caller {
+            account: source.account.clone(),
+            ..Default::default()
+        },
     };
-    let loaded = terraform::load(&inputs).map_err(terraform_failures)?;
+    let mut loaded = terraform::load(&inputs);
+    // data.aws_caller_identity comes from sts:GetCallerIdentity, asked only when what the
+    // environment needs uses it and --account does not say.
+    if let Err(problems) = &loaded
+        && source.account.is_none()
+        && problems
+            .iter()
+            .any(|p| p.expression.starts_with("data.aws_caller_identity."))
+        && let Ok(session) = aws.get().await
+        && let Ok(identity) = session.identity().await
+    {
+        inputs.caller = terraform::Caller {
+            account: Some(identity.account),
+            arn: Some(identity.arn),
+            user_id: Some(identity.user_id),
+        };
+        loaded = terraform::load(&inputs);
+    }
+    let loaded = loaded.map_err(terraform_failures)?;
     for note in &loaded.notes {
         tracing::debug!(note = %note, "Terraform value not needed");
     }

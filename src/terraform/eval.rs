@@ -327,6 +327,10 @@ pub(crate) struct Evaluator {
     pub(crate) files: super::files::Confinement,
     /// The values not known here, behind the markers that stand for them.
     pub(crate) unknowns: super::unknown::Unknowns,
+    /// The task region: `data.aws_region`, `data.aws_partition`.
+    pub(crate) region: Option<String>,
+    /// `data.aws_caller_identity`.
+    pub(crate) caller: super::data::Caller,
 }
 
 impl Evaluator {
@@ -360,6 +364,8 @@ impl Evaluator {
             expanding: HashSet::new(),
             files,
             unknowns: super::unknown::Unknowns::default(),
+            region: None,
+            caller: super::data::Caller::default(),
         }
     }
 
@@ -1558,6 +1564,20 @@ impl Evaluator {
         };
         let full_addr = format!("{}{local_addr}", prefix(&module_addr));
         let names_used = if mode == Mode::Data { 2 } else { 1 };
+        // What plan knows without state: rendered templates always, the region and the
+        // account when the state lacks them.
+        if mode == Mode::Data
+            && super::data::is_builtin(rtype)
+            && let Some(decl) = declared.filter(|d| d.count.is_none() && d.for_each.is_none())
+            && (rtype == "template_file"
+                || self
+                    .state
+                    .as_ref()
+                    .is_none_or(|s| s.resource(&module_addr, mode, rtype, name).is_none()))
+        {
+            let decl = decl.clone();
+            return self.builtin_data(rtype, name, &decl, ops, scope, span);
+        }
         let Some(state) = &self.state else {
             if declared.is_none() {
                 return Err(undeclared(scope, span, &local_addr, &module.display_dir));

@@ -16,7 +16,10 @@
 //! - `count`/`for_each` on the task definition and on module calls: an instance is chosen
 //!   by its key, with `count.index`, `each.key` and `each.value` in scope.
 //! - Attributes of other resources and data sources, from the state (a state file, `terraform
-//!   state pull` output, or `terraform show -json` output), never from anywhere else.
+//!   state pull` output, or `terraform show -json` output). Without state, what plan knows
+//!   without it (`data`): `data.aws_region`, `data.aws_partition` (the task region),
+//!   `data.aws_caller_identity` (`--account`, or STS), and `data.template_file`, always
+//!   rendered in-process.
 //! - Local modules (`source = "./modules/x"`), and registry or git modules that `terraform
 //!   init` has installed (found through `.terraform/modules/modules.json`).
 //! - `path.module`/`path.root`/`path.cwd`, and `terraform.workspace` (`TF_WORKSPACE`, else
@@ -64,6 +67,7 @@
 //! Problems never contain a value: variables may hold secrets, so only names and the
 //! configuration's own text appear.
 
+mod data;
 mod eval;
 mod files;
 mod funcs;
@@ -84,6 +88,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub(crate) use crate::taskdef::Wanted;
+pub(crate) use data::Caller;
 
 use eval::Evaluator;
 use state::StateIndex;
@@ -109,6 +114,10 @@ pub(crate) struct Inputs {
     pub state: Option<serde_json::Value>,
     /// What the caller reads: values it does not need may stay unknown.
     pub wanted: Wanted,
+    /// The task region, for `data.aws_region` and `data.aws_partition`.
+    pub region: Option<String>,
+    /// The caller, for `data.aws_caller_identity` (`--account`, or STS).
+    pub caller: Caller,
 }
 
 /// A variable input given on the command line.
@@ -229,6 +238,8 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
         })?),
     };
     let mut ev = Evaluator::new(module, state);
+    ev.region = inputs.region.clone();
+    ev.caller = inputs.caller.clone();
     let problems = vars::assign(&mut ev, inputs, &root_display);
     if !problems.is_empty() {
         return Err(problems);

@@ -1485,3 +1485,94 @@ data "aws_region" "current" {}
         ]
     );
 }
+
+#[test]
+fn data_sources_plan_knows_without_state() {
+    let s = Scratch::new(
+        "plan-knows",
+        &[
+            (
+                "main.tf",
+                r#"
+data "aws_region" "current" {}
+data "aws_region" "replica" { region = "cn-north-1" }
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+data "template_file" "env" {
+  template = file("${path.module}/env.json.tpl")
+  vars = {
+    stage  = var.stage
+    region = data.aws_region.current.name
+  }
+}
+variable "stage" { default = "prod" }
+locals {
+  prefix = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter"
+}
+resource "aws_ecs_task_definition" "app" {
+  container_definitions = jsonencode([{
+    name        = "app"
+    environment = concat(jsondecode(data.template_file.env.rendered), [
+      { name = "SUFFIX", value = data.aws_partition.current.dns_suffix },
+      { name = "REPLICA", value = data.aws_region.replica.name },
+      { name = "EC2", value = data.aws_region.current.endpoint },
+    ])
+    secrets = [{ name = "DB", valueFrom = "${local.prefix}/db" }]
+  }])
+}
+"#,
+            ),
+            (
+                "env.json.tpl",
+                r#"[{"name": "STAGE", "value": "${stage}"}, {"name": "AREA", "value": "${region}"}]"#,
+            ),
+        ],
+    );
+    let mut i = s.inputs();
+    i.region = Some("eu-west-1".to_owned());
+    // The account is the one thing neither the configuration nor the region says.
+    let p = problems(&i);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].expression,
+        "data.aws_caller_identity.current.account_id"
+    );
+    assert!(p[0].hint.contains("--account ID"), "{}", p[0].hint);
+
+    i.caller.account = Some("111122223333".to_owned());
+    let loaded = load(&i).unwrap();
+    let app = &loaded.container_definitions[0];
+    assert_eq!(
+        app["environment"],
+        json!([
+            {"name": "STAGE", "value": "prod"},
+            {"name": "AREA", "value": "eu-west-1"},
+            {"name": "SUFFIX", "value": "amazonaws.com"},
+            {"name": "REPLICA", "value": "cn-north-1"},
+            {"name": "EC2", "value": "ec2.eu-west-1.amazonaws.com"}
+        ])
+    );
+    assert_eq!(
+        app["secrets"][0]["valueFrom"],
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/db"
+    );
+    // Without a region, what follows from it is unknown, and says so.
+    i.region = None;
+    let p = problems(&i);
+    assert!(
+        p.iter()
+            .any(|p| p.message.contains("no region is configured")),
+        "{p:?}"
+    );
+    // State still wins for the AWS ones: it records what the last plan read.
+    i.region = Some("eu-west-1".to_owned());
+    i.state = Some(json!({"version": 4, "resources": [
+        {"mode": "data", "type": "aws_caller_identity", "name": "current",
+         "instances": [{"attributes": {"account_id": "444455556666"}}]}
+    ]}));
+    let loaded = load(&i).unwrap();
+    assert_eq!(
+        loaded.container_definitions[0]["secrets"][0]["valueFrom"],
+        "arn:aws:ssm:eu-west-1:444455556666:parameter/db"
+    );
+}

@@ -368,3 +368,78 @@ fn terraform_before_the_first_apply_needs_only_what_the_environment_uses() {
         .assert_code(0)
         .assert_stderr_contains("container `app`: `image` is not known here");
 }
+
+#[test]
+fn terraform_region_partition_and_account_without_state() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform/caller-identity");
+    let arn = |account: &str| format!("arn:aws:ssm:eu-west-1:{account}:parameter/app/db-password");
+    // Offline, the account is the one thing to say.
+    let policy = |extra: &[&str]| {
+        crate::util::ecs_env_offline()
+            .env("AWS_REGION", "eu-west-1")
+            .args(["policy", "--offline", "-f"])
+            .arg(&dir)
+            .args(extra)
+            .output()
+    };
+    let refused = policy(&[]);
+    refused
+        .assert_code(125)
+        .assert_stderr_contains("data.aws_caller_identity.current.account_id")
+        .assert_stderr_contains("pass --account ID");
+    let given = policy(&["--account", "111122223333"]);
+    given.assert_code(0);
+    assert!(
+        given.stdout().contains(&arn("111122223333")),
+        "{}",
+        given.stdout()
+    );
+    policy(&["--account", "12345"])
+        .assert_code(125)
+        .assert_stderr_contains("--account expects a 12-digit account id");
+
+    // Online, STS says (the emulator's account).
+    let online = crate::util::ecs_env()
+        .env("AWS_REGION", "eu-west-1")
+        .args(["policy", "-f"])
+        .arg(&dir)
+        .output();
+    online.assert_code(0);
+    assert!(
+        online.stdout().contains(&arn("123456789012")),
+        "{}",
+        online.stdout()
+    );
+}
+
+#[test]
+fn cloudformation_account_id_offline_from_the_account_flag() {
+    // Copilot writes secrets as ARNs built with ${AWS::AccountId}; offline, --account says it.
+    let template = crate::util::write_file(
+        "copilot.yml",
+        "Resources:\n  TaskDefinition:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      \
+         ContainerDefinitions:\n        - Name: web\n          Secrets:\n            - Name: DB\n              \
+         ValueFrom: !Sub 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/copilot/db'\n",
+    );
+    let check = |extra: &[&str]| {
+        crate::util::ecs_env_offline()
+            .env("AWS_REGION", "eu-west-1")
+            .args(["check", "--offline", "--format", "json", "-f"])
+            .arg(&template)
+            .args(extra)
+            .output()
+    };
+    check(&[])
+        .assert_code(125)
+        .assert_stderr_contains("AWS::AccountId");
+    let given = check(&["--account", "111122223333"]);
+    given.assert_code(0);
+    assert!(
+        given
+            .stdout()
+            .contains("arn:aws:ssm:eu-west-1:111122223333:parameter/copilot/db"),
+        "{}",
+        given.stdout()
+    );
+}
