@@ -219,6 +219,14 @@ async fn from_template(
         ctx.parameters.insert(k.clone(), v.clone());
     }
     if let Some(stack) = &source.stack {
+        if aws.is_offline() {
+            return Err(Error::usage(format!(
+                "--stack {} reads the deployed stack (cloudformation:DescribeStackResources), \
+                 which --offline forbids: drop --offline, or give the values with --parameter \
+                 instead of --stack",
+                crate::diagnostic::escaped(stack)
+            )));
+        }
         ctx.stack_resources = Some(aws.get().await?.stack_resources(stack).await?);
     }
     let mut resolved = template

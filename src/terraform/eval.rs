@@ -1464,7 +1464,7 @@ impl Evaluator {
         if let Some(m) = self.loaded.get(dir) {
             return Ok(m.clone());
         }
-        let m = Rc::new(load_module(dir, display, None).map_err(|problems| Failure {
+        let m = Rc::new(load_module(dir, display).map_err(|problems| Failure {
             problems,
             fatal: true,
             unknown: false,

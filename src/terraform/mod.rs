@@ -3,8 +3,9 @@
 //!
 //! # What this module owns
 //!
-//! - Reading a configuration directory (every `*.tf`, override files merged last) or one
-//!   `.tf` file, with `hcl-rs`'s parser (`hcl::edit`, which keeps source positions).
+//! - Reading a configuration directory (every `*.tf`, override files merged last), with
+//!   `hcl-rs`'s parser (`hcl::edit`, which keeps source positions). A `.tf` file stands for
+//!   its directory, as in Terraform, and chooses the task definitions it declares.
 //! - Variable values from defaults, `TF_VAR_*`, `terraform.tfvars(.json)`,
 //!   `*.auto.tfvars(.json)`, `--var-file` and `--var`, in Terraform's precedence, converted
 //!   to each variable's declared type (`type = number`, `map(object({...}))`, `optional`).
@@ -224,7 +225,11 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
         (parent.to_path_buf(), Some(inputs.path.as_path()))
     };
     let root_display = root_dir.to_string_lossy().into_owned();
-    let module = source::load_module(&root_dir, &root_display, only_file)?;
+    let module = source::load_module(&root_dir, &root_display)?;
+    // A file given for a directory chooses among the task definitions: those it declares.
+    let in_file = only_file
+        .and_then(Path::file_name)
+        .map(|name| source::display_join(&root_display, &name.to_string_lossy()));
     let state = match &inputs.state {
         None => None,
         Some(doc) => Some(StateIndex::new(doc).ok_or_else(|| {
@@ -244,7 +249,12 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let target = select::select(&mut ev, inputs.resource.as_deref(), &root_display)?;
+    let target = select::select(
+        &mut ev,
+        inputs.resource.as_deref(),
+        &root_display,
+        in_file.as_deref(),
+    )?;
     let decl = target.decl.clone();
     let mut problems = Vec::new();
     // A string attribute: `Ok(None)` when unset.

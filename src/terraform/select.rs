@@ -183,10 +183,11 @@ pub(crate) fn select(
     ev: &mut Evaluator,
     wanted: Option<&str>,
     root_display: &str,
+    in_file: Option<&str>,
 ) -> Result<Target, Vec<Problem>> {
     match wanted {
         Some(text) => select_named(ev, text, root_display),
-        None => select_only(ev, root_display),
+        None => select_only(ev, root_display, in_file),
     }
 }
 
@@ -342,13 +343,17 @@ fn contains_task_definition(
 fn gather(
     ev: &mut Evaluator,
     inst: usize,
+    in_file: Option<&str>,
     found: &mut Vec<Target>,
     unreachable: &mut Vec<Problem>,
     problems: &mut Vec<Problem>,
 ) {
     let module = ev.insts[inst].module.clone();
     for ((mode, rtype, name), decl) in &module.resources {
-        if *mode != Mode::Managed || rtype != TASK_DEFINITION {
+        if *mode != Mode::Managed
+            || rtype != TASK_DEFINITION
+            || in_file.is_some_and(|f| decl.file.display != f)
+        {
             continue;
         }
         let base = format!(
@@ -381,6 +386,9 @@ fn gather(
         }
     }
     for (name, call) in &module.calls {
+        if in_file.is_some_and(|f| call.file.display != f) {
+            continue;
+        }
         let key = if ev.insts[inst].manifest_key.is_empty() {
             name.clone()
         } else {
@@ -419,18 +427,24 @@ fn gather(
         };
         for iteration in instances {
             match ev.instantiate(inst, name, call, iteration) {
-                Ok(child_inst) => gather(ev, child_inst, found, unreachable, problems),
+                Ok(child_inst) => gather(ev, child_inst, None, found, unreachable, problems),
                 Err(f) => problems.extend(f.problems),
             }
         }
     }
 }
 
-fn select_only(ev: &mut Evaluator, root_display: &str) -> Result<Target, Vec<Problem>> {
+/// The only task definition instance: in the root module and the modules it calls, or, with
+/// `in_file` (a `.tf` file given for its directory), in what that file declares and calls.
+fn select_only(
+    ev: &mut Evaluator,
+    root_display: &str,
+    in_file: Option<&str>,
+) -> Result<Target, Vec<Problem>> {
     let mut found = Vec::new();
     let mut unreachable = Vec::new();
     let mut problems = Vec::new();
-    gather(ev, 0, &mut found, &mut unreachable, &mut problems);
+    gather(ev, 0, in_file, &mut found, &mut unreachable, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -439,12 +453,11 @@ fn select_only(ev: &mut Evaluator, root_display: &str) -> Result<Target, Vec<Pro
         0 if !unreachable.is_empty() => Err(unreachable),
         0 => {
             let json = &ev.insts[0].module.json_files;
+            let place = in_file.unwrap_or(root_display);
             Err(vec![general(
-                root_display,
+                place,
                 "",
-                format!(
-                    "no {TASK_DEFINITION} resource in {root_display} or the local modules it calls"
-                ),
+                format!("no {TASK_DEFINITION} resource in {place} or the local modules it calls"),
                 if json.is_empty() {
                     String::new()
                 } else {

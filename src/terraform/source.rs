@@ -159,12 +159,9 @@ fn is_override(name: &str) -> bool {
 }
 
 /// Reads a module: every `*.tf` file of `dir` in lexical order (override files last, merged
-/// into what they override, as Terraform does), or only `only_file` when given.
-pub(crate) fn load_module(
-    dir: &Path,
-    display_dir: &str,
-    only_file: Option<&Path>,
-) -> Result<Module, Vec<Problem>> {
+/// into what they override, as Terraform does). Terraform has no one-file modules: a file
+/// is always read with its directory.
+pub(crate) fn load_module(dir: &Path, display_dir: &str) -> Result<Module, Vec<Problem>> {
     let mut module = Module {
         dir: dir.to_path_buf(),
         display_dir: display_dir.to_owned(),
@@ -172,37 +169,30 @@ pub(crate) fn load_module(
     };
     let mut problems = Vec::new();
     let mut names: Vec<String> = Vec::new();
-    match only_file {
-        Some(file) => names.push(
-            file.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ),
-        None => match std::fs::read_dir(dir) {
-            Ok(entries) => {
-                for entry in entries.flatten() {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    let is_file = entry.file_type().map(|t| !t.is_dir()).unwrap_or(false);
-                    if is_file && is_ignored(&name) {
-                        continue;
-                    }
-                    if is_file && name.ends_with(".tf") {
-                        names.push(name);
-                    } else if is_file && name.ends_with(".tf.json") {
-                        module.json_files.push(display_join(display_dir, &name));
-                    }
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let is_file = entry.file_type().map(|t| !t.is_dir()).unwrap_or(false);
+                if is_file && is_ignored(&name) {
+                    continue;
+                }
+                if is_file && name.ends_with(".tf") {
+                    names.push(name);
+                } else if is_file && name.ends_with(".tf.json") {
+                    module.json_files.push(display_join(display_dir, &name));
                 }
             }
-            Err(e) => {
-                return Err(vec![Problem {
-                    file: display_dir.to_owned(),
-                    line: None,
-                    expression: String::new(),
-                    message: format!("cannot read the directory: {e}"),
-                    hint: String::new(),
-                }]);
-            }
-        },
+        }
+        Err(e) => {
+            return Err(vec![Problem {
+                file: display_dir.to_owned(),
+                line: None,
+                expression: String::new(),
+                message: format!("cannot read the directory: {e}"),
+                hint: String::new(),
+            }]);
+        }
     }
     // Terraform reads files in lexical order and applies override files after all others.
     names.sort_by(|a, b| (is_override(a), a).cmp(&(is_override(b), b)));

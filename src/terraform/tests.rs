@@ -1576,3 +1576,50 @@ resource "aws_ecs_task_definition" "app" {
         "arn:aws:ssm:eu-west-1:444455556666:parameter/db"
     );
 }
+
+#[test]
+fn a_file_stands_for_its_directory_and_chooses_what_it_declares() {
+    let s = Scratch::new(
+        "one-file",
+        &[
+            (
+                "variables.tf",
+                "variable \"stage\" { default = \"prod\" }\n",
+            ),
+            (
+                "api.tf",
+                "resource \"aws_ecs_task_definition\" \"api\" {\n  container_definitions = jsonencode([{ name = \"api\", environment = [{ name = \"STAGE\", value = var.stage }] }])\n}\n",
+            ),
+            (
+                "worker.tf",
+                "resource \"aws_ecs_task_definition\" \"worker\" {\n  container_definitions = jsonencode([{ name = \"worker\" }])\n}\n",
+            ),
+        ],
+    );
+    // The variable is declared in another file of the module: still declared.
+    let mut i = s.inputs();
+    i.path = s.0.join("api.tf");
+    let loaded = load(&i).unwrap();
+    assert_eq!(loaded.address, "aws_ecs_task_definition.api");
+    assert_eq!(
+        loaded.container_definitions[0]["environment"][0]["value"],
+        "prod"
+    );
+    i.path = s.0.join("worker.tf");
+    assert_eq!(load(&i).unwrap().address, "aws_ecs_task_definition.worker");
+    // The directory has two; a file with none says so.
+    i.path = s.0.clone();
+    assert!(problems(&i)[0].message.starts_with("2 task definitions"));
+    i.path = s.0.join("variables.tf");
+    let p = problems(&i);
+    assert!(
+        p[0].message
+            .starts_with("no aws_ecs_task_definition resource in")
+            && p[0].message.contains("variables.tf"),
+        "{}",
+        p[0]
+    );
+    // An address still names any of them.
+    i.resource = Some("aws_ecs_task_definition.worker".to_owned());
+    assert_eq!(load(&i).unwrap().address, "aws_ecs_task_definition.worker");
+}

@@ -443,3 +443,53 @@ fn cloudformation_account_id_offline_from_the_account_flag() {
         given.stdout()
     );
 }
+
+#[test]
+fn offline_sources_open_no_socket_even_when_they_would_ask_aws() {
+    // A listener that would see any connection; every source that could ask AWS (a stack's
+    // resources, the account for AWS::AccountId and data.aws_caller_identity) is refused.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let template = crate::util::write_file(
+        "stack.yml",
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n  T:\n    Type: AWS::ECS::TaskDefinition\n    \
+         Properties:\n      ContainerDefinitions:\n        - Name: web\n          Environment:\n            \
+         - Name: BUCKET\n              Value: !Ref Bucket\n            - Name: ACCOUNT\n              \
+         Value: !Ref AWS::AccountId\n",
+    );
+    let tf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform/caller-identity");
+    let run = |args: &[&std::ffi::OsStr]| {
+        crate::util::ecs_env_offline()
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_ACCESS_KEY_ID", "x")
+            .env("AWS_SECRET_ACCESS_KEY", "x")
+            .args(args)
+            .output()
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    run(&[
+        os("check"),
+        os("--offline"),
+        os("--stack"),
+        os("s"),
+        os("-f"),
+        template.as_os_str(),
+    ])
+    .assert_code(125)
+    .assert_stderr_contains("--stack s reads the deployed stack")
+    .assert_stderr_contains("which --offline forbids");
+    run(&[os("check"), os("--offline"), os("-f"), template.as_os_str()])
+        .assert_code(125)
+        .assert_stderr_contains("AWS::AccountId");
+    for command in ["check", "policy"] {
+        run(&[os(command), os("--offline"), os("-f"), tf.as_os_str()])
+            .assert_code(125)
+            .assert_stderr_contains("pass --account ID");
+    }
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "offline mode connected"
+    );
+}
