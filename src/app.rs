@@ -25,8 +25,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            if e.kind() == ErrorKind::UnknownArgument {
-                eprintln!("{}", usage_hint(&args));
+            if e.kind() == ErrorKind::UnknownArgument
+                && let Some(hint) = usage_hint(&args)
+            {
+                eprintln!("{hint}");
             }
             // --help and --version are successes; any other usage error is ours: 125, as
             // env(1), not clap's 2.
@@ -73,18 +75,27 @@ fn run_or_watch(args: cli::RunArgs) -> Result<u8, Error> {
     ));
 }
 
-/// The likely mistake behind an unexpected argument.
-fn usage_hint(args: &[OsString]) -> &'static str {
+/// The likely mistake behind an unexpected argument, if there is a likely one.
+fn usage_hint(args: &[OsString]) -> Option<&'static str> {
     const SUBCOMMANDS: [&str; 5] = ["run", "export", "check", "policy", "completions"];
+    // A subcommand that runs no command: clap's message is the whole story.
+    if args
+        .get(1)
+        .is_some_and(|a| SUBCOMMANDS[1..].iter().any(|s| a == s))
+    {
+        return None;
+    }
     let mut before_dash = args.iter().skip(1).take_while(|a| *a != "--");
     // A subcommand name after some option: the options were put first.
-    if before_dash.by_ref().next().is_some()
-        && before_dash.any(|a| SUBCOMMANDS.iter().any(|s| a == s))
-    {
-        "hint: a subcommand comes first, its options after it: ecs-env SUBCOMMAND [OPTIONS]"
-    } else {
-        "hint: the command goes after `--`: ecs-env [OPTIONS] -- COMMAND [ARGS...]"
-    }
+    Some(
+        if before_dash.by_ref().next().is_some()
+            && before_dash.any(|a| SUBCOMMANDS.iter().any(|s| a == s))
+        {
+            "hint: a subcommand comes first, its options after it: ecs-env SUBCOMMAND [OPTIONS]"
+        } else {
+            "hint: the command goes after `--`: ecs-env [OPTIONS] -- COMMAND [ARGS...]"
+        },
+    )
 }
 
 /// `-v`: ecs-env's own debug events (references, regions, timings). `-vv`: also the AWS

@@ -35,6 +35,21 @@ pub(crate) struct Row {
 }
 
 impl Row {
+    /// A row for an `environment` entry, `ok` until evaluation says otherwise.
+    fn environment(name: &str) -> Row {
+        Row {
+            variable: name.to_owned(),
+            source: "environment",
+            reference: None,
+            service: None,
+            region: None,
+            api: None,
+            outcome: "ok",
+            failure: None,
+            warnings: Vec::new(),
+        }
+    }
+
     pub(crate) fn ok(&self) -> bool {
         self.failure.is_none()
     }
@@ -138,17 +153,7 @@ impl Report {
         let mut next_status = || statuses.as_mut().and_then(Iterator::next);
 
         for (name, _) in &plan.environment {
-            let mut row = Row {
-                variable: name.clone(),
-                source: "environment",
-                reference: None,
-                service: None,
-                region: None,
-                api: None,
-                outcome: "ok",
-                failure: None,
-                warnings: Vec::new(),
-            };
+            let mut row = Row::environment(name);
             row.apply(next_status());
             report.rows.push(row);
         }
@@ -438,10 +443,17 @@ fn row_lines(
     } else {
         paint("31", row.outcome)
     };
+    let name = crate::diagnostic::escaped(&row.variable);
+    // A name wider than its column gets a line of its own, so that the columns stay aligned.
+    let name = if name.chars().count() > name_width {
+        let _ = writeln!(out, "{name}");
+        String::new()
+    } else {
+        name.into_owned()
+    };
     let _ = writeln!(
         out,
-        "{:<name_width$}  {:<source_width$}  {outcome}",
-        crate::diagnostic::escaped(&row.variable),
+        "{name:<name_width$}  {:<source_width$}  {outcome}",
         row.source
     );
     if let Some(r) = &row.reference {
@@ -632,5 +644,21 @@ mod tests {
         // Nothing is lost by wrapping.
         let joined: String = out.lines().map(str::trim).collect();
         assert!(joined.contains(&arn.replace(' ', "")[..40]));
+    }
+
+    #[test]
+    fn a_long_name_keeps_the_columns_aligned() {
+        let row = Row::environment;
+        let mut out = String::new();
+        let plain = |_: &str, text: &str| text.to_owned();
+        let long = "A_VARIABLE_NAME_LONGER_THAN_THIRTY_CHARACTERS";
+        row_lines(&mut out, &row("SHORT"), 30, 11, &plain);
+        row_lines(&mut out, &row(long), 30, 11, &plain);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[1], long);
+        // The outcome column starts at the same place on every row.
+        let at = |line: &str| line.find("ok").unwrap();
+        assert_eq!(at(lines[0]), at(lines[2]));
+        assert_eq!(at(lines[0]), 30 + 2 + 11 + 2);
     }
 }

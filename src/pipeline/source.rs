@@ -365,7 +365,11 @@ fn terraform_failures(problems: Vec<terraform::Problem>) -> Error {
                         Some(line) => format!("{}:{line}", p.file),
                         None => p.file.clone(),
                     };
-                    f = f.tried(format!("evaluating `{}` at {at}", p.expression));
+                    f = f.tried(if p.expression.is_empty() {
+                        format!("reading {at}")
+                    } else {
+                        format!("evaluating `{}` at {at}", p.expression)
+                    });
                 } else if !p.expression.is_empty() {
                     f = f.tried(format!("evaluating `{}`", p.expression));
                 }

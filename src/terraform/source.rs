@@ -134,17 +134,29 @@ pub(crate) struct Module {
 }
 
 /// Joins a display path the way a person would write it: `infra` + `main.tf` is
-/// `infra/main.tf`, `.` + `main.tf` is `main.tf`, and `./` components are dropped.
+/// `infra/main.tf`, `.` + `main.tf` is `main.tf`, `./` components are dropped and
+/// `infra` + `../modules/x` is `modules/x`. For display only: lexically, `..` after a
+/// symbolic link is not where the link's parent is (files are read by their real paths).
 pub(crate) fn display_join(base: &str, rel: &str) -> String {
+    use std::path::Component;
     let joined = if base.is_empty() || base == "." {
         PathBuf::from(rel)
     } else {
         Path::new(base).join(rel)
     };
-    let cleaned: PathBuf = joined
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect();
+    let mut parts: Vec<Component> = Vec::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            // `/..` is `/`.
+            Component::ParentDir if matches!(parts.last(), Some(Component::RootDir)) => {}
+            c => parts.push(c),
+        }
+    }
+    let cleaned: PathBuf = parts.iter().collect();
     let s = cleaned.to_string_lossy().into_owned();
     if s.is_empty() { ".".to_owned() } else { s }
 }

@@ -1623,3 +1623,20 @@ fn a_file_stands_for_its_directory_and_chooses_what_it_declares() {
     i.resource = Some("aws_ecs_task_definition.worker".to_owned());
     assert_eq!(load(&i).unwrap().address, "aws_ecs_task_definition.worker");
 }
+
+#[test]
+fn display_paths_are_written_as_a_person_would() {
+    use super::source::display_join;
+    for (base, rel, shown) in [
+        ("infra", "main.tf", "infra/main.tf"),
+        (".", "main.tf", "main.tf"),
+        ("infra", "./modules/x", "infra/modules/x"),
+        ("infra/envs/prod", "../../modules/svc", "infra/modules/svc"),
+        ("infra", "../../shared", "../shared"),
+        (".", "../x", "../x"),
+        ("/", "../etc", "/etc"),
+        ("infra", "..", "."),
+    ] {
+        assert_eq!(display_join(base, rel), shown, "{base} + {rel}");
+    }
+}

@@ -50,6 +50,12 @@ fn own_failures_are_125() {
         .output()
         .assert_code(125)
         .assert_stderr_contains("the command goes after `--`");
+    // A subcommand that runs no command gets no hint about one.
+    let check = ecs_env_offline()
+        .args(["check", "--override", "A=1"])
+        .output();
+    check.assert_code(125);
+    assert!(!check.stderr().contains("--`"), "{}", check.stderr());
     ecs_env_offline()
         .args(["--", "true"])
         .output()
