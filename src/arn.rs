@@ -123,6 +123,52 @@ pub(crate) fn s3_bucket(object_arn: &str) -> Option<String> {
     ))
 }
 
+/// What makes a reference look like a placeholder someone forgot to fill in: an unrendered
+/// template (`{{must_env `X`}}`, `${ACCOUNT}`, `<account_id>`), or an ARN whose account is not
+/// 12 digits or whose region is not a region name (`ACCOUNT_ID`, `REGION`). Such a reference
+/// never resolves; said up front, it is found by `check --offline`, not by a failed fetch.
+pub(crate) fn placeholder(reference: &str) -> Option<String> {
+    for marker in ["{{", "}}", "${", "$(", "%{"] {
+        if reference.contains(marker) {
+            return Some(format!("it contains `{marker}`, an unrendered template"));
+        }
+    }
+    if let Some(open) = reference.find('<')
+        && let Some(len) = reference[open + 1..].find('>')
+        && len > 0
+    {
+        let inner = &reference[open..open + len + 2];
+        return Some(format!("it contains `{inner}`, a placeholder"));
+    }
+    let arn = Arn::of(reference)?;
+    if !arn.region.is_empty() && !is_region_name(arn.region) {
+        return Some(format!("its region `{}` is not a region name", arn.region));
+    }
+    if !arn.account.is_empty()
+        && (arn.account.len() != 12 || !arn.account.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some(format!(
+            "its account `{}` is not a 12-digit account id",
+            arn.account
+        ));
+    }
+    None
+}
+
+/// `us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`, `eusc-de-east-1`: lowercase parts joined by
+/// `-`, letters first, a number last.
+fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() >= 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +215,50 @@ mod tests {
             build("aws", "kms", "r", "1", "key/k"),
             "arn:aws:kms:r:1:key/k"
         );
+    }
+
+    #[test]
+    fn placeholders_are_named() {
+        for (reference, what) in [
+            (
+                "arn:aws:ssm:us-east-1:ACCOUNT_ID:parameter/db",
+                "account `ACCOUNT_ID`",
+            ),
+            (
+                "arn:aws:ssm:REGION:123456789012:parameter/db",
+                "region `REGION`",
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1:<account_id>:secret:db",
+                "`<account_id>`",
+            ),
+            (
+                "arn:aws:ssm:us-east-1:{{must_env `ACCOUNT`}}:parameter/db",
+                "`{{`",
+            ),
+            (
+                "arn:aws:ssm:${AWS_REGION}:123456789012:parameter/db",
+                "`${`",
+            ),
+            ("/app/{{ .Env }}/db", "`{{`"),
+            (
+                "arn:aws:ssm:us-east-1:12345678901:parameter/db",
+                "account `12345678901`",
+            ),
+        ] {
+            let found = placeholder(reference).unwrap_or_default();
+            assert!(found.contains(what), "{reference}: {found}");
+        }
+        for fine in [
+            "arn:aws:ssm:us-east-1:123456789012:parameter/db",
+            "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:db-AbCdEf:pw::",
+            "arn:aws:ssm:eu-isoe-west-1:123456789012:parameter/x",
+            "arn:aws:ssm:eusc-de-east-1:123456789012:parameter/x",
+            "arn:aws:s3:::bucket/app.env",
+            "/plain/parameter-name",
+            "db-password",
+        ] {
+            assert_eq!(placeholder(fine), None, "{fine}");
+        }
     }
 }

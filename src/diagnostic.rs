@@ -35,6 +35,8 @@ classes! {
     AsmInvalidFormat => "asm_invalid_format",
     /// Not a valid ARN.
     ArnParse => "arn_parse",
+    /// A reference that still holds a placeholder or an unrendered template.
+    Placeholder => "placeholder",
     /// Secrets Manager has no such secret (or version).
     AsmNotFound => "asm_not_found",
     /// Any other `GetSecretValue` failure.

@@ -324,18 +324,38 @@ pub(crate) fn plan(container: &ContainerDefinition, local: &Local) -> Plan {
                 .hint("remove one of the two entries"),
             );
         }
+        // An overridden secret's reference is never used.
+        if let Some(what) = crate::arn::placeholder(&s.value_from)
+            .filter(|_| !local.overrides.contains_key(&s.name))
+        {
+            problems.push(
+                Failure::new(
+                    Class::Placeholder,
+                    format!("the reference looks like a placeholder: {what}"),
+                )
+                .variable(&s.name)
+                .reference(&s.value_from)
+                .hint("render the task definition first (the tool that fills it in), or fix the reference"),
+            );
+            continue;
+        }
+        let overridden = local.overrides.contains_key(&s.name);
         let reference = match reference::parse(&s.value_from) {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(
-                    Failure::new(e.class(), e.to_string())
-                        .variable(&s.name)
-                        .reference(&s.value_from),
-                );
-                continue;
-            }
+            // An overridden secret's reference is never used: "I know this one".
+            Err(e) => match reference::parse(crate::taskdef::OVERRIDDEN) {
+                Ok(r) if overridden => r,
+                _ => {
+                    problems.push(
+                        Failure::new(e.class(), e.to_string())
+                            .variable(&s.name)
+                            .reference(&s.value_from),
+                    );
+                    continue;
+                }
+            },
         };
-        let source = if local.overrides.contains_key(&s.name) {
+        let source = if overridden {
             SecretSource::Overridden
         } else if local.preserve.covers(&s.name) && local.inherits(&s.name) {
             SecretSource::Preserved
@@ -471,6 +491,19 @@ fn plan_environment_files(
                     ),
                 )
                 .reference(&f.value),
+            );
+            continue;
+        }
+        if let Some(what) = crate::arn::placeholder(&f.value) {
+            problems.push(
+                Failure::new(
+                    Class::Placeholder,
+                    format!("the environment file looks like a placeholder: {what}"),
+                )
+                .reference(&f.value)
+                .hint(
+                    "render the task definition first (the tool that fills it in), or fix the ARN",
+                ),
             );
             continue;
         }

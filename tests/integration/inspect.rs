@@ -127,6 +127,74 @@ fn check_offline_makes_no_call_and_lints() {
         .assert_code(125);
 }
 
+#[test]
+fn check_offline_names_placeholders_left_in_references() {
+    // Task definitions as application repositories keep them, before a deploy tool renders
+    // them: each placeholder is named with its variable and what looks wrong.
+    let td = task_definition(
+        &[],
+        &[
+            (
+                "DB",
+                "arn:aws:secretsmanager:us-east-1:ACCOUNT_ID:secret:db-AbCdEf",
+            ),
+            ("API", "arn:aws:ssm:REGION:123456789012:parameter/api"),
+            (
+                "TOKEN",
+                "arn:aws:ssm:us-east-1:{{must_env `AWS_ACCOUNT_ID`}}:parameter/token",
+            ),
+            ("KEY", "arn:aws:ssm:us-east-1:<account_id>:parameter/key"),
+            ("FINE", "arn:aws:ssm:us-east-1:123456789012:parameter/fine"),
+        ],
+    );
+    let run = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["check", "--offline", "--format", "json"])
+        .task_definition(&td)
+        .output();
+    run.assert_code(1);
+    let report: Value = serde_json::from_str(&run.stdout()).unwrap();
+    let rows = report["variables"].as_array().unwrap();
+    let class_of = |name: &str| {
+        rows.iter()
+            .find(|r| r["variable"] == name)
+            .map(|r| r["error"]["class"].clone())
+    };
+    for name in ["DB", "API", "TOKEN", "KEY"] {
+        assert_eq!(
+            class_of(name),
+            Some(Value::from("placeholder")),
+            "{name}: {report:#}"
+        );
+    }
+    assert_eq!(class_of("FINE"), Some(Value::Null), "{report:#}");
+    let text = run.stdout();
+    for what in [
+        "account `ACCOUNT_ID` is not a 12-digit account id",
+        "region `REGION` is not a region name",
+        "contains `{{`",
+        "contains `<account_id>`",
+    ] {
+        assert!(text.contains(what), "{what}: {text}");
+    }
+    // Overridden, a placeholder does not matter: its reference is never used.
+    ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args([
+            "--override",
+            "DB=x",
+            "--override",
+            "API=x",
+            "--override",
+            "TOKEN=x",
+        ])
+        .args(["--override", "KEY=x", "--override", "FINE=x"])
+        .task_definition(&td)
+        .args(["--", "true"])
+        .output()
+        .assert_code(0);
+}
+
 /// The references of a task with several kinds of secrets, plus decoys it must not reach.
 struct PolicyWorld {
     td: String,
