@@ -411,6 +411,11 @@ pub(crate) struct SourceArgs {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub tfstate: Option<PathBuf>,
 
+    /// Terraform: a setting of the state's backend, as given to terraform init (KEY=VALUE, or
+    /// a file of them; repeatable); default: the backend block and what init recorded
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
+
     /// The AWS account id: CloudFormation's AWS::AccountId, Terraform's
     /// data.aws_caller_identity, and the ARN of a parameter given by bare name in policy and
     /// check (default: from sts:GetCallerIdentity, asked only when needed)

@@ -130,6 +130,63 @@ impl Session {
     }
 }
 
+impl Session {
+    /// A Terraform state object from the S3 backend (`s3:GetObject`, read-only): its text, or
+    /// `None` when there is none yet (nothing applied in that workspace).
+    pub(crate) async fn terraform_state(
+        &self,
+        bucket: &str,
+        key: &str,
+        region: Option<&str>,
+    ) -> Result<Option<String>, SourceError> {
+        use aws_sdk_s3::operation::get_object::GetObjectError;
+        let region = region
+            .map(str::to_owned)
+            .or_else(|| self.config.region().map(ToString::to_string))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let client =
+            super::clients::Clients::<aws_sdk_s3::Client>::new(&self.config, self.custom_endpoint)
+                .get(&region);
+        let what = format!("s3://{bucket}/{key} in {region}");
+        let fail = |message: String| SourceError {
+            api: "s3:GetObject",
+            what: what.clone(),
+            message,
+            hint: "the state is where the backend block (and terraform init) say; the identity \
+                   needs s3:GetObject on it, or pass --tfstate FILE (terraform state pull > \
+                   state.json)"
+                .to_owned(),
+        };
+        let out = match client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => out,
+            Err(e) if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(fail(classify(&e).message)),
+        };
+        let limit = crate::files::MAX_STATE_BYTES;
+        if out.content_length().is_some_and(|n| n > limit as i64) {
+            return Err(fail(format!("the object is over {} MiB", limit >> 20)));
+        }
+        // Read no further than the cap, whatever the length header said.
+        let mut body = out.body;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| fail(format!("reading the object failed: {e}")))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(fail(format!("the object is over {} MiB", limit >> 20)));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| fail("the object is not UTF-8 text".to_owned()))
+    }
+}
+
 fn container(c: &EcsContainer) -> ContainerDefinition {
     ContainerDefinition {
         name: c.name().unwrap_or_default().to_owned(),

@@ -33,6 +33,7 @@ pub(super) fn source(args: &SourceArgs) -> Result<SourceSpec, Error> {
         stack: args.stack.clone(),
         terraform: terraform_inputs(args)?,
         tfstate: args.tfstate.clone(),
+        backend_config: args.backend_config.clone(),
         account: match &args.account {
             Some(id) if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) => {
                 return Err(Error::usage(format!(

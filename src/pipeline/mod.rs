@@ -69,6 +69,8 @@ pub(crate) struct SourceSpec {
     pub(crate) terraform: Vec<crate::terraform::CliInput>,
     /// Terraform state, instead of `terraform.tfstate` in the directory.
     pub(crate) tfstate: Option<PathBuf>,
+    /// Terraform `--backend-config` arguments, as given.
+    pub(crate) backend_config: Vec<String>,
     /// `--account`: the account id, instead of asking STS.
     pub(crate) account: Option<String>,
     pub(crate) container: Option<String>,

@@ -274,38 +274,15 @@ async fn from_terraform(
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
-    let dir = if path.is_dir() {
-        path.to_owned()
-    } else {
-        path.parent().map(Path::to_owned).unwrap_or_default()
-    };
-    let state_file = source.tfstate.clone().or_else(|| {
-        let default = dir.join("terraform.tfstate");
-        default.exists().then_some(default)
-    });
-    let state = match &state_file {
-        Some(f) => {
-            let text = crate::files::read_text(f, crate::files::MAX_STATE_BYTES).map_err(|e| {
-                Error::ReadTaskDefinition {
-                    path: f.clone(),
-                    source: e,
-                }
-            })?;
-            let doc = serde_json::from_str(&text).map_err(|e| Error::State {
-                path: f.clone(),
-                message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
-            })?;
-            Some(doc)
-        }
-        None => None,
-    };
+    let env_vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("TF_VAR_") || k == "TF_WORKSPACE")
+        .collect();
+    let state = terraform_state(path, source, &env_vars, warnings, aws).await?;
     let mut inputs = terraform::Inputs {
         path: path.to_owned(),
         resource: source.resource.clone(),
         cli: source.terraform.clone(),
-        env_vars: std::env::vars()
-            .filter(|(k, _)| k.starts_with("TF_VAR_"))
-            .collect(),
+        env_vars,
         state,
         wanted: wanted.clone(),
         region: task_region.map(str::to_owned),
@@ -338,6 +315,87 @@ async fn from_terraform(
     }
     warnings.extend(loaded.warnings.iter().cloned());
     from_terraform_loaded(path, loaded)
+}
+
+/// The state document: `--tfstate FILE`, else the backend's (a local file, or one S3
+/// `GetObject`), else none. A state that does not exist yet (nothing applied) is none, with a
+/// warning; offline, a remote one is not read (said in a warning).
+async fn terraform_state(
+    path: &Path,
+    source: &SourceSpec,
+    env_vars: &[(String, String)],
+    warnings: &mut Vec<String>,
+    aws: &mut LazySession<'_>,
+) -> Result<Option<serde_json::Value>, Error> {
+    let parse = |text: &str, what: PathBuf| -> Result<serde_json::Value, Error> {
+        serde_json::from_str(text).map_err(|e| Error::State {
+            path: what,
+            message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
+        })
+    };
+    let read_file = |f: &Path| -> Result<serde_json::Value, Error> {
+        let text = crate::files::read_text(f, crate::files::MAX_STATE_BYTES).map_err(|e| {
+            Error::ReadTaskDefinition {
+                path: f.to_owned(),
+                source: e,
+            }
+        })?;
+        parse(&text, f.to_owned())
+    };
+    if let Some(f) = &source.tfstate {
+        return read_file(f).map(Some);
+    }
+    let settings =
+        terraform::backend_config_args(&source.backend_config).map_err(terraform_failures)?;
+    match terraform::state_location(path, &settings, env_vars).map_err(terraform_failures)? {
+        terraform::StateLocation::Local(f) => match f.exists() {
+            true => read_file(&f).map(Some),
+            false => Ok(None),
+        },
+        terraform::StateLocation::S3 {
+            bucket,
+            key,
+            region,
+            ignored,
+        } => {
+            let at = format!("s3://{bucket}/{key}");
+            if aws.is_offline() {
+                warnings.push(format!(
+                    "the Terraform state is in {at}, which --offline does not read; values only \
+                     it knows are unknown (pass --tfstate FILE to give it)"
+                ));
+                return Ok(None);
+            }
+            if !ignored.is_empty() {
+                warnings.push(format!(
+                    "the s3 backend sets {}, which ecs-env does not apply: it reads {at} as your \
+                     own identity",
+                    ignored.join(", ")
+                ));
+            }
+            let session = aws.get().await?;
+            tracing::debug!(state = %crate::diagnostic::escaped(&at), "reading Terraform state");
+            match session
+                .terraform_state(&bucket, &key, region.as_deref())
+                .await?
+            {
+                Some(text) => parse(&text, PathBuf::from(&at)).map(Some),
+                None => {
+                    warnings.push(format!(
+                        "no Terraform state at {at} yet (nothing applied in this workspace?)"
+                    ));
+                    Ok(None)
+                }
+            }
+        }
+        terraform::StateLocation::Other(kind) => {
+            warnings.push(format!(
+                "the configuration keeps its state in a `{kind}` backend, which ecs-env does not \
+                 read; pass --tfstate FILE (terraform state pull > state.json)"
+            ));
+            Ok(None)
+        }
+    }
 }
 
 fn from_terraform_loaded(path: &Path, loaded: terraform::Loaded) -> Result<TaskDefinition, Error> {

@@ -68,6 +68,7 @@
 //! Problems never contain a value: variables may hold secrets, so only names and the
 //! configuration's own text appear.
 
+mod backend;
 mod data;
 mod eval;
 mod files;
@@ -89,6 +90,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub(crate) use crate::taskdef::Wanted;
+pub(crate) use backend::{StateLocation, config_args as backend_config_args};
 pub(crate) use data::Caller;
 
 use eval::Evaluator;
@@ -205,6 +207,23 @@ pub(crate) fn is_terraform_path(path: &Path) -> bool {
     } else {
         path.is_file() && is_tf(path)
     }
+}
+
+/// Where the state of the configuration at `path` (a directory, or a `.tf` file in it)
+/// lives: its backend (with `--backend-config` pairs applied) and workspace.
+pub(crate) fn state_location(
+    path: &Path,
+    backend_config: &[(String, String)],
+    env_vars: &[(String, String)],
+) -> Result<StateLocation, Vec<Problem>> {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    backend::locate(dir, backend_config, env_vars).map_err(dedupe)
 }
 
 /// Evaluates the configuration and returns the chosen task definition, or every problem

@@ -131,6 +131,15 @@ pub(crate) struct Module {
     pub(crate) calls: BTreeMap<String, ModuleCall>,
     /// `.tf.json` files seen and not read (named in "not found" hints).
     pub(crate) json_files: Vec<String>,
+    /// `terraform { backend "TYPE" { ... } }`: where the state lives.
+    pub(crate) backend: Option<BackendDecl>,
+}
+
+/// A `backend` block: its type and its (literal) settings.
+#[derive(Debug, Clone)]
+pub(crate) struct BackendDecl {
+    pub(crate) kind: String,
+    pub(crate) attrs: BTreeMap<String, Attr>,
 }
 
 /// Joins a display path the way a person would write it: `infra` + `main.tf` is
@@ -508,6 +517,21 @@ fn add_file(
             )
         };
         match (block.ident.as_str(), labels.as_slice()) {
+            ("terraform", []) => {
+                for inner in block.body.blocks() {
+                    let labels: Vec<&str> = inner.labels.iter().map(|l| l.as_str()).collect();
+                    let kind = match (inner.ident.as_str(), labels.as_slice()) {
+                        ("backend", [kind]) => *kind,
+                        // HCP Terraform / Terraform Enterprise.
+                        ("cloud", []) => "cloud",
+                        _ => continue,
+                    };
+                    module.backend = Some(BackendDecl {
+                        kind: kind.to_owned(),
+                        attrs: body_attrs(file, &inner.body),
+                    });
+                }
+            }
             ("variable", [name]) => {
                 let attrs = body_attrs(file, &block.body);
                 let decl = VariableDecl {

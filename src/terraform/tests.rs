@@ -1640,3 +1640,88 @@ fn display_paths_are_written_as_a_person_would() {
         assert_eq!(display_join(base, rel), shown, "{base} + {rel}");
     }
 }
+
+#[test]
+fn the_state_is_where_the_backend_and_workspace_say() {
+    use super::backend::{StateLocation, config_args, locate};
+    let s = Scratch::new(
+        "backend",
+        &[
+            (
+                "main.tf",
+                "terraform {\n  backend \"s3\" {\n    bucket = \"from-block\"\n    key = \"app.tfstate\"\n    workspace_key_prefix = \"ws\"\n    role_arn = \"arn:aws:iam::123456789012:role/tf\"\n  }\n}\n",
+            ),
+            (
+                "backend.hcl",
+                "bucket = \"from-file\"\nregion = \"eu-west-1\"\n",
+            ),
+        ],
+    );
+    let s3 = |bucket: &str, key: &str, region: Option<&str>| StateLocation::S3 {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        region: region.map(str::to_owned),
+        ignored: vec!["role_arn".to_owned()],
+    };
+    let env = |ws: &str| vec![("TF_WORKSPACE".to_owned(), ws.to_owned())];
+    assert_eq!(
+        locate(&s.0, &[], &[]).unwrap(),
+        s3("from-block", "app.tfstate", None)
+    );
+    // A workspace: under the prefix the block sets.
+    assert_eq!(
+        locate(&s.0, &[], &env("staging")).unwrap(),
+        s3("from-block", "ws/staging/app.tfstate", None)
+    );
+    // What init recorded overrides the block; --backend-config (pairs or a file) overrides both,
+    // a later one winning.
+    std::fs::create_dir_all(s.0.join(".terraform")).unwrap();
+    std::fs::write(
+        s.0.join(".terraform/terraform.tfstate"),
+        r#"{"version": 3, "backend": {"type": "s3", "config": {"bucket": "from-init", "key": "app.tfstate", "region": "us-west-2", "workspace_key_prefix": null, "role_arn": null}}}"#,
+    )
+    .unwrap();
+    std::fs::write(s.0.join(".terraform/environment"), "prod\n").unwrap();
+    assert_eq!(
+        locate(&s.0, &[], &[]).unwrap(),
+        s3("from-init", "ws/prod/app.tfstate", Some("us-west-2"))
+    );
+    let args = config_args(&[
+        s.0.join("backend.hcl").to_string_lossy().into_owned(),
+        "key=other.tfstate".to_owned(),
+    ])
+    .unwrap();
+    assert_eq!(
+        locate(&s.0, &args, &env("default")).unwrap(),
+        s3("from-file", "other.tfstate", Some("eu-west-1"))
+    );
+    // A bad --backend-config file is a problem naming it.
+    let missing = config_args(&["no-such-file.hcl".to_owned()]).unwrap_err();
+    assert!(
+        missing[0].message.contains("cannot read the file"),
+        "{missing:?}"
+    );
+
+    // The local backend: terraform.tfstate, or terraform.tfstate.d/WS/ for a workspace.
+    let local = Scratch::new("local-backend", &[("main.tf", "locals {}\n")]);
+    assert_eq!(
+        locate(&local.0, &[], &[]).unwrap(),
+        StateLocation::Local(local.0.join("terraform.tfstate"))
+    );
+    assert_eq!(
+        locate(&local.0, &[], &env("dev")).unwrap(),
+        StateLocation::Local(local.0.join("terraform.tfstate.d/dev/terraform.tfstate"))
+    );
+    // Other backends are named, not guessed at.
+    let cloud = Scratch::new(
+        "cloud-backend",
+        &[(
+            "main.tf",
+            "terraform {\n  cloud {\n    organization = \"acme\"\n  }\n}\n",
+        )],
+    );
+    assert_eq!(
+        locate(&cloud.0, &[], &[]).unwrap(),
+        StateLocation::Other("cloud".to_owned())
+    );
+}

@@ -50,20 +50,9 @@ pub(crate) fn assign(ev: &mut Evaluator, inputs: &Inputs, root_display: &str) ->
                     origin: key.clone(),
                 },
             );
-        } else if key == "TF_WORKSPACE" && !value.is_empty() {
-            ev.workspace = value.clone();
         }
     }
-    if !inputs.env_vars.iter().any(|(k, _)| k == "TF_WORKSPACE") {
-        // `terraform workspace select` records the choice here.
-        let recorded = root_dir.join(".terraform").join("environment");
-        if let Ok(name) = crate::files::read_text(&recorded, 4096) {
-            let name = name.trim();
-            if !name.is_empty() {
-                ev.workspace = name.to_owned();
-            }
-        }
-    }
+    ev.workspace = super::backend::workspace(&root_dir, &inputs.env_vars);
 
     let mut auto_files: Vec<String> = Vec::new();
     for fixed in ["terraform.tfvars", "terraform.tfvars.json"] {

@@ -246,9 +246,9 @@ impl Emulator {
         .unwrap_or_else(|e| panic!("put secret value {secret_id}: {e:?}"));
     }
 
-    /// Upload an environment file (creating the bucket, in `region`, if needed); returns its
-    /// S3 object ARN as `environmentFiles` takes it.
-    pub fn put_env_file(&self, region: &str, bucket: &str, key: &str, content: &[u8]) -> String {
+    /// Upload an object, an environment file or a Terraform state (creating the bucket, in
+    /// `region`, if needed); returns its S3 object ARN as `environmentFiles` takes it.
+    pub fn put_object(&self, region: &str, bucket: &str, key: &str, content: &[u8]) -> String {
         use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
         let conf = aws_sdk_s3::config::Builder::from(&self.config(region))
             .force_path_style(true)

@@ -535,7 +535,7 @@ fn the_capability_memory_never_follows_a_planted_link() {
 fn untrusted_input_is_read_with_a_cap() {
     let e = emulator();
     let big = vec![b'#'; 17 << 20];
-    let file = e.put_env_file(
+    let file = e.put_object(
         REGION,
         &unique("redteam-big").to_lowercase(),
         "big.env",

@@ -227,14 +227,14 @@ fn environment_files_from_s3_merge_as_ecs_does() {
     let e = emulator();
     let bucket = unique("envfiles").to_lowercase();
     let eu_bucket = unique("eu-envfiles").to_lowercase();
-    let first = e.put_env_file(
+    let first = e.put_object(
         REGION,
         &bucket,
         "app/first.env",
         b"SHARED=first\nONLY_FIRST=1\nK=file\nDUP=a\nDUP=b\n",
     );
     // In another region: the bucket's region is discovered.
-    let second = e.put_env_file(
+    let second = e.put_object(
         "eu-west-1",
         &eu_bucket,
         "second.env",
@@ -492,4 +492,81 @@ fn offline_sources_open_no_socket_even_when_they_would_ask_aws() {
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "offline mode connected"
     );
+}
+
+#[test]
+fn terraform_state_from_an_s3_backend_and_workspace() {
+    // The state of workspace `staging` in the s3 backend, where `terraform workspace new
+    // staging` and `apply` put it: env:/staging/KEY. The bucket comes from --backend-config,
+    // as teams pass it to terraform init.
+    let e = emulator();
+    let bucket = unique("tfstate").to_lowercase();
+    let arn = e.create_secret(REGION, &unique("tf-db"), r#"{"password":"from-s3-state"}"#);
+    let state = serde_json::json!({"version": 4, "resources": [{
+        "mode": "managed", "type": "aws_secretsmanager_secret", "name": "db",
+        "instances": [{"attributes": {"arn": arn}}]
+    }]});
+    e.put_object(
+        REGION,
+        &bucket,
+        "env:/staging/app/terraform.tfstate",
+        state.to_string().as_bytes(),
+    );
+    let dir = crate::util::empty_dir();
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"terraform {
+  backend "s3" {
+    key    = "app/terraform.tfstate"
+    region = "us-east-1"
+  }
+}
+
+resource "aws_secretsmanager_secret" "db" {
+  name = "db"
+}
+
+resource "aws_ecs_task_definition" "app" {
+  family = "app"
+  container_definitions = jsonencode([{
+    name    = "app"
+    secrets = [{ name = "DB_PASSWORD", valueFrom = "${aws_secretsmanager_secret.db.arn}:password::" }]
+  }])
+}
+"#,
+    )
+    .unwrap();
+    let run = |workspace: &str| {
+        let backend = format!("bucket={bucket}");
+        ecs_env()
+            .env("TF_WORKSPACE", workspace)
+            .arg("-f")
+            .arg(&dir)
+            .args(["--backend-config", &backend])
+    };
+    let ran = run("staging")
+        .args(["--", "sh", "-c", "echo \"$DB_PASSWORD\""])
+        .output();
+    ran.assert_code(0);
+    assert_eq!(ran.stdout(), "from-s3-state\n");
+
+    // The default workspace has no state yet: said, and what needs it is unknown.
+    run("default")
+        .args(["--", "true"])
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains(&format!(
+            "no Terraform state at s3://{bucket}/app/terraform.tfstate yet"
+        ))
+        .assert_stderr_contains("`aws_secretsmanager_secret.db.arn`");
+
+    // Without the bucket anywhere, the flag that supplies it is named.
+    ecs_env()
+        .arg("-f")
+        .arg(&dir)
+        .args(["--", "true"])
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains("the s3 backend has no `bucket`")
+        .assert_stderr_contains("--backend-config bucket=VALUE");
 }

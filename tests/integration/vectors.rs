@@ -345,7 +345,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         contents.push(format!("{}\n", lines.join("\n")));
     }
     for (i, content) in contents.iter().enumerate() {
-        files.push(emulator().put_env_file(
+        files.push(emulator().put_object(
             "us-east-1",
             &bucket,
             &format!("{i}.env"),
