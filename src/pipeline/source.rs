@@ -290,23 +290,51 @@ async fn from_terraform(
             account: source.account.clone(),
             ..Default::default()
         },
+        looked_up: Default::default(),
     };
-    let mut loaded = terraform::load(&inputs);
-    // data.aws_caller_identity comes from sts:GetCallerIdentity, asked only when what the
-    // environment needs uses it and --account does not say.
-    if let Err(problems) = &loaded
-        && source.account.is_none()
-        && problems
-            .iter()
-            .any(|p| p.expression.starts_with("data.aws_caller_identity."))
-        && let Ok(session) = aws.get().await
-        && let Ok(identity) = session.identity().await
-    {
-        inputs.caller = terraform::Caller {
-            account: Some(identity.account),
-            arn: Some(identity.arn),
-            user_id: Some(identity.user_id),
+    let (mut loaded, lookups) = terraform::load_asking(&inputs);
+    // What only AWS can answer, asked only when what failed may need it, in one concurrent
+    // wave, then one more evaluation: the remote states read, and the caller's identity
+    // (sts:GetCallerIdentity) when data.aws_caller_identity is needed and --account does not
+    // say. Offline they stay unknown, and the problems say which flag supplies them.
+    let identity_needed = source.account.is_none()
+        && loaded.as_ref().is_err_and(|problems| {
+            problems
+                .iter()
+                .any(|p| p.expression.starts_with("data.aws_caller_identity."))
+        });
+    if loaded.is_err() && (identity_needed || !lookups.is_empty()) && !aws.is_offline() {
+        let session = aws.get().await?;
+        let states = futures_util::future::join_all(lookups.into_iter().map(|lookup| async move {
+            let terraform::Lookup::RemoteState {
+                bucket,
+                key,
+                region,
+            } = &lookup;
+            let answer = session
+                .terraform_state(bucket, key, region.as_deref())
+                .await
+                .map_err(Error::from)
+                .and_then(|text| remote_outputs(text.as_deref(), &format!("s3://{bucket}/{key}")));
+            (lookup, answer)
+        }));
+        let identity = async {
+            match identity_needed {
+                true => session.identity().await.ok(),
+                false => None,
+            }
         };
+        let (states, identity) = tokio::join!(states, identity);
+        for (lookup, answer) in states {
+            inputs.looked_up.insert(lookup, answer?);
+        }
+        if let Some(identity) = identity {
+            inputs.caller = terraform::Caller {
+                account: Some(identity.account),
+                arn: Some(identity.arn),
+                user_id: Some(identity.user_id),
+            };
+        }
         loaded = terraform::load(&inputs);
     }
     let loaded = loaded.map_err(terraform_failures)?;
@@ -396,6 +424,28 @@ async fn terraform_state(
             Ok(None)
         }
     }
+}
+
+/// A remote state's outputs, as `data.terraform_remote_state.X.outputs` shows them: each
+/// output's `value`. No state (nothing applied) has no outputs.
+fn remote_outputs(text: Option<&str>, at: &str) -> Result<serde_json::Value, Error> {
+    let Some(text) = text else {
+        return Ok(serde_json::Value::Object(Default::default()));
+    };
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::State {
+        path: PathBuf::from(at),
+        message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
+    })?;
+    let outputs = doc
+        .get("outputs")
+        .and_then(serde_json::Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.get("value").cloned().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(serde_json::Value::Object(outputs))
 }
 
 fn from_terraform_loaded(path: &Path, loaded: terraform::Loaded) -> Result<TaskDefinition, Error> {

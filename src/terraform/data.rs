@@ -24,11 +24,27 @@ pub(crate) struct Caller {
     pub user_id: Option<String>,
 }
 
+/// Something only AWS can answer, asked for by the evaluation and answered before the
+/// next one (`pipeline` reads it; [`Inputs::looked_up`](super::Inputs) holds the answer).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Lookup {
+    /// `data "terraform_remote_state"` with the s3 backend: the state object's outputs.
+    RemoteState {
+        bucket: String,
+        key: String,
+        region: Option<String>,
+    },
+}
+
 /// Whether ecs-env knows `data.TYPE` without state.
 pub(crate) fn is_builtin(rtype: &str) -> bool {
     matches!(
         rtype,
-        "aws_region" | "aws_partition" | "aws_caller_identity" | "template_file"
+        "aws_region"
+            | "aws_partition"
+            | "aws_caller_identity"
+            | "template_file"
+            | "terraform_remote_state"
     )
 }
 
@@ -132,6 +148,23 @@ impl Evaluator {
             ("template_file", "rendered") => {
                 return self.template_file(&addr, decl, &block).map(|v| (v, 3));
             }
+            ("terraform_remote_state", "outputs") => {
+                let lookup = self.remote_state(&addr, decl, &block)?;
+                return match self.looked_up.get(&lookup) {
+                    Some(outputs) => Ok((outputs.clone(), 3)),
+                    None => {
+                        let Lookup::RemoteState { bucket, key, .. } = &lookup;
+                        let message = format!("{addr} is read from s3://{bucket}/{key}");
+                        if !self.wanted.contains(&lookup) {
+                            self.wanted.push(lookup);
+                        }
+                        unknown(
+                            message,
+                            "run without --offline, so that ecs-env reads it (s3:GetObject)",
+                        )
+                    }
+                };
+            }
             _ => {
                 return unknown(
                     format!("{addr}.{attr} is not known without state"),
@@ -140,6 +173,60 @@ impl Evaluator {
             }
         };
         Ok((Value::String(value), 3))
+    }
+
+    /// Where a `terraform_remote_state` reads: its `backend` (s3 only), `config` and
+    /// `workspace`.
+    fn remote_state(
+        &mut self,
+        addr: &str,
+        decl: &ResourceDecl,
+        block: &Scope,
+    ) -> Result<Lookup, Failure> {
+        let mut setting = |name: &str| -> Result<Option<Value>, Failure> {
+            match decl.attrs.get(name) {
+                Some(a) => {
+                    let v = self.eval(&a.expr, block);
+                    self.unknowns.known(v?).map(Some)
+                }
+                None => Ok(None),
+            }
+        };
+        let backend = setting("backend")?.and_then(|v| v.to_str());
+        let config = setting("config")?;
+        let workspace = setting("workspace")?.and_then(|v| v.to_str());
+        let unsupported = |message: String| {
+            Err(Failure::unknown(decl.file.problem(
+                decl.span.clone(),
+                message,
+                "render the configuration with Terraform instead: terraform plan -out=tfplan && terraform show -json tfplan > plan.json, then read plan.json",
+            )))
+        };
+        if backend.as_deref() != Some("s3") {
+            return unsupported(format!(
+                "{addr}: only the s3 backend is read, not `{}`",
+                backend.unwrap_or_default()
+            ));
+        }
+        let get = |name: &str| match &config {
+            Some(Value::Object(map)) => map.get(name).and_then(Value::to_str),
+            _ => None,
+        };
+        let (Some(bucket), Some(key)) = (get("bucket"), get("key")) else {
+            return unsupported(format!("{addr}: its config has no `bucket` or `key`"));
+        };
+        let key = match workspace.as_deref() {
+            None | Some("default") => key,
+            Some(ws) => format!(
+                "{}/{ws}/{key}",
+                get("workspace_key_prefix").unwrap_or_else(|| "env:".to_owned())
+            ),
+        };
+        Ok(Lookup::RemoteState {
+            bucket,
+            key,
+            region: get("region"),
+        })
     }
 
     /// `data "template_file"` (the retired `template` provider): its `template` rendered with

@@ -331,6 +331,10 @@ pub(crate) struct Evaluator {
     pub(crate) region: Option<String>,
     /// `data.aws_caller_identity`.
     pub(crate) caller: super::data::Caller,
+    /// What AWS answered for lookups asked for by an earlier evaluation.
+    pub(crate) looked_up: BTreeMap<super::data::Lookup, Value>,
+    /// Lookups this evaluation asked for and did not have.
+    pub(crate) wanted: Vec<super::data::Lookup>,
 }
 
 impl Evaluator {
@@ -366,6 +370,8 @@ impl Evaluator {
             unknowns: super::unknown::Unknowns::default(),
             region: None,
             caller: super::data::Caller::default(),
+            looked_up: BTreeMap::new(),
+            wanted: Vec::new(),
         }
     }
 

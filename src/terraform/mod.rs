@@ -20,7 +20,8 @@
 //!   state pull` output, or `terraform show -json` output). Without state, what plan knows
 //!   without it (`data`): `data.aws_region`, `data.aws_partition` (the task region),
 //!   `data.aws_caller_identity` (`--account`, or STS), and `data.template_file`, always
-//!   rendered in-process.
+//!   rendered in-process. `data.terraform_remote_state` (s3) is a [`Lookup`]: the evaluation
+//!   asks for it, `pipeline` reads it, and a second evaluation has it.
 //! - Local modules (`source = "./modules/x"`), and registry or git modules that `terraform
 //!   init` has installed (found through `.terraform/modules/modules.json`).
 //! - `path.module`/`path.root`/`path.cwd`, and `terraform.workspace` (`TF_WORKSPACE`, else
@@ -91,7 +92,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use crate::taskdef::Wanted;
 pub(crate) use backend::{StateLocation, config_args as backend_config_args};
-pub(crate) use data::Caller;
+pub(crate) use data::{Caller, Lookup};
 
 use eval::Evaluator;
 use state::StateIndex;
@@ -121,6 +122,9 @@ pub(crate) struct Inputs {
     pub region: Option<String>,
     /// The caller, for `data.aws_caller_identity` (`--account`, or STS).
     pub caller: Caller,
+    /// Answers to the [`Lookup`]s an earlier evaluation asked for (a remote state's
+    /// outputs, as JSON).
+    pub looked_up: std::collections::BTreeMap<Lookup, serde_json::Value>,
 }
 
 /// A variable input given on the command line.
@@ -229,10 +233,18 @@ pub(crate) fn state_location(
 /// Evaluates the configuration and returns the chosen task definition, or every problem
 /// found (deduplicated, in the order found).
 pub(crate) fn load(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
-    load_inner(inputs).map_err(dedupe)
+    load_asking(inputs).0
 }
 
-fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
+/// [`load`], and the lookups the evaluation wanted and did not have in
+/// [`Inputs::looked_up`]: answered, they may resolve what failed.
+pub(crate) fn load_asking(inputs: &Inputs) -> (Result<Loaded, Vec<Problem>>, Vec<Lookup>) {
+    let mut wanted = Vec::new();
+    let loaded = load_inner(inputs, &mut wanted).map_err(dedupe);
+    (loaded, wanted)
+}
+
+fn load_inner(inputs: &Inputs, wanted: &mut Vec<Lookup>) -> Result<Loaded, Vec<Problem>> {
     let (root_dir, only_file) = if inputs.path.is_dir() {
         (inputs.path.clone(), None)
     } else {
@@ -264,16 +276,28 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
     let mut ev = Evaluator::new(module, state);
     ev.region = inputs.region.clone();
     ev.caller = inputs.caller.clone();
-    let problems = vars::assign(&mut ev, inputs, &root_display);
+    ev.looked_up = inputs
+        .looked_up
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from_json(v)))
+        .collect();
+    let result = evaluate(&mut ev, inputs, &root_display, in_file.as_deref());
+    *wanted = std::mem::take(&mut ev.wanted);
+    result
+}
+
+/// Selects the task definition and evaluates what the caller reads of it.
+fn evaluate(
+    ev: &mut Evaluator,
+    inputs: &Inputs,
+    root_display: &str,
+    in_file: Option<&str>,
+) -> Result<Loaded, Vec<Problem>> {
+    let problems = vars::assign(ev, inputs, root_display);
     if !problems.is_empty() {
         return Err(problems);
     }
-    let target = select::select(
-        &mut ev,
-        inputs.resource.as_deref(),
-        &root_display,
-        in_file.as_deref(),
-    )?;
+    let target = select::select(ev, inputs.resource.as_deref(), root_display, in_file)?;
     let decl = target.decl.clone();
     let mut problems = Vec::new();
     // A string attribute: `Ok(None)` when unset.
@@ -368,7 +392,7 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
     };
     // Best effort: the family only names the task, and the role ARNs matter only to the
     // features that act as those roles (which report the marker when they need it).
-    let family = match text_attr(&mut ev, "family") {
+    let family = match text_attr(ev, "family") {
         Ok(family) => family,
         Err(f) if f.unknown => None,
         Err(f) => {
@@ -377,7 +401,7 @@ fn load_inner(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
         }
     };
     let mut unknown_roles: Vec<(&str, Problem)> = Vec::new();
-    let mut role = |name: &'static str| match text_attr(&mut ev, name) {
+    let mut role = |name: &'static str| match text_attr(ev, name) {
         Ok(arn) => arn,
         Err(f) if !f.unknown => {
             problems.extend(f.problems);

@@ -570,3 +570,67 @@ resource "aws_ecs_task_definition" "app" {
         .assert_stderr_contains("the s3 backend has no `bucket`")
         .assert_stderr_contains("--backend-config bucket=VALUE");
 }
+
+#[test]
+fn terraform_remote_state_outputs_from_s3() {
+    // A service configuration that takes the database secret's ARN from the platform
+    // team's state, as `data "terraform_remote_state"` does; read in the same wave as STS.
+    let e = emulator();
+    let bucket = unique("platform-state").to_lowercase();
+    let arn = e.create_secret(REGION, &unique("remote-db"), "from-remote-state");
+    let platform = serde_json::json!({"version": 4, "outputs": {
+        "db_secret_arn": {"value": arn, "type": "string"},
+        "vpc_id": {"value": "vpc-123", "type": "string"}
+    }, "resources": []});
+    e.put_object(
+        REGION,
+        &bucket,
+        "env:/prod/platform.tfstate",
+        platform.to_string().as_bytes(),
+    );
+    let dir = crate::util::empty_dir();
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            r#"data "terraform_remote_state" "platform" {{
+  backend   = "s3"
+  workspace = "prod"
+  config = {{
+    bucket = "{bucket}"
+    key    = "platform.tfstate"
+    region = "us-east-1"
+  }}
+}}
+
+data "aws_caller_identity" "current" {{}}
+
+resource "aws_ecs_task_definition" "app" {{
+  container_definitions = jsonencode([{{
+    name        = "app"
+    environment = [{{ name = "ACCOUNT", value = data.aws_caller_identity.current.account_id }}]
+    secrets     = [{{ name = "DB", valueFrom = data.terraform_remote_state.platform.outputs.db_secret_arn }}]
+  }}])
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let ran = ecs_env()
+        .arg("-f")
+        .arg(&dir)
+        .args(["--", "sh", "-c", "echo \"$ACCOUNT $DB\""])
+        .output();
+    ran.assert_code(0);
+    assert_eq!(ran.stdout(), "123456789012 from-remote-state\n");
+
+    // Offline, it stays unknown, and the message names where it would be read.
+    crate::util::ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["check", "--offline", "--account", "123456789012", "-f"])
+        .arg(&dir)
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains(&format!(
+            "data.terraform_remote_state.platform is read from s3://{bucket}/env:/prod/platform.tfstate"
+        ));
+}
