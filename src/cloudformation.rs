@@ -135,10 +135,33 @@ impl fmt::Display for TemplateError {
                      task definition imports with Fn::ImportValue",
                     quoted_list(unknown)
                 )?;
+                // The closest name for each, rather than every parameter: a Copilot template
+                // declares dozens.
+                let guesses: Vec<String> = unknown
+                    .iter()
+                    .filter_map(|u| {
+                        declared
+                            .iter()
+                            .map(|d| (strsim::normalized_levenshtein(u, d), d))
+                            .max_by(|x, y| x.0.total_cmp(&y.0))
+                            .filter(|(score, _)| *score >= 0.6)
+                            .map(|(_, d)| d.clone())
+                    })
+                    .collect();
+                const LISTED: usize = 8;
                 if declared.is_empty() {
                     f.write_str(" (the template declares no parameters)")
-                } else {
+                } else if !guesses.is_empty() {
+                    write!(f, "; did you mean {}?", quoted_list(&guesses))
+                } else if declared.len() <= LISTED {
                     write!(f, "; its parameters are {}", quoted_list(declared))
+                } else {
+                    write!(
+                        f,
+                        "; it has {} parameters, among them {}",
+                        declared.len(),
+                        quoted_list(&declared[..LISTED])
+                    )
                 }
             }
         }
@@ -189,15 +212,24 @@ pub(crate) struct Unresolved {
     pub intrinsic: String,
     /// What would resolve it, e.g. `pass --parameter Env=VALUE`.
     pub hint: String,
+    /// Not an intrinsic but a mistake in the template itself (a misspelt key): what is
+    /// wrong, instead of "cannot resolve".
+    pub mistake: Option<String>,
+}
+
+impl Unresolved {
+    /// What is wrong, as a failure's message.
+    pub(crate) fn message(&self) -> String {
+        match &self.mistake {
+            Some(m) => m.clone(),
+            None => format!("cannot resolve `{}`", self.intrinsic),
+        }
+    }
 }
 
 impl fmt::Display for Unresolved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "at `{}`: cannot resolve `{}`: {}",
-            self.path, self.intrinsic, self.hint
-        )
+        write!(f, "at `{}`: {}: {}", self.path, self.message(), self.hint)
     }
 }
 
@@ -540,7 +572,36 @@ fn one(path: &str, intrinsic: impl Into<String>, hint: impl Into<String>) -> Vec
         path: path.to_owned(),
         intrinsic: intrinsic.into(),
         hint: hint.into(),
+        mistake: None,
     }]
+}
+
+/// A key of an entry that is not one CloudFormation accepts there (it rejects the template
+/// with "Encountered unsupported property"), with the accepted key it most looks like.
+fn unknown_key(path: &str, found: &str, accepted: &[&str]) -> Unresolved {
+    let closest = accepted
+        .iter()
+        .map(|a| {
+            (
+                strsim::normalized_levenshtein(&found.to_lowercase(), &a.to_lowercase()),
+                *a,
+            )
+        })
+        .max_by(|x, y| x.0.total_cmp(&y.0))
+        .filter(|(score, _)| *score >= 0.5)
+        .map(|(_, a)| a);
+    Unresolved {
+        path: path.to_owned(),
+        intrinsic: String::new(),
+        hint: match closest {
+            Some(a) => format!("did you mean `{a}`? (keys are case-sensitive)"),
+            None => format!("the keys here are `{}`", accepted.join("` and `")),
+        },
+        mistake: Some(format!(
+            "`{}` is not a key CloudFormation accepts here",
+            crate::diagnostic::escaped(found)
+        )),
+    }
 }
 
 /// An intrinsic whose arguments do not have the shape CloudFormation requires. Named by the
@@ -819,6 +880,12 @@ impl<'a> Resolver<'a> {
                         continue;
                     }
                 };
+                let accepted = [fields[0].0, fields[1].0];
+                for key in entry.keys() {
+                    if !accepted.contains(&key.as_str()) {
+                        errors.push(unknown_key(&format!("{entry_path}.{key}"), key, &accepted));
+                    }
+                }
                 let mut out_entry = Map::new();
                 for (field, out_field) in fields {
                     let Some(v) = entry.get(field) else { continue };

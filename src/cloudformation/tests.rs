@@ -117,6 +117,7 @@ fn u(path: &str, intrinsic: &str, hint: &str) -> Unresolved {
         path: path.to_owned(),
         intrinsic: intrinsic.to_owned(),
         hint: hint.to_owned(),
+        mistake: None,
     }
 }
 
@@ -1524,7 +1525,7 @@ fn a_parameter_the_template_does_not_use_is_an_error_not_ignored() {
     assert_eq!(
         err.to_string(),
         "--parameter `Envv`: not a parameter of the template, nor an export that its task \
-         definition imports with Fn::ImportValue; its parameters are `Env`"
+         definition imports with Fn::ImportValue; did you mean `Env`?"
     );
 }
 
@@ -1658,4 +1659,49 @@ fn an_unknown_container_name_blocks_only_the_choice_it_could_change() {
             .collect();
         assert_eq!(paths, ["ContainerDefinitions[1].Name"]);
     }
+}
+
+#[test]
+fn a_misspelt_key_is_named_where_it_is_written() {
+    let t = parse(
+        "Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      \
+         ContainerDefinitions:\n        - Name: app\n          Secrets:\n            \
+         - Name: DB\n              ValueFRom: arn:aws:ssm:us-east-1:123456789012:parameter/db\n            \
+         - Name: OTHER\n              Source: x\n",
+    )
+    .unwrap();
+    let found = unresolved(&t, &wanting(Some("app"), &[]));
+    let c = "$.Resources.Task.Properties.ContainerDefinitions[0]";
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[0].path, format!("{c}.Secrets[0].ValueFRom"));
+    assert_eq!(
+        found[0].message(),
+        "`ValueFRom` is not a key CloudFormation accepts here"
+    );
+    assert_eq!(
+        found[0].hint,
+        "did you mean `ValueFrom`? (keys are case-sensitive)"
+    );
+    assert_eq!(found[1].hint, "the keys here are `Name` and `ValueFrom`");
+}
+
+#[test]
+fn an_unknown_parameter_gets_a_guess_not_every_name() {
+    let declared: String = (0..30)
+        .map(|i| format!("\"P{i}\": {{\"Type\": \"String\", \"Default\": \"x\"}},"))
+        .collect();
+    let t = parse(&format!(
+        r#"{{"Parameters": {{{declared} "DatabaseHost": {{"Type": "String"}}}},
+            "Resources": {{"T": {{"Type": "AWS::ECS::TaskDefinition", "Properties": {{
+              "ContainerDefinitions": [{{"Name": "app", "Environment": [{{"Name": "H", "Value": {{"Ref": "DatabaseHost"}}}}]}}]}}}}}}}}"#
+    ))
+    .unwrap();
+    let mut ctx = wanting(Some("app"), &[]);
+    ctx.parameters = params(&[("DatabaseHost", "db"), ("DatabseHost", "db")]);
+    let e = t.task_definition(None, &ctx).unwrap_err().to_string();
+    assert!(e.contains("did you mean `DatabaseHost`?"), "{e}");
+    ctx.parameters = params(&[("DatabaseHost", "db"), ("Zzz", "db")]);
+    let e = t.task_definition(None, &ctx).unwrap_err().to_string();
+    assert!(e.contains("it has 31 parameters, among them"), "{e}");
+    assert!(!e.contains("P29"), "{e}");
 }

@@ -254,12 +254,13 @@ async fn from_template(
             unresolved
                 .into_iter()
                 .map(|u| {
-                    Failure::new(
-                        Class::UnresolvedIntrinsic,
-                        format!("cannot resolve `{}`", u.intrinsic),
-                    )
-                    .reference(&u.path)
-                    .hint(u.hint)
+                    let class = match u.mistake {
+                        Some(_) => Class::Template,
+                        None => Class::UnresolvedIntrinsic,
+                    };
+                    Failure::new(class, u.message())
+                        .reference(&u.path)
+                        .hint(u.hint)
                 })
                 .collect(),
         )),

@@ -120,7 +120,7 @@ fn cdk_and_yaml_templates_resolve_offline_and_with_a_stack() {
         .output()
         .assert_code(125)
         .assert_stderr_contains("--parameter `Envv`: not a parameter of the template")
-        .assert_stderr_contains("its parameters are `Env`");
+        .assert_stderr_contains("did you mean `Env`?");
     // The CDK template with every Ref known, AWS::AccountId from sts:GetCallerIdentity.
     let cdk_text = cdk.to_string().replace(
         r#"{"Ref":"DbSecretA1B2C3"}"#,
