@@ -1758,23 +1758,27 @@ impl Evaluator {
     /// take unknown values; the others, and the arguments that decide what is moved (a key, an
     /// index, a separator, a path), must be known.
     fn known_args(&self, name: &str, args: Vec<Value>) -> Result<Vec<Value>, Failure> {
-        // How many leading arguments must be known; `None`: all of them.
-        let decide = match name {
+        // The arguments that decide what the result is; `None`: all of them.
+        let deciding: Option<&[usize]> = match name {
             "jsonencode" | "jsondecode" | "merge" | "concat" | "flatten" | "values" | "tolist"
-            | "tomap" | "tostring" | "coalesce" | "compact" => Some(0),
-            "lookup" | "element" | "join" | "templatefile" => Some(1),
+            | "tomap" | "tostring" | "coalesce" | "compact" => Some(&[]),
+            // The key or index; the collection may hold unknown values.
+            "lookup" | "element" => Some(&[1]),
+            "join" | "templatefile" => Some(&[0]),
             "format" => match args.first() {
-                Some(Value::String(f)) if !format_truncates(f) => Some(1),
+                Some(Value::String(f)) if !format_truncates(f) => Some(&[0]),
                 _ => None,
             },
             _ => None,
         };
-        let decide = decide.map_or(args.len(), |n| n.min(args.len()));
-        for arg in &args[..decide] {
-            self.unknowns.known(arg.clone())?;
-        }
-        if name == "lookup" && args.len() > 1 {
-            self.unknowns.known(args[1].clone())?;
+        match deciding {
+            None => args
+                .iter()
+                .try_for_each(|a| self.unknowns.known(a.clone()).map(drop))?,
+            Some(indexes) => indexes
+                .iter()
+                .filter_map(|i| args.get(*i))
+                .try_for_each(|a| self.unknowns.known(a.clone()).map(drop))?,
         }
         Ok(args)
     }

@@ -1725,3 +1725,44 @@ fn the_state_is_where_the_backend_and_workspace_say() {
         StateLocation::Other("cloud".to_owned())
     );
 }
+
+#[test]
+fn a_collection_with_an_unknown_element_still_yields_its_known_ones() {
+    let s = Scratch::new(
+        "lookup-known",
+        &[(
+            "main.tf",
+            r#"
+locals {
+  settings = { stage = "prod", image = data.aws_ssm_parameter.image.value }
+  names    = ["web", data.aws_region.current.name]
+}
+data "aws_ssm_parameter" "image" { name = "/image" }
+data "aws_region" "current" {}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{
+    name        = element(local.names, 0)
+    environment = [
+      { name = "STAGE", value = lookup(local.settings, "stage", "dev") },
+      { name = "BOTH", value = join(",", local.names) },
+    ]
+  }])
+}
+"#,
+        )],
+    );
+    // The known element and key resolve; the join of an unknown one is its problem.
+    let p = problems(&s.inputs());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].expression, "data.aws_region.current.name");
+    let mut i = s.inputs();
+    i.region = Some("eu-west-1".to_owned());
+    let loaded = load(&i).unwrap();
+    assert_eq!(
+        loaded.container_definitions,
+        json!([{"name": "web", "environment": [
+            {"name": "STAGE", "value": "prod"},
+            {"name": "BOTH", "value": "web,eu-west-1"}
+        ]}])
+    );
+}
