@@ -1742,7 +1742,7 @@ impl Evaluator {
             Failure {
                 problems,
                 fatal: e.fatal,
-                unknown: false,
+                unknown: e.unknown,
             }
         })
     }
@@ -1754,21 +1754,15 @@ impl Evaluator {
     fn known_args(&self, name: &str, args: Vec<Value>) -> Result<Vec<Value>, Failure> {
         // How many leading arguments must be known; `None`: all of them.
         let decide = match name {
-            "jsonencode" | "jsondecode" | "merge" | "concat" | "flatten" | "values" | "tolist"
-            | "tomap" | "tostring" | "coalesce" | "compact" => Some(0),
-            "lookup" | "element" | "join" | "templatefile" => Some(1),
             "format" => match args.first() {
                 Some(Value::String(f)) if !format_truncates(f) => Some(1),
                 _ => None,
             },
-            _ => None,
+            _ => super::funcs::must_know(name),
         };
         let decide = decide.map_or(args.len(), |n| n.min(args.len()));
         for arg in &args[..decide] {
             self.unknowns.known(arg.clone())?;
-        }
-        if name == "lookup" && args.len() > 1 {
-            self.unknowns.known(args[1].clone())?;
         }
         Ok(args)
     }
