@@ -1748,7 +1748,7 @@ impl Evaluator {
             Failure {
                 problems,
                 fatal: e.fatal,
-                unknown: false,
+                unknown: e.unknown,
             }
         })
     }
@@ -1758,18 +1758,14 @@ impl Evaluator {
     /// take unknown values; the others, and the arguments that decide what is moved (a key, an
     /// index, a separator, a path), must be known.
     fn known_args(&self, name: &str, args: Vec<Value>) -> Result<Vec<Value>, Failure> {
-        // The arguments that decide what the result is; `None`: all of them.
+        // The arguments that decide what the result is (the function table says which);
+        // `None`: all of them. `format` keeps markers intact only without a precision.
         let deciding: Option<&[usize]> = match name {
-            "jsonencode" | "jsondecode" | "merge" | "concat" | "flatten" | "values" | "tolist"
-            | "tomap" | "tostring" | "coalesce" | "compact" => Some(&[]),
-            // The key or index; the collection may hold unknown values.
-            "lookup" | "element" => Some(&[1]),
-            "join" | "templatefile" => Some(&[0]),
             "format" => match args.first() {
                 Some(Value::String(f)) if !format_truncates(f) => Some(&[0]),
                 _ => None,
             },
-            _ => None,
+            _ => super::funcs::must_know(name),
         };
         match deciding {
             None => args

@@ -135,6 +135,12 @@ impl Confinement {
     /// swapped in after the check is then seen as one, and refused), and its type is judged
     /// on the open descriptor.
     pub(crate) fn read(&self, path: &Path) -> Result<String, Refusal> {
+        String::from_utf8(self.read_bytes(path)?).map_err(|_| Refusal::NotText)
+    }
+
+    /// `filebase64()`, `filemd5()` and the other hashes: the bytes of a regular file inside
+    /// the tree, read as [`Confinement::read`] reads it.
+    pub(crate) fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, Refusal> {
         let Some(canonical) = self.locate(path)? else {
             return Err(Refusal::Io(std::io::ErrorKind::NotFound));
         };
@@ -153,7 +159,7 @@ impl Confinement {
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(Refusal::TooLarge);
         }
-        String::from_utf8(bytes).map_err(|_| Refusal::NotText)
+        Ok(bytes)
     }
 }
 

@@ -12,7 +12,7 @@
 //! - Evaluating expressions: `var.*`, `local.*` (lazily, in dependency order, cycles
 //!   reported), string templates and heredocs with `%{ for }`/`%{ if }` and `~` strip
 //!   markers, conditionals, `for` expressions, splats, arithmetic and comparison, and the
-//!   functions listed in `funcs::KNOWN` (among them `jsonencode`, `file`, `templatefile`,
+//!   built-in functions in `funcs`' table (among them `jsonencode`, `file`, `templatefile`,
 //!   `format`, `merge`, `lookup`, `try`, `can`).
 //! - `count`/`for_each` on the task definition and on module calls: an instance is chosen
 //!   by its key, with `count.index`, `each.key` and `each.value` in scope.

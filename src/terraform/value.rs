@@ -185,7 +185,8 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
         .strip_prefix('-')
         .or_else(|| s.strip_prefix('+'))
         .unwrap_or(s);
-    let valid = body.starts_with(|c: char| c.is_ascii_digit())
+    let digits = body.strip_prefix('.').unwrap_or(body);
+    let valid = digits.starts_with(|c: char| c.is_ascii_digit())
         && body
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
@@ -229,6 +230,8 @@ mod tests {
         assert_eq!(format_number(-0.0), "0");
         assert_eq!(format_number(1e21), "1000000000000000000000");
         assert_eq!(parse_number("0.25"), Some(0.25));
+        assert_eq!(parse_number(".5"), Some(0.5));
+        assert_eq!(parse_number("."), None);
         assert_eq!(parse_number(" 1"), None);
         assert_eq!(parse_number("inf"), None);
         assert_eq!(parse_number("0x10"), None);

@@ -1,0 +1,146 @@
+//! Terraform's own answers, compared with ecs-env's: `tests/vectors/terraform-functions.json`
+//! holds what `terraform console` (1.11) printed for `jsonencode(EXPR)` for each expression
+//! of `tests/vectors/terraform-functions.txt`, or that it was an error
+//! (`scripts/record-terraform-functions` records them again). Each expression is evaluated
+//! here with the project's evaluator, its root module being
+//! `tests/vectors/terraform-functions-files/` (the directory Terraform ran in).
+//!
+//! Strings, bools, nulls and shapes must be identical; numbers equal as 64-bit floats (to
+//! within a few units in the last place: Terraform computes with 512-bit floats). An
+//! expression Terraform rejects must fail here too. The few where ecs-env knowingly differs
+//! are listed in [`DIFFERENCES`], with why, and must still differ (so a fix is noticed).
+
+use std::path::Path;
+use std::rc::Rc;
+
+use serde_json::Value as Json;
+
+use crate::terraform::eval::{Evaluator, Iteration, Scope, ScopeKind};
+use crate::terraform::source::{Module, SourceFile};
+
+/// Expressions whose result ecs-env knowingly does not match, and why.
+const DIFFERENCES: &[(&str, &str)] = &[
+    (
+        r#"strrev("e\u0301x")"#,
+        "Terraform normalizes every string to NFC (e + U+0301 becomes é); ecs-env keeps strings as written",
+    ),
+    (
+        r#"substr("e\u0301x", 0, 1)"#,
+        "Terraform normalizes every string to NFC; ecs-env keeps strings as written",
+    ),
+];
+
+/// Whether two JSON texts' values are the same, numbers compared as 64-bit floats.
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            let x: f64 = x.to_string().parse().unwrap_or(f64::NAN);
+            let y: f64 = y.to_string().parse().unwrap_or(f64::NAN);
+            x == y || (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs())
+        }
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// What ecs-env makes of `expr`: `Ok(jsonencode(value))`, or the failure's first message.
+fn evaluate(ev: &mut Evaluator, text: &str) -> Result<String, String> {
+    let expr = hcl::edit::parser::parse_expr(text).map_err(|e| format!("parse: {e}"))?;
+    let file = Rc::new(SourceFile::new("vector".to_owned(), text.to_owned()));
+    let scope = Scope::new(0, file, Iteration::None, ScopeKind::Config);
+    let value = ev
+        .eval(&expr, &scope)
+        .and_then(|v| ev.unknowns.known(v))
+        .map_err(|f| {
+            f.problems
+                .first()
+                .map(|p| p.message.clone())
+                .unwrap_or_default()
+        })?;
+    value.to_json()
+}
+
+#[test]
+fn functions_match_terraform() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let recorded: Json = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("terraform-functions.json")).unwrap(),
+    )
+    .unwrap();
+    let module = Module {
+        dir: dir.join("terraform-functions-files"),
+        display_dir: ".".to_owned(),
+        ..Module::default()
+    };
+    let mut ev = Evaluator::new(module, None);
+    let mut differ = Vec::new();
+    let vectors = recorded["vectors"].as_array().unwrap();
+    for v in vectors {
+        let expr = v["expr"].as_str().unwrap();
+        let ours = evaluate(&mut ev, expr);
+        let matches = match (v.get("json").and_then(Json::as_str), &ours) {
+            (Some(theirs), Ok(ours)) => {
+                let theirs: Json = serde_json::from_str(theirs).unwrap();
+                serde_json::from_str::<Json>(ours).is_ok_and(|ours| same(&ours, &theirs))
+            }
+            (Some(_), Err(_)) => false,
+            (None, ours) => ours.is_err(),
+        };
+        if !matches {
+            differ.push(format!(
+                "{expr}\n    terraform: {}\n    ecs-env:   {ours:?}",
+                v.get("json").and_then(Json::as_str).unwrap_or("an error")
+            ));
+        }
+    }
+    let unexpected: Vec<&String> = differ
+        .iter()
+        .filter(|d| {
+            !DIFFERENCES
+                .iter()
+                .any(|(e, _)| d.split('\n').next() == Some(*e))
+        })
+        .collect();
+    let fixed: Vec<&str> = DIFFERENCES
+        .iter()
+        .map(|(e, _)| *e)
+        .filter(|e| !differ.iter().any(|d| d.split('\n').next() == Some(*e)))
+        .collect();
+    assert!(
+        unexpected.is_empty() && fixed.is_empty(),
+        "{} of {} expressions differ from Terraform:\n{}\nlisted as differing but now matching: {fixed:?}",
+        unexpected.len(),
+        vectors.len(),
+        unexpected
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+}
+
+#[test]
+fn impure_functions_are_unknown_values() {
+    let module = Module {
+        dir: std::env::temp_dir(),
+        ..Module::default()
+    };
+    let mut ev = Evaluator::new(module, None);
+    for text in ["timestamp()", "uuid()", "bcrypt(\"x\")", "plantimestamp()"] {
+        let expr = hcl::edit::parser::parse_expr(text).unwrap();
+        let file = Rc::new(SourceFile::new("vector".to_owned(), text.to_owned()));
+        let scope = Scope::new(0, file, Iteration::None, ScopeKind::Config);
+        let failure = ev.eval(&expr, &scope).unwrap_err();
+        assert!(failure.unknown && failure.fatal, "{text}");
+        assert!(
+            failure.problems[0].message.contains("only known at apply"),
+            "{text}: {}",
+            failure.problems[0].message
+        );
+    }
+}
