@@ -570,26 +570,48 @@ async fn limited<F: Future>(permits: Arc<Semaphore>, job: F) -> F::Output {
     job.await
 }
 
-fn no_credentials_hint(settings: &Settings) -> String {
-    let profile = settings
+/// The profile credentials come from: `--profile`, else `AWS_PROFILE`, else `default`.
+fn profile_name(settings: &Settings) -> String {
+    settings
         .profile
         .clone()
         .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .unwrap_or_else(|| "default".to_owned());
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// `aws login` first: console credentials (a `login_session` profile) are what the AWS CLI
+/// now offers anyone who can sign in to the console.
+fn no_credentials_hint(settings: &Settings) -> String {
+    let profile = profile_name(settings);
     format!(
-        "configure credentials for profile `{profile}` (`aws configure`, or `aws sso login \
-         --profile {profile}`), set AWS_PROFILE, or override every secret with --override / \
+        "log in with `aws login --profile {profile}` (or `aws sso login --profile {profile}`, \
+         or `aws configure`), set AWS_PROFILE, or override every secret with --override / \
          --override-file to run without AWS"
     )
 }
 
+/// A `login_session` profile (`aws login`) failed: aws-config's errors name its cached
+/// "Login token", except a missing one, which is only "failed to read `PATH`", a path in the
+/// login cache (`~/.aws/login/cache`, or `AWS_LOGIN_CACHE_DIRECTORY`).
+fn login_session_failed(detail: &str) -> bool {
+    let cache = std::env::var("AWS_LOGIN_CACHE_DIRECTORY")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| {
+            let default = std::path::Path::new(".aws").join("login").join("cache");
+            default.display().to_string()
+        });
+    detail.contains("Login token") || detail.contains(&cache)
+}
+
 fn credentials_hint(detail: &str, settings: &Settings) -> String {
-    let profile = settings
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok());
-    if detail.contains("SSO") || detail.contains("sso") {
-        let p = profile.as_deref().unwrap_or("default");
+    let p = profile_name(settings);
+    if login_session_failed(detail) {
+        format!(
+            "the console login session has expired or was never started: run `aws login \
+             --profile {p}`"
+        )
+    } else if detail.contains("SSO") || detail.contains("sso") {
         format!(
             "the SSO session has expired or was never started: run `aws sso login --profile {p}`"
         )
