@@ -15,11 +15,7 @@ use crate::{cmd, exit, process};
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     exit_125_on_panic();
     // Before anything can read a value: no core dump may hold one.
-    #[cfg(unix)]
-    {
-        process::cores::forbid();
-        process::signals::record();
-    }
+    process::start_up();
     let args: Vec<OsString> = args.into_iter().collect();
     let cli = match Cli::parse_args(&args) {
         Ok(cli) => cli,
@@ -61,18 +57,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-/// `run` (exec), or supervised (`--watch`, `--task-role`): the two never call each other.
+/// `run` (exec), or supervised (`--watch`, `--task-role`; an error on Windows): the two never
+/// call each other.
 fn run_or_watch(args: cli::RunArgs) -> Result<u8, Error> {
     let task_role = args.task_role.task_role || args.task_role.task_role_arn.is_some();
     if args.watch.watch.is_none() && args.watch.watch_interval.is_none() && !task_role {
         return cmd::run::execute(args);
     }
-    #[cfg(unix)]
-    return cmd::watch::execute(&args);
-    #[cfg(not(unix))]
-    return Err(Error::usage(
-        "--watch and --task-role are supported on Unix only",
-    ));
+    cmd::watch::execute(&args)
 }
 
 /// The likely mistake behind an unexpected argument, if there is a likely one.

@@ -5,6 +5,9 @@
 //! be run, 127 when it was not found; otherwise the command's own status. A death by signal
 //! is 128+n, as a shell reports it. `check` uses 1 for "something would not resolve", and
 //! `--watch --on-change exit` uses 75 (EX_TEMPFAIL, "try again").
+//!
+//! The one exception is Windows, where a command's exit code is 32 bits: `process` exits with
+//! it whole, never cut to the 8 bits of [`child`].
 
 use crate::error::Error;
 use crate::process::ExecError;

@@ -3,8 +3,8 @@
 //! A current-thread runtime: every request is I/O-bound and in flight at once, so one thread
 //! is enough, and nothing is left running when the runtime is dropped before exec.
 //!
-//! While ecs-env itself is working (loading, fetching), SIGINT, SIGTERM and SIGHUP stop it
-//! promptly with 128+n and nothing is started. Handling them, rather than leaving the default
+//! While ecs-env itself is working (loading, fetching), SIGINT, SIGTERM and SIGHUP (Ctrl-C on
+//! Windows; `process::interrupted`) stop it promptly with 128+n and nothing is started. Handling them, rather than leaving the default
 //! action, matters as PID 1 in a container, where the kernel ignores signals that have no
 //! handler. The handlers do not survive exec: the command starts with default dispositions.
 
@@ -38,8 +38,7 @@ pub(crate) fn run<F: Future>(future: F) -> Result<F::Output, Stopped> {
     // A read still blocked on a FIFO or a terminal (the source, on a blocking thread) must not
     // keep the process alive after a signal or `--timeout` ended the run.
     runtime.shutdown_background();
-    #[cfg(unix)]
-    crate::process::signals::restore_after_work();
+    crate::process::after_work();
     Ok(output)
 }
 
@@ -50,39 +49,6 @@ pub(crate) async fn interruptible<F: Future>(
 ) -> Result<F::Output, Stopped> {
     tokio::select! {
         output = tokio::time::timeout(limit, future) => output.map_err(|_| Stopped::TimedOut(limit)),
-        signal = interrupted() => Err(Stopped::Signal(signal)),
+        signal = crate::process::interrupted() => Err(Stopped::Signal(signal)),
     }
-}
-
-/// The first of SIGINT, SIGTERM or SIGHUP.
-#[cfg(unix)]
-async fn interrupted() -> i32 {
-    use tokio::signal::unix::{SignalKind, signal};
-    let kinds = [
-        SignalKind::interrupt(),
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-    ];
-    let mut streams = Vec::new();
-    for kind in kinds {
-        match signal(kind) {
-            Ok(stream) => streams.push((kind.as_raw_value(), stream)),
-            // Without a handler the default action still stops the process.
-            Err(_) => continue,
-        }
-    }
-    let waits = streams.iter_mut().map(|(n, s)| {
-        let n = *n;
-        Box::pin(async move {
-            s.recv().await;
-            n
-        })
-    });
-    futures_util::future::select_all(waits).await.0
-}
-
-#[cfg(not(unix))]
-async fn interrupted() -> i32 {
-    let _ = tokio::signal::ctrl_c().await;
-    2
 }

@@ -222,8 +222,8 @@ impl Kind {
 pub(crate) fn common_hint(kind: Kind) -> Option<String> {
     match kind {
         Kind::Credentials => Some(
-            "the credentials were rejected or have expired: refresh them (`aws sso login`, a \
-             new session token) and retry"
+            "the credentials were rejected or have expired: refresh them (`aws login`, `aws sso \
+             login`, a new session token) and retry"
                 .to_owned(),
         ),
         Kind::Throttled => {

@@ -1,9 +1,10 @@
 //! The only module that talks to AWS.
 //!
 //! [`Session::connect`] loads the shared AWS configuration exactly as the AWS CLI does
-//! (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL[_SECRETS_MANAGER|_SSM]`, SSO,
+//! (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL[_SECRETS_MANAGER|_SSM]`, SSO, `aws login`,
 //! `credential_process`, assume-role profiles: all read by `aws-config` itself), with the
-//! `--profile`, `--region` and `--endpoint-url` flags on top. Credentials are resolved once,
+//! `--profile`, `--region` and `--endpoint-url` flags on top, and the region chain of
+//! `region.rs` (instance metadata last, on EC2 only). Credentials are resolved once,
 //! up front, so that "no credentials" is one clear error instead of one per secret, and every
 //! regional client shares them.
 //!
@@ -22,6 +23,8 @@ mod clients;
 mod error;
 pub(crate) mod plan;
 mod poll;
+mod region;
+pub(crate) use region::task_region;
 pub(crate) use sources::SourceError;
 mod s3;
 mod secrets_manager;
@@ -34,7 +37,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_config::meta::region::RegionProviderChain;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -101,29 +103,6 @@ impl Default for Settings {
             task_role: None,
         }
     }
-}
-
-/// The task region: `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's
-/// `region`. Unlike the SDK's default chain this never probes EC2 instance metadata, which on
-/// a laptop only costs seconds of timeouts (docs/usage.md, "The task region").
-pub(crate) async fn task_region(settings: &Settings) -> Option<String> {
-    if let (None, Some(config)) = (&settings.region, &settings.sdk_config) {
-        return config.region().map(|r| r.as_ref().to_owned());
-    }
-    region_chain(settings)
-        .region()
-        .await
-        .map(|r| r.as_ref().to_owned())
-}
-
-fn region_chain(settings: &Settings) -> RegionProviderChain {
-    let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
-    if let Some(p) = &settings.profile {
-        profile = profile.profile_name(p);
-    }
-    RegionProviderChain::first_try(settings.region.clone().map(Region::new))
-        .or_else(aws_config::environment::EnvironmentVariableRegionProvider::new())
-        .or_else(profile.build())
 }
 
 /// A loaded AWS configuration with resolved credentials.
@@ -202,7 +181,7 @@ impl Session {
         timeouts: aws_config::timeout::TimeoutConfig,
     ) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(region_chain(settings))
+            .region(region::chain(settings))
             .timeout_config(timeouts);
         if let Some(profile) = &settings.profile {
             // As in the AWS CLI, `--profile` beats credentials in the environment; the default
@@ -570,26 +549,48 @@ async fn limited<F: Future>(permits: Arc<Semaphore>, job: F) -> F::Output {
     job.await
 }
 
-fn no_credentials_hint(settings: &Settings) -> String {
-    let profile = settings
+/// The profile credentials come from: `--profile`, else `AWS_PROFILE`, else `default`.
+fn profile_name(settings: &Settings) -> String {
+    settings
         .profile
         .clone()
         .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .unwrap_or_else(|| "default".to_owned());
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// `aws login` first: console credentials (a `login_session` profile) are what the AWS CLI
+/// now offers anyone who can sign in to the console.
+fn no_credentials_hint(settings: &Settings) -> String {
+    let profile = profile_name(settings);
     format!(
-        "configure credentials for profile `{profile}` (`aws configure`, or `aws sso login \
-         --profile {profile}`), set AWS_PROFILE, or override every secret with --override / \
+        "log in with `aws login --profile {profile}` (or `aws sso login --profile {profile}`, \
+         or `aws configure`), set AWS_PROFILE, or override every secret with --override / \
          --override-file to run without AWS"
     )
 }
 
+/// A `login_session` profile (`aws login`) failed: aws-config's errors name its cached
+/// "Login token", except a missing one, which is only "failed to read `PATH`", a path in the
+/// login cache (`~/.aws/login/cache`, or `AWS_LOGIN_CACHE_DIRECTORY`).
+fn login_session_failed(detail: &str) -> bool {
+    let cache = std::env::var("AWS_LOGIN_CACHE_DIRECTORY")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| {
+            let default = std::path::Path::new(".aws").join("login").join("cache");
+            default.display().to_string()
+        });
+    detail.contains("Login token") || detail.contains(&cache)
+}
+
 fn credentials_hint(detail: &str, settings: &Settings) -> String {
-    let profile = settings
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok());
-    if detail.contains("SSO") || detail.contains("sso") {
-        let p = profile.as_deref().unwrap_or("default");
+    let p = profile_name(settings);
+    if login_session_failed(detail) {
+        format!(
+            "the console login session has expired or was never started: run `aws login \
+             --profile {p}`"
+        )
+    } else if detail.contains("SSO") || detail.contains("sso") {
         format!(
             "the SSO session has expired or was never started: run `aws sso login --profile {p}`"
         )

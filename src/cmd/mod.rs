@@ -10,6 +10,12 @@ pub(crate) mod policy;
 pub(crate) mod run;
 #[cfg(unix)]
 pub(crate) mod watch;
+// Windows cannot supervise: `--watch` and `--task-role` are a clear error there. Compiled in
+// Unix tests too, so that the error is tested where the tests run.
+#[cfg(any(not(unix), test))]
+pub(crate) mod no_supervisor;
+#[cfg(not(unix))]
+pub(crate) use no_supervisor as watch;
 
 use std::ffi::OsString;
 

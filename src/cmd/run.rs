@@ -7,12 +7,13 @@ use crate::pipeline::{self, Pipeline, Warnings};
 use crate::process;
 use crate::resolve::ChildEnv;
 
-/// Run the command; returns only when it could not be started (Unix) or with its status.
+/// Run the command; returns only when it could not be started (on success ecs-env is
+/// replaced, or on Windows exits with the command's exit code).
 pub(crate) fn execute(args: RunArgs) -> Result<u8, Error> {
     let (program, program_args) = super::command(&args)?;
     let env = resolve_environment(&args.source, &args.aws, &args.role, &args.local)?;
     tracing::debug!(variables = env.len(), "starting the command");
-    Ok(process::exec_replace(program, program_args, &env)?)
+    match process::exec_replace(program, program_args, &env)? {}
 }
 
 /// Flags to the child's environment, warnings printed: shared by `run` and `export`.

@@ -1,16 +1,23 @@
-//! Starting the command: exec on Unix, spawn-and-wait elsewhere.
+//! Starting the command: exec on Unix, spawn-and-wait on Windows.
 //!
 //! One portable entry point, [`exec_replace`], with a private implementation per platform
-//! (the shape of cargo-util's `process_builder.rs`). On Unix the process is replaced: the
-//! command keeps ecs-env's PID, receives signals directly, and its exit status is the status.
-//! std's `CommandExt::exec` is used rather than `nix::unistd::execvpe` because it already
-//! does what an exec wrapper must: it resets SIGPIPE to its default (Rust ignores it at
-//! start-up, and an ignored signal survives exec), clears the signal mask, takes `OsStr`
-//! arguments unchanged, and searches the *child's* PATH.
+//! (the shape of cargo-util's `process_builder.rs`): `unix.rs` and `windows.rs`, each
+//! compiled only on its platform. On Unix the process is replaced: the command keeps
+//! ecs-env's PID, receives signals directly, and its exit status is the status. std's
+//! `CommandExt::exec` is used rather than `nix::unistd::execvpe` because it already does what
+//! an exec wrapper must: it resets SIGPIPE to its default (Rust ignores it at start-up, and an
+//! ignored signal survives exec), clears the signal mask, takes `OsStr` arguments unchanged,
+//! and searches the *child's* PATH. On Windows the command runs as a child while ecs-env
+//! ignores Ctrl-C, and ecs-env exits with the child's whole 32-bit exit code.
 //!
 //! The environment is passed as a value; ecs-env never mutates its own environment.
 //!
-//! Depends on std, nix (`sysconf`, core limits) and the core's `ChildEnv` only.
+//! The supervisor (`supervise`: `--watch`, `--task-role`) and what it needs (`cores`,
+//! `signals`) are Unix only: it forwards, waits for and re-raises signals, which Windows does
+//! not have.
+//!
+//! Depends on std, nix (`sysconf`, core limits), windows-sys (the console's Ctrl-C handler)
+//! and the core's `ChildEnv` only.
 
 #[cfg(unix)]
 pub(crate) mod cores;
@@ -18,7 +25,19 @@ pub(crate) mod cores;
 pub(crate) mod signals;
 #[cfg(unix)]
 pub(crate) mod supervise;
+#[cfg(unix)]
+mod unix;
+#[cfg(windows)]
+mod windows;
 
+#[cfg(unix)]
+use unix as imp;
+#[cfg(unix)]
+pub(crate) use unix::prepare_child;
+#[cfg(windows)]
+use windows as imp;
+
+use std::convert::Infallible;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io;
@@ -76,42 +95,25 @@ fn os_message(e: &io::Error) -> String {
 fn command(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env.iter());
-    #[cfg(unix)]
-    prepare_child(&mut cmd, false);
     cmd
 }
 
-/// What the command gets back between fork and exec (or just before exec): the core limits
-/// and the ignored signals ecs-env inherited; and, for a supervised child, a parent-death
-/// signal, so that it is not left running with its secrets if the supervisor is killed.
-#[cfg(unix)]
-pub(crate) fn prepare_child(cmd: &mut Command, supervised: bool) {
-    use std::os::unix::process::CommandExt;
-    let limits = cores::inherited();
-    let ignored = signals::ignored();
-    let parent = nix::unistd::getpid();
-    // SAFETY: the closure runs between fork and exec. It calls only setrlimit, sigaction,
-    // prctl, getppid and kill, all async-signal-safe, on values computed before the fork; it
-    // allocates nothing and takes no lock.
-    #[allow(unsafe_code)]
-    unsafe {
-        cmd.pre_exec(move || {
-            cores::restore(limits)?;
-            signals::restore_ignored(&ignored)?;
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            if supervised {
-                use nix::sys::signal::Signal;
-                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
-                // The supervisor may have died before the line above: then nobody would send it.
-                if nix::unistd::getppid() != parent {
-                    let _ = nix::sys::signal::raise(Signal::SIGTERM);
-                }
-            }
-            #[cfg(not(any(target_os = "linux", target_os = "android")))]
-            let _ = (supervised, parent);
-            Ok(())
-        });
-    }
+/// First thing at start-up, before any value is read: on Unix, no core dump may hold one, and
+/// the signal dispositions ecs-env inherited are recorded for the command.
+pub(crate) fn start_up() {
+    imp::start_up();
+}
+
+/// After ecs-env's own work (the runtime is gone): signals act on ecs-env as they did when it
+/// started.
+pub(crate) fn after_work() {
+    imp::after_work();
+}
+
+/// The first request to stop while ecs-env works (SIGINT, SIGTERM, SIGHUP; Ctrl-C on
+/// Windows), as the signal number its exit status reports (128+n).
+pub(crate) async fn interrupted() -> i32 {
+    imp::interrupted().await
 }
 
 impl ExecError {
@@ -129,15 +131,18 @@ fn exec_error(program: &OsStr, source: io::Error) -> ExecError {
     }
 }
 
-/// Replace this process with the command. Returns only on failure (Unix), or with the
-/// command's exit code (other platforms).
+/// Replace this process with the command, or (Windows) run it and exit with its exit code.
+/// Returns only when the command could not be started.
 pub(crate) fn exec_replace(
     program: &OsStr,
     args: &[OsString],
     env: &ChildEnv,
-) -> Result<u8, ExecError> {
+) -> Result<Infallible, ExecError> {
     check_size(program, args, env)?;
-    imp::exec_replace(command(program, args, env)).map_err(|e| exec_error(program, e))
+    Err(exec_error(
+        program,
+        imp::exec_replace(command(program, args, env)),
+    ))
 }
 
 /// What execve counts against ARG_MAX: every argument and `NAME=value` string with its NUL,
@@ -155,37 +160,4 @@ fn check_size(program: &OsStr, args: &[OsString], env: &ChildEnv) -> Result<(), 
         return Err(ExecError::TooLarge { bytes, limit });
     }
     Ok(())
-}
-
-#[cfg(unix)]
-mod imp {
-    use std::io;
-    use std::os::unix::process::CommandExt;
-    use std::process::Command;
-
-    pub(super) fn exec_replace(mut cmd: Command) -> io::Result<u8> {
-        // `exec` only returns on failure.
-        Err(cmd.exec())
-    }
-
-    pub(super) fn arg_max() -> Option<usize> {
-        let n = nix::unistd::sysconf(nix::unistd::SysconfVar::ARG_MAX).ok()??;
-        usize::try_from(n).ok()
-    }
-}
-
-#[cfg(not(unix))]
-mod imp {
-    use std::io;
-    use std::process::Command;
-
-    /// No exec here: spawn, wait, and pass the status on.
-    pub(super) fn exec_replace(mut cmd: Command) -> io::Result<u8> {
-        let status = cmd.status()?;
-        Ok(status.code().map_or(1, crate::exit::child))
-    }
-
-    pub(super) fn arg_max() -> Option<usize> {
-        None
-    }
 }

@@ -18,6 +18,7 @@ mod inspect;
 mod library;
 mod proxy;
 mod redteam;
+mod region;
 mod run;
 mod sources;
 mod task_role;

@@ -430,6 +430,76 @@ fn credential_process_profiles_work_and_profile_beats_environment_keys() {
     assert_eq!(calls[0].access_key, "AKIDFROMPROCESS");
 }
 
+/// ecs-env with `AWS_PROFILE=profile` from `home`'s configuration and no keys in the
+/// environment, its requests going through `proxy`.
+fn as_profile(home: &std::path::Path, profile: &str, proxy: &Proxy) -> crate::util::EcsEnv {
+    ecs_env()
+        .env("HOME", home)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_PROFILE", profile)
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+}
+
+/// The session `aws login` leaves: a `login_session` profile, and the token cached under
+/// `~/.aws/login/cache/` (named by the SHA-256 of the session ARN) holding short-term
+/// credentials that expire at `expires_at`. The DPoP key is only read to refresh.
+fn home_with_login_session(expires_at: &str) -> std::path::PathBuf {
+    use sha2::{Digest, Sha256};
+    let session = "arn:aws:iam::123456789012:user/dev";
+    let home = home_with_config(&format!(
+        "[profile console]\nregion = us-east-1\nlogin_session = {session}\n"
+    ));
+    let cache = home.join(".aws/login/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let name: String = Sha256::digest(session.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let token = format!(
+        r#"{{"accessToken": {{"accessKeyId": "AKIDFROMLOGIN", "secretAccessKey": "x",
+             "sessionToken": "session", "accountId": "123456789012", "expiresAt": "{expires_at}"}},
+            "tokenType": "aws_sigv4", "refreshToken": "refresh",
+            "clientId": "arn:aws:signin:::devtools/same-device", "dpopKey": "not a key"}}"#
+    );
+    std::fs::write(cache.join(format!("{name}.json")), token).unwrap();
+    home
+}
+
+#[test]
+fn login_session_profiles_work() {
+    let e = emulator();
+    let arn = e.create_secret(REGION, &unique("login"), "via-login");
+    let home = home_with_login_session("2099-01-01T00:00:00Z");
+    let proxy = Proxy::start(&e.endpoint, vec![]);
+    let env = as_profile(&home, "console", &proxy)
+        .args(["--secret", &format!("S={arn}")])
+        .child_env();
+    env.assert("S", "via-login");
+    let calls = proxy.calls("GetSecretValue");
+    assert_eq!(calls[0].access_key, "AKIDFROMLOGIN");
+}
+
+#[test]
+fn an_expired_or_missing_login_session_names_aws_login() {
+    // Expired: the SDK tries to refresh it, which fails here (the key is not one, and nothing
+    // listens on the endpoint). Missing: `aws login` was never run for this HOME.
+    let expired = home_with_login_session("2020-01-01T00:00:00Z");
+    let missing = home_with_config(
+        "[profile console]\nregion = us-east-1\nlogin_session = arn:aws:iam::123456789012:user/dev\n",
+    );
+    for home in [expired, missing] {
+        let run = ecs_env_offline()
+            .env("HOME", &home)
+            .env("AWS_PROFILE", "console")
+            .args(["--secret", "S=/some/param", "--", "true"])
+            .output();
+        run.assert_code(125)
+            .assert_stderr_contains("no usable AWS credentials")
+            .assert_stderr_contains("hint: the console login session has expired or was never started: run `aws login --profile console`");
+    }
+}
+
 #[test]
 fn assume_role_profiles_work() {
     let e = emulator();
@@ -439,12 +509,7 @@ fn assume_role_profiles_work() {
          [profile dev]\nregion = us-east-1\nrole_arn = arn:aws:iam::123456789012:role/dev\nsource_profile = base\n",
     );
     let proxy = Proxy::start(&e.endpoint, vec![]);
-    let env = ecs_env()
-        .env("HOME", &home)
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env("AWS_PROFILE", "dev")
-        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+    let env = as_profile(&home, "dev", &proxy)
         .args(["--secret", &format!("S={arn}")])
         .child_env();
     env.assert("S", "via-role");
