@@ -19,8 +19,36 @@ pub struct EcsEnv {
 
 /// `ecs-env` with an empty environment plus PATH, static test credentials, the emulator as
 /// endpoint, and `us-east-1` as region: nothing from the developer's machine leaks in.
+/// The signals the tests send, back to their default action in ecs-env. A test runner
+/// started in the background or under `nohup` ignores SIGINT, SIGQUIT or SIGHUP, and
+/// ecs-env (rightly) keeps an ignored signal ignored for its command: a shell's `trap`
+/// would then never fire, and SIGQUIT would not end ecs-env. Tests that want a signal
+/// ignored set that up after this (`pre_exec` closures run in order).
+fn default_signals(cmd: &mut Command) {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal(SIG_DFL) is async-signal-safe, and the closure allocates nothing.
+    #[allow(unsafe_code)]
+    unsafe {
+        cmd.pre_exec(|| {
+            for s in [
+                Signal::SIGHUP,
+                Signal::SIGINT,
+                Signal::SIGQUIT,
+                Signal::SIGTERM,
+                Signal::SIGUSR1,
+                Signal::SIGUSR2,
+            ] {
+                signal(s, SigHandler::SigDfl)?;
+            }
+            Ok(())
+        });
+    }
+}
+
 pub fn ecs_env() -> EcsEnv {
     let mut cmd = Command::new(BIN);
+    default_signals(&mut cmd);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", empty_dir())
@@ -35,6 +63,7 @@ pub fn ecs_env() -> EcsEnv {
 /// ecs-env with no AWS configuration at all: for paths that must not touch AWS.
 pub fn ecs_env_offline() -> EcsEnv {
     let mut cmd = Command::new(BIN);
+    default_signals(&mut cmd);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", empty_dir())
