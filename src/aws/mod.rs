@@ -604,6 +604,18 @@ fn credentials_hint(detail: &str, settings: &Settings) -> String {
 }
 
 impl Session {
+    /// The caller's identity for a source that needs the account (`AWS::AccountId`,
+    /// `data.aws_caller_identity`) and was not given `--account`. `None` when STS cannot say
+    /// (logged at `-v`): what stays unresolved then names `--account`, the way out.
+    pub(crate) async fn identity_for_source(&self) -> Option<Identity> {
+        self.identity()
+            .await
+            .inspect_err(|e| {
+                tracing::debug!(error = %crate::diagnostic::escaped(e), "sts:GetCallerIdentity failed; the account stays unknown");
+            })
+            .ok()
+    }
+
     /// The ARN of the identity in use (`sts:GetCallerIdentity`), for `check`'s report and
     /// for the account of bare parameter names in `policy`.
     pub(crate) async fn identity(&self) -> Result<Identity, String> {

@@ -237,8 +237,9 @@ async fn from_template(
         && unresolved
             .iter()
             .any(|u| u.intrinsic.contains("AWS::AccountId"))
+        && !aws.is_offline()
         && let Ok(session) = aws.get().await
-        && let Ok(identity) = session.identity().await
+        && let Some(identity) = session.identity_for_source().await
     {
         ctx.account = Some(identity.account);
         resolved = template
@@ -278,13 +279,12 @@ async fn from_terraform(
     let env_vars: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("TF_VAR_") || k == "TF_WORKSPACE")
         .collect();
-    let state = terraform_state(path, source, &env_vars, warnings, aws).await?;
     let mut inputs = terraform::Inputs {
         path: path.to_owned(),
         resource: source.resource.clone(),
         cli: source.terraform.clone(),
         env_vars,
-        state,
+        state: None,
         wanted: wanted.clone(),
         region: task_region.map(str::to_owned),
         caller: terraform::Caller {
@@ -293,7 +293,10 @@ async fn from_terraform(
         },
         looked_up: Default::default(),
     };
-    let (mut loaded, lookups) = terraform::load_asking(&inputs);
+    // Parsed once: the state's location and every evaluation below share it.
+    let config = terraform::Configuration::read(&inputs.path).map_err(terraform_failures)?;
+    inputs.state = terraform_state(&config, source, &inputs.env_vars, warnings, aws).await?;
+    let (mut loaded, lookups) = config.load_asking(&inputs);
     // What only AWS can answer, asked only when what failed may need it, in one concurrent
     // wave, then one more evaluation: the remote states read, and the caller's identity
     // (sts:GetCallerIdentity) when data.aws_caller_identity is needed and --account does not
@@ -321,7 +324,7 @@ async fn from_terraform(
         }));
         let identity = async {
             match identity_needed {
-                true => session.identity().await.ok(),
+                true => session.identity_for_source().await,
                 false => None,
             }
         };
@@ -336,7 +339,7 @@ async fn from_terraform(
                 user_id: Some(identity.user_id),
             };
         }
-        loaded = terraform::load(&inputs);
+        loaded = config.load(&inputs);
     }
     let loaded = loaded.map_err(terraform_failures)?;
     for note in &loaded.notes {
@@ -350,18 +353,12 @@ async fn from_terraform(
 /// `GetObject`), else none. A state that does not exist yet (nothing applied) is none, with a
 /// warning; offline, a remote one is not read (said in a warning).
 async fn terraform_state(
-    path: &Path,
+    config: &terraform::Configuration,
     source: &SourceSpec,
     env_vars: &[(String, String)],
     warnings: &mut Vec<String>,
     aws: &mut LazySession<'_>,
 ) -> Result<Option<serde_json::Value>, Error> {
-    let parse = |text: &str, what: PathBuf| -> Result<serde_json::Value, Error> {
-        serde_json::from_str(text).map_err(|e| Error::State {
-            path: what,
-            message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
-        })
-    };
     let read_file = |f: &Path| -> Result<serde_json::Value, Error> {
         let text = crate::files::read_text(f, crate::files::MAX_STATE_BYTES).map_err(|e| {
             Error::ReadTaskDefinition {
@@ -369,14 +366,17 @@ async fn terraform_state(
                 source: e,
             }
         })?;
-        parse(&text, f.to_owned())
+        state_json(&text, f)
     };
     if let Some(f) = &source.tfstate {
         return read_file(f).map(Some);
     }
     let settings =
         terraform::backend_config_args(&source.backend_config).map_err(terraform_failures)?;
-    match terraform::state_location(path, &settings, env_vars).map_err(terraform_failures)? {
+    match config
+        .state_location(&settings, env_vars)
+        .map_err(terraform_failures)?
+    {
         terraform::StateLocation::Local(f) => match f.exists() {
             true => read_file(&f).map(Some),
             false => Ok(None),
@@ -408,7 +408,7 @@ async fn terraform_state(
                 .terraform_state(&bucket, &key, region.as_deref())
                 .await?
             {
-                Some(text) => parse(&text, PathBuf::from(&at)).map(Some),
+                Some(text) => state_json(&text, Path::new(&at)).map(Some),
                 None => {
                     warnings.push(format!(
                         "no Terraform state at {at} yet (nothing applied in this workspace?)"
@@ -427,16 +427,22 @@ async fn terraform_state(
     }
 }
 
+/// A state document's JSON; `at` names it in the error (a file, or `s3://BUCKET/KEY`). The
+/// error gives the position and class only: a state holds values.
+fn state_json(text: &str, at: &Path) -> Result<serde_json::Value, Error> {
+    serde_json::from_str(text).map_err(|e| Error::State {
+        path: at.to_owned(),
+        message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
+    })
+}
+
 /// A remote state's outputs, as `data.terraform_remote_state.X.outputs` shows them: each
 /// output's `value`. No state (nothing applied) has no outputs.
 fn remote_outputs(text: Option<&str>, at: &str) -> Result<serde_json::Value, Error> {
     let Some(text) = text else {
         return Ok(serde_json::Value::Object(Default::default()));
     };
-    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::State {
-        path: PathBuf::from(at),
-        message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
-    })?;
+    let doc = state_json(text, Path::new(at))?;
     let outputs = doc
         .get("outputs")
         .and_then(serde_json::Value::as_object)

@@ -10,10 +10,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::Problem;
 use super::eval::Evaluator;
-use super::source::{Module, load_module};
+use super::source::Module;
 
 /// Where the state is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,16 +50,16 @@ pub(crate) fn workspace(root_dir: &Path, env_vars: &[(String, String)]) -> Strin
     }
 }
 
-/// The state's location for the configuration at `root_dir`. `backend_config`: the
-/// `--backend-config KEY=VALUE` pairs, in order (a later one wins).
+/// The state's location for the configuration whose root module is `root`.
+/// `backend_config`: the `--backend-config KEY=VALUE` pairs, in order (a later one wins).
 pub(crate) fn locate(
-    root_dir: &Path,
+    root: &Arc<Module>,
     backend_config: &[(String, String)],
     env_vars: &[(String, String)],
 ) -> Result<StateLocation, Vec<Problem>> {
-    let display = root_dir.to_string_lossy().into_owned();
-    let module = load_module(root_dir, &display)?;
-    let (mut kind, mut settings) = declared(module)?;
+    let root_dir = root.dir.as_path();
+    let display = root.display_dir.clone();
+    let (mut kind, mut settings) = declared(root)?;
     // What `init` recorded: the block merged with its -backend-config.
     let recorded_file = root_dir.join(".terraform").join("terraform.tfstate");
     if let Ok(text) = crate::files::read_text(&recorded_file, crate::files::MAX_STATE_BYTES)
@@ -113,14 +114,11 @@ pub(crate) fn locate(
             };
             let bucket = need("bucket")?;
             let key = need("key")?;
-            let key = if workspace == "default" {
-                key
-            } else {
-                let prefix = settings
-                    .get("workspace_key_prefix")
-                    .map_or("env:", String::as_str);
-                format!("{prefix}/{workspace}/{key}")
-            };
+            let key = s3_workspace_key(
+                key,
+                &workspace,
+                settings.get("workspace_key_prefix").map(String::as_str),
+            );
             let ignored = [
                 "profile",
                 "role_arn",
@@ -142,12 +140,22 @@ pub(crate) fn locate(
     }
 }
 
+/// The S3 key of `workspace`'s state: `key` itself for `default`, else
+/// `{workspace_key_prefix}/{workspace}/{key}`, the prefix defaulting to `env:`. The backend and
+/// `terraform_remote_state` share this rule.
+pub(crate) fn s3_workspace_key(key: String, workspace: &str, prefix: Option<&str>) -> String {
+    match workspace {
+        "default" => key,
+        ws => format!("{}/{ws}/{key}", prefix.unwrap_or("env:")),
+    }
+}
+
 /// The backend block's type and literal settings (`local` when there is none).
-fn declared(module: Module) -> Result<(String, BTreeMap<String, String>), Vec<Problem>> {
+fn declared(module: &Arc<Module>) -> Result<(String, BTreeMap<String, String>), Vec<Problem>> {
     let Some(backend) = module.backend.clone() else {
         return Ok(("local".to_owned(), BTreeMap::new()));
     };
-    let mut ev = Evaluator::new(module, None);
+    let mut ev = Evaluator::new(module.clone(), None);
     let mut settings = BTreeMap::new();
     let mut problems = Vec::new();
     for (name, attr) in &backend.attrs {
@@ -220,8 +228,8 @@ fn config_file(path: &Path) -> Result<Vec<(String, String)>, Vec<Problem>> {
     }
     let body = hcl::edit::parser::parse_body(&text)
         .map_err(|e| vec![super::source::parse_problem(&display, &e)])?;
-    let file = std::rc::Rc::new(super::source::SourceFile::new(display.clone(), text));
-    let mut ev = Evaluator::new(Module::default(), None);
+    let file = std::sync::Arc::new(super::source::SourceFile::new(display.clone(), text));
+    let mut ev = Evaluator::new(Arc::default(), None);
     let mut out = Vec::new();
     for attr in body.attributes() {
         let v = ev

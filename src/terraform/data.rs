@@ -199,7 +199,7 @@ impl Evaluator {
             Err(Failure::unknown(decl.file.problem(
                 decl.span.clone(),
                 message,
-                "render the configuration with Terraform instead: terraform plan -out=tfplan && terraform show -json tfplan > plan.json, then read plan.json",
+                super::RENDER_WITH_TERRAFORM,
             )))
         };
         if backend.as_deref() != Some("s3") {
@@ -215,13 +215,11 @@ impl Evaluator {
         let (Some(bucket), Some(key)) = (get("bucket"), get("key")) else {
             return unsupported(format!("{addr}: its config has no `bucket` or `key`"));
         };
-        let key = match workspace.as_deref() {
-            None | Some("default") => key,
-            Some(ws) => format!(
-                "{}/{ws}/{key}",
-                get("workspace_key_prefix").unwrap_or_else(|| "env:".to_owned())
-            ),
-        };
+        let key = super::backend::s3_workspace_key(
+            key,
+            workspace.as_deref().unwrap_or("default"),
+            get("workspace_key_prefix").as_deref(),
+        );
         Ok(Lookup::RemoteState {
             bucket,
             key,

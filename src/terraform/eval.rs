@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use hcl::edit::expr::{
     BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
@@ -191,7 +192,7 @@ pub(crate) struct Scope {
     /// The module instance whose `var`, `local`, resources and modules are meant.
     pub(crate) inst: usize,
     /// The file the expression is written in: problems are located there.
-    pub(crate) file: Rc<SourceFile>,
+    pub(crate) file: Arc<SourceFile>,
     /// `count`/`each` of the enclosing block.
     pub(crate) iteration: Rc<Iteration>,
     /// `for` and template-directive variables, innermost first.
@@ -203,7 +204,7 @@ pub(crate) struct Scope {
 impl Scope {
     pub(crate) fn new(
         inst: usize,
-        file: Rc<SourceFile>,
+        file: Arc<SourceFile>,
         iteration: Iteration,
         kind: ScopeKind,
     ) -> Scope {
@@ -285,7 +286,7 @@ struct CallSite {
 /// One instance of a module (the root, or `module.x["k"]`).
 #[derive(Debug)]
 pub(crate) struct ModuleInst {
-    pub(crate) module: Rc<Module>,
+    pub(crate) module: Arc<Module>,
     /// `""` for the root, else `module.a["k"].module.b`, as in state.
     pub(crate) address: String,
     /// `a.b`: the key of `.terraform/modules/modules.json` (instance keys left out).
@@ -318,7 +319,7 @@ pub(crate) struct Evaluator {
     /// Module instances; 0 is the root.
     pub(crate) insts: Vec<ModuleInst>,
     /// Parsed module directories, shared by all instances of a module.
-    loaded: HashMap<PathBuf, Rc<Module>>,
+    loaded: HashMap<PathBuf, Arc<Module>>,
     /// `.terraform/modules/modules.json`: module key → directory, for non-local sources.
     manifest: BTreeMap<String, String>,
     /// Module calls whose `count`/`for_each` is being evaluated (cycle guard).
@@ -339,10 +340,9 @@ pub(crate) struct Evaluator {
 
 impl Evaluator {
     /// An evaluator whose root module (instance 0) is `root`.
-    pub(crate) fn new(root: Module, state: Option<StateIndex>) -> Evaluator {
+    pub(crate) fn new(root: Arc<Module>, state: Option<StateIndex>) -> Evaluator {
         let root_dir = root.dir.clone();
         let manifest = read_manifest(&root_dir);
-        let root = Rc::new(root);
         let mut loaded = HashMap::new();
         loaded.insert(root_dir.clone(), root.clone());
         let mut files = super::files::Confinement::default();
@@ -399,7 +399,7 @@ impl Evaluator {
     }
 
     /// Evaluates a literal (`.tfvars`, `-var`, defaults): no references, no functions.
-    pub(crate) fn eval_literal(&mut self, expr: &Expression, file: Rc<SourceFile>) -> Eval {
+    pub(crate) fn eval_literal(&mut self, expr: &Expression, file: Arc<SourceFile>) -> Eval {
         let scope = Scope::new(0, file, Iteration::None, ScopeKind::Literal);
         self.eval(expr, &scope)
     }
@@ -1090,7 +1090,7 @@ impl Evaluator {
         if Ty::parses_literally(ty) {
             return Ok(Value::String(text.to_owned()));
         }
-        let file = Rc::new(SourceFile::new(origin.to_owned(), text.to_owned()));
+        let file = Arc::new(SourceFile::new(origin.to_owned(), text.to_owned()));
         // The value is not shown: a variable may hold a secret.
         let problem = |m: String| {
             Problem {
@@ -1466,11 +1466,11 @@ impl Evaluator {
     }
 
     /// Reads a module directory once.
-    pub(crate) fn load(&mut self, dir: &Path, display: &str) -> Result<Rc<Module>, Failure> {
+    pub(crate) fn load(&mut self, dir: &Path, display: &str) -> Result<Arc<Module>, Failure> {
         if let Some(m) = self.loaded.get(dir) {
             return Ok(m.clone());
         }
-        let m = Rc::new(load_module(dir, display).map_err(|problems| Failure {
+        let m = Arc::new(load_module(dir, display).map_err(|problems| Failure {
             problems,
             fatal: true,
             unknown: false,
@@ -1670,7 +1670,7 @@ impl Evaluator {
             return Err(Failure::unknown(scope.problem(
                 span,
                 format!("function `{full}` is not supported by ecs-env's Terraform evaluator"),
-                "render the configuration with Terraform instead: terraform plan -out=tfplan && terraform show -json tfplan > plan.json, then read plan.json",
+                super::RENDER_WITH_TERRAFORM,
             )));
         }
         if scope.kind == ScopeKind::Literal {
@@ -1817,7 +1817,7 @@ impl Evaluator {
         if let Some(hazard) = super::source::parse_hazard(&text, true) {
             return Err(Failure::fatal(hazard.problem(&display)));
         }
-        let file = Rc::new(SourceFile::new(display, text));
+        let file = Arc::new(SourceFile::new(display, text));
         let template = match hcl::edit::parser::parse_template(&file.text) {
             Ok(t) => t,
             Err(e) => {
@@ -1993,8 +1993,10 @@ fn index_value(value: Value, key: &Value) -> Result<Value, String> {
             let k = key
                 .to_str()
                 .ok_or_else(|| "a map key must be a string".to_owned())?;
+            // The key is not quoted: it may be a value read from state. The expression, quoted
+            // with the problem, shows it where it is written in the configuration.
             map.remove(&k)
-                .ok_or_else(|| format!("this map has no key \"{k}\""))
+                .ok_or_else(|| "this map has no such key".to_owned())
         }
         Value::Set(_) => Err("a set cannot be indexed; convert it with tolist()".to_owned()),
         Value::Null => Err("cannot index a null value".to_owned()),

@@ -89,6 +89,7 @@ mod tests;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub(crate) use crate::taskdef::Wanted;
 pub(crate) use backend::{StateLocation, config_args as backend_config_args};
@@ -97,6 +98,9 @@ pub(crate) use data::{Caller, Lookup};
 use eval::Evaluator;
 use state::StateIndex;
 use value::Value;
+
+/// The hint where ecs-env cannot evaluate something Terraform can: let Terraform render it.
+pub(crate) const RENDER_WITH_TERRAFORM: &str = "render the configuration with Terraform instead: terraform plan -out=tfplan && terraform show -json tfplan > plan.json, then read plan.json";
 
 /// Everything that decides how a configuration evaluates.
 #[derive(Debug, Clone, Default)]
@@ -213,55 +217,76 @@ pub(crate) fn is_terraform_path(path: &Path) -> bool {
     }
 }
 
-/// Where the state of the configuration at `path` (a directory, or a `.tf` file in it)
-/// lives: its backend (with `--backend-config` pairs applied) and workspace.
-pub(crate) fn state_location(
-    path: &Path,
-    backend_config: &[(String, String)],
-    env_vars: &[(String, String)],
-) -> Result<StateLocation, Vec<Problem>> {
-    let dir = if path.is_dir() {
-        path
-    } else {
-        path.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-    };
-    backend::locate(dir, backend_config, env_vars).map_err(dedupe)
+/// A configuration read and parsed once: its root module, and the `.tf` file that names the
+/// task definitions to choose from, when one was given. Locating its state and evaluating it
+/// (more than once, when lookups answer what failed) share this one parse.
+#[derive(Debug, Clone)]
+pub(crate) struct Configuration {
+    root: Arc<source::Module>,
+    /// The given file, joined onto the root's display path.
+    in_file: Option<String>,
 }
 
-/// Evaluates the configuration and returns the chosen task definition, or every problem
-/// found (deduplicated, in the order found).
-pub(crate) fn load(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
-    load_asking(inputs).0
-}
+impl Configuration {
+    /// Reads the configuration at `path`: a directory (all `*.tf` in it), or a `.tf` file,
+    /// which loads its whole directory.
+    pub(crate) fn read(path: &Path) -> Result<Configuration, Vec<Problem>> {
+        let (root_dir, only_file) = if path.is_dir() {
+            (path, None)
+        } else {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            (parent, Some(path))
+        };
+        let root_display = root_dir.to_string_lossy().into_owned();
+        let root = source::load_module(root_dir, &root_display).map_err(dedupe)?;
+        let in_file = only_file
+            .and_then(Path::file_name)
+            .map(|name| source::display_join(&root_display, &name.to_string_lossy()));
+        Ok(Configuration {
+            root: Arc::new(root),
+            in_file,
+        })
+    }
 
-/// [`load`], and the lookups the evaluation wanted and did not have in
-/// [`Inputs::looked_up`]: answered, they may resolve what failed.
-pub(crate) fn load_asking(inputs: &Inputs) -> (Result<Loaded, Vec<Problem>>, Vec<Lookup>) {
-    let mut wanted = Vec::new();
-    let loaded = load_inner(inputs, &mut wanted).map_err(dedupe);
-    (loaded, wanted)
-}
+    /// Where the state lives: the backend (with `--backend-config` pairs applied) and the
+    /// workspace.
+    pub(crate) fn state_location(
+        &self,
+        backend_config: &[(String, String)],
+        env_vars: &[(String, String)],
+    ) -> Result<StateLocation, Vec<Problem>> {
+        backend::locate(&self.root, backend_config, env_vars).map_err(dedupe)
+    }
 
-fn load_inner(inputs: &Inputs, wanted: &mut Vec<Lookup>) -> Result<Loaded, Vec<Problem>> {
-    let (root_dir, only_file) = if inputs.path.is_dir() {
-        (inputs.path.clone(), None)
-    } else {
-        let parent = inputs
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        (parent.to_path_buf(), Some(inputs.path.as_path()))
-    };
-    let root_display = root_dir.to_string_lossy().into_owned();
-    let module = source::load_module(&root_dir, &root_display)?;
-    // A file given for a directory chooses among the task definitions: those it declares.
-    let in_file = only_file
-        .and_then(Path::file_name)
-        .map(|name| source::display_join(&root_display, &name.to_string_lossy()));
-    let state = match &inputs.state {
+    /// Evaluates the chosen task definition (`inputs.path` is not read again), and returns
+    /// the lookups the evaluation wanted and did not have in [`Inputs::looked_up`]: answered,
+    /// they may resolve what failed.
+    pub(crate) fn load_asking(
+        &self,
+        inputs: &Inputs,
+    ) -> (Result<Loaded, Vec<Problem>>, Vec<Lookup>) {
+        let mut wanted = Vec::new();
+        let loaded = self.load_inner(inputs, &mut wanted).map_err(dedupe);
+        (loaded, wanted)
+    }
+
+    /// [`Configuration::load_asking`] without the lookups.
+    pub(crate) fn load(&self, inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
+        self.load_asking(inputs).0
+    }
+
+    fn load_inner(
+        &self,
+        inputs: &Inputs,
+        wanted: &mut Vec<Lookup>,
+    ) -> Result<Loaded, Vec<Problem>> {
+        let root_display = self.root.display_dir.clone();
+        let in_file = self.in_file.clone();
+        let module = self.root.clone();
+        let state = match &inputs.state {
         None => None,
         Some(doc) => Some(StateIndex::new(doc).ok_or_else(|| {
             vec![Problem {
@@ -273,17 +298,25 @@ fn load_inner(inputs: &Inputs, wanted: &mut Vec<Lookup>) -> Result<Loaded, Vec<P
             }]
         })?),
     };
-    let mut ev = Evaluator::new(module, state);
-    ev.region = inputs.region.clone();
-    ev.caller = inputs.caller.clone();
-    ev.looked_up = inputs
-        .looked_up
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::from_json(v)))
-        .collect();
-    let result = evaluate(&mut ev, inputs, &root_display, in_file.as_deref());
-    *wanted = std::mem::take(&mut ev.wanted);
-    result
+        let mut ev = Evaluator::new(module, state);
+        ev.region = inputs.region.clone();
+        ev.caller = inputs.caller.clone();
+        ev.looked_up = inputs
+            .looked_up
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+            .collect();
+        let result = evaluate(&mut ev, inputs, &root_display, in_file.as_deref());
+        *wanted = std::mem::take(&mut ev.wanted);
+        result
+    }
+}
+
+/// Reads the configuration at [`Inputs::path`] and evaluates the chosen task definition: the
+/// task definition, or every problem found (deduplicated, in the order found).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn load(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
+    Configuration::read(&inputs.path)?.load(inputs)
 }
 
 /// Selects the task definition and evaluates what the caller reads of it.

@@ -8,7 +8,7 @@
 //! reach are skipped unless nothing else is found, because a configuration usually calls
 //! registry modules (VPC, load balancer) that hold no task definition.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::Problem;
 use super::eval::{Evaluator, Failure, Iteration, iteration_matches, key_suffix, prefix};
@@ -309,7 +309,7 @@ fn task_definitions(module: &Module) -> Vec<String> {
 /// sources count as "no": they are reported only when nothing is found at all.
 fn contains_task_definition(
     ev: &mut Evaluator,
-    module: &Rc<Module>,
+    module: &Arc<Module>,
     manifest_key: &str,
     depth: usize,
 ) -> bool {
@@ -474,7 +474,7 @@ fn select_only(
             let first = &found[0];
             let same_block = found.iter().all(|t| {
                 t.inst == first.inst
-                    && Rc::ptr_eq(&t.decl.file, &first.decl.file)
+                    && Arc::ptr_eq(&t.decl.file, &first.decl.file)
                     && t.decl.span == first.decl.span
             });
             Err(vec![if same_block {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use hcl::edit::Span;
 use hcl::edit::expr::Expression;
@@ -76,14 +76,14 @@ impl SourceFile {
 /// An expression together with the file it is written in.
 #[derive(Debug, Clone)]
 pub(crate) struct Attr {
-    pub(crate) file: Rc<SourceFile>,
+    pub(crate) file: Arc<SourceFile>,
     pub(crate) expr: Expression,
 }
 
 /// `variable "NAME" {}`.
 #[derive(Debug, Clone)]
 pub(crate) struct VariableDecl {
-    pub(crate) file: Rc<SourceFile>,
+    pub(crate) file: Arc<SourceFile>,
     pub(crate) span: Option<Range<usize>>,
     pub(crate) type_expr: Option<Attr>,
     pub(crate) default: Option<Attr>,
@@ -100,7 +100,7 @@ pub(crate) enum Mode {
 /// A `resource` or `data` block: where it is, and its top-level attributes.
 #[derive(Debug, Clone)]
 pub(crate) struct ResourceDecl {
-    pub(crate) file: Rc<SourceFile>,
+    pub(crate) file: Arc<SourceFile>,
     pub(crate) span: Option<Range<usize>>,
     pub(crate) count: Option<Attr>,
     pub(crate) for_each: Option<Attr>,
@@ -110,7 +110,7 @@ pub(crate) struct ResourceDecl {
 /// A `module "NAME" {}` call.
 #[derive(Debug, Clone)]
 pub(crate) struct ModuleCall {
-    pub(crate) file: Rc<SourceFile>,
+    pub(crate) file: Arc<SourceFile>,
     pub(crate) span: Option<Range<usize>>,
     pub(crate) source: Option<Attr>,
     pub(crate) count: Option<Attr>,
@@ -256,7 +256,7 @@ pub(crate) fn load_module(dir: &Path, display_dir: &str) -> Result<Module, Vec<P
                 continue;
             }
         };
-        let file = Rc::new(SourceFile::new(display, text));
+        let file = Arc::new(SourceFile::new(display, text));
         add_file(&mut module, &file, &body, is_override(&name), &mut problems);
     }
     if problems.is_empty() {
@@ -483,14 +483,14 @@ pub(crate) fn parse_problem(display: &str, e: &hcl::edit::parser::Error) -> Prob
     }
 }
 
-fn attr(file: &Rc<SourceFile>, expr: &Expression) -> Attr {
+fn attr(file: &Arc<SourceFile>, expr: &Expression) -> Attr {
     Attr {
         file: file.clone(),
         expr: expr.clone(),
     }
 }
 
-fn body_attrs(file: &Rc<SourceFile>, body: &Body) -> BTreeMap<String, Attr> {
+fn body_attrs(file: &Arc<SourceFile>, body: &Body) -> BTreeMap<String, Attr> {
     body.attributes()
         .map(|a| (a.key.as_str().to_owned(), attr(file, &a.value)))
         .collect()
@@ -502,7 +502,7 @@ fn block_span(block: &Block) -> Option<Range<usize>> {
 
 fn add_file(
     module: &mut Module,
-    file: &Rc<SourceFile>,
+    file: &Arc<SourceFile>,
     body: &Body,
     overriding: bool,
     problems: &mut Vec<Problem>,

@@ -928,10 +928,12 @@ fn dynamic_errors_are_located() {
     let p = problems(&s.inputs());
     let lines: Vec<Option<usize>> = p.iter().map(|p| p.line).collect();
     assert_eq!(lines, [Some(3), Some(4), Some(5), Some(6)], "{p:?}");
+    // The key is not quoted (it may come from state); the expression shows it.
     assert!(
         p[0].message
-            .starts_with("lookup(): the map has no key \"k\"")
+            .starts_with("lookup(): the map has no such key")
     );
+    assert_eq!(p[0].expression, "lookup({}, \"k\")");
     assert!(p[1].message.contains("out of range"));
     assert!(p[2].message.contains("null"));
     assert!(p[3].hint.contains("path.module"));
@@ -1632,7 +1634,7 @@ fn display_paths_are_written_as_a_person_would() {
         (".", "main.tf", "main.tf"),
         ("infra", "./modules/x", "infra/modules/x"),
         ("infra/envs/prod", "../../modules/svc", "infra/modules/svc"),
-        ("infra", "../../shared", "../shared"),
+        ("infra", "../../common", "../common"),
         (".", "../x", "../x"),
         ("/", "../etc", "/etc"),
         ("infra", "..", "."),
@@ -1643,7 +1645,14 @@ fn display_paths_are_written_as_a_person_would() {
 
 #[test]
 fn the_state_is_where_the_backend_and_workspace_say() {
-    use super::backend::{StateLocation, config_args, locate};
+    use super::backend::{StateLocation, config_args};
+    fn locate(
+        dir: &Path,
+        backend_config: &[(String, String)],
+        env_vars: &[(String, String)],
+    ) -> Result<StateLocation, Vec<Problem>> {
+        super::Configuration::read(dir)?.state_location(backend_config, env_vars)
+    }
     let s = Scratch::new(
         "backend",
         &[

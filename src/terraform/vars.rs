@@ -11,7 +11,7 @@
 //! HCL depends on the variable's type, so they are kept as text until the variable is read.
 
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::eval::{Evaluator, Failure};
 use super::source::{SourceFile, display_join, parse_problem};
@@ -160,7 +160,7 @@ fn read_var_file(ev: &mut Evaluator, path: &Path, display: String, problems: &mu
             return;
         }
     };
-    let file = Rc::new(SourceFile::new(display.clone(), text));
+    let file = Arc::new(SourceFile::new(display.clone(), text));
     for block in body.blocks() {
         problems.push(file.problem(
             hcl::edit::Span::span(&block.ident),

@@ -145,18 +145,18 @@ fn a_harness_resolves_and_starts_its_command() {
     let out = env.apply_to(&mut cmd).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "pw-1|key-1|local");
 
-    // Async, inside a harness's own runtime.
+    // Async, inside a harness's own runtime, on a task of its own: `tokio::spawn` needs the
+    // future to be `Send`.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
+    let resolver = ecs_env::Resolver::from_json(serde_json::from_str(&td).unwrap())
+        .override_var("LOCAL_ONLY", "local")
+        .sdk_config(sdk_config(&e.endpoint, REGION));
     let again = rt
-        .block_on(
-            ecs_env::Resolver::from_json(serde_json::from_str(&td).unwrap())
-                .override_var("LOCAL_ONLY", "local")
-                .sdk_config(sdk_config(&e.endpoint, REGION))
-                .resolve(),
-        )
+        .block_on(async move { tokio::spawn(async move { resolver.resolve().await }).await })
+        .unwrap()
         .unwrap();
     assert_eq!(again.pairs(), env.pairs());
     // Inheriting: a task value overrides an inherited one, and an inherited AWS_REGION is not

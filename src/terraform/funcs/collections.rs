@@ -235,9 +235,7 @@ fn lookup(a: &[Value]) -> Ret {
     match (map.get(&key), a.get(2)) {
         (Some(v), _) => Ok(v.clone()),
         (None, Some(default)) => Ok(default.clone()),
-        (None, None) => err(format!(
-            "the map has no key \"{key}\" and no default was given"
-        )),
+        (None, None) => err("the map has no such key, and no default was given"),
     }
 }
 

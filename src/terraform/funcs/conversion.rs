@@ -53,9 +53,9 @@ fn tonumber(a: &[Value]) -> Ret {
         Value::Number(n) => Ok(Value::Number(*n)),
         Value::String(t) => match parse_number(t) {
             Some(n) => Ok(Value::Number(n)),
-            None => err(format!(
-                "cannot convert \"{t}\" to number; given string must be a decimal representation of a number"
-            )),
+            None => err(
+                "cannot convert the string to number; given string must be a decimal representation of a number",
+            ),
         },
         v => cannot(v, "number"),
     }
@@ -68,9 +68,9 @@ fn tobool(a: &[Value]) -> Ret {
         Value::String(t) => match t.as_str() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
-            _ => err(format!(
-                "cannot convert \"{t}\" to bool; only the strings \"true\" or \"false\" are allowed"
-            )),
+            _ => err(
+                "cannot convert the string to bool; only the strings \"true\" or \"false\" are allowed",
+            ),
         },
         v => cannot(v, "bool"),
     }

@@ -42,7 +42,7 @@ fn base64encode(a: &[Value]) -> Ret {
 fn decode64(text: &str) -> Result<Vec<u8>, super::FnError> {
     crate::base64::decode(text)
         .ok_or(())
-        .or_else(|_| err(format!("failed to decode base64 data \"{text}\"")))
+        .or_else(|_| err("failed to decode base64 data"))
 }
 
 fn base64decode(a: &[Value]) -> Ret {

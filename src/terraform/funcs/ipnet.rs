@@ -81,11 +81,7 @@ fn parse_v4(text: &str) -> Option<u32> {
 
 /// A CIDR prefix (`10.0.0.0/16`, `fd00::/8`).
 fn parse_cidr(text: &str) -> Result<Net, super::FnError> {
-    let invalid = || {
-        err(format!(
-            "invalid CIDR expression: invalid CIDR address: {text}"
-        ))
-    };
+    let invalid = || err("invalid CIDR expression: invalid CIDR address");
     let Some((ip, len)) = text.split_once('/') else {
         return invalid();
     };

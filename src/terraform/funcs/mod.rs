@@ -10,6 +10,10 @@
 //! (`timestamp`, `uuid`, `bcrypt`, `plantimestamp`) are in the table as values known only at
 //! apply: unknown here, which is fatal only where the environment needs them. `try` and `can`
 //! are listed but evaluated by the evaluator, which sees their arguments unevaluated.
+//!
+//! Errors name the argument's type and what is wrong with it, never its text, where
+//! Terraform's would quote it: an argument can be a secret read from state
+//! (`base64decode(aws_secretsmanager_secret_version.x.secret_string)`).
 
 mod collections;
 mod conversion;

@@ -98,7 +98,7 @@ fn parseint(a: &[Value]) -> Ret {
     if !(2..=62).contains(&base) {
         return err("base must be a whole number between 2 and 62 inclusive");
     }
-    let cannot = || err(format!("cannot parse \"{text}\" as a base {base} integer"));
+    let cannot = || err(format!("cannot parse the string as a base {base} integer"));
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(&text)),

@@ -11,7 +11,7 @@
 //! are listed in [`DIFFERENCES`], with why, and must still differ (so a fix is noticed).
 
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -51,7 +51,7 @@ fn same(a: &Json, b: &Json) -> bool {
 /// What ecs-env makes of `expr`: `Ok(jsonencode(value))`, or the failure's first message.
 fn evaluate(ev: &mut Evaluator, text: &str) -> Result<String, String> {
     let expr = hcl::edit::parser::parse_expr(text).map_err(|e| format!("parse: {e}"))?;
-    let file = Rc::new(SourceFile::new("vector".to_owned(), text.to_owned()));
+    let file = Arc::new(SourceFile::new("vector".to_owned(), text.to_owned()));
     let scope = Scope::new(0, file, Iteration::None, ScopeKind::Config);
     let value = ev
         .eval(&expr, &scope)
@@ -77,7 +77,7 @@ fn functions_match_terraform() {
         display_dir: ".".to_owned(),
         ..Module::default()
     };
-    let mut ev = Evaluator::new(module, None);
+    let mut ev = Evaluator::new(Arc::new(module), None);
     let mut differ = Vec::new();
     let vectors = recorded["vectors"].as_array().unwrap();
     for v in vectors {
@@ -130,10 +130,10 @@ fn impure_functions_are_unknown_values() {
         dir: std::env::temp_dir(),
         ..Module::default()
     };
-    let mut ev = Evaluator::new(module, None);
+    let mut ev = Evaluator::new(Arc::new(module), None);
     for text in ["timestamp()", "uuid()", "bcrypt(\"x\")", "plantimestamp()"] {
         let expr = hcl::edit::parser::parse_expr(text).unwrap();
-        let file = Rc::new(SourceFile::new("vector".to_owned(), text.to_owned()));
+        let file = Arc::new(SourceFile::new("vector".to_owned(), text.to_owned()));
         let scope = Scope::new(0, file, Iteration::None, ScopeKind::Config);
         let failure = ev.eval(&expr, &scope).unwrap_err();
         assert!(failure.unknown && failure.fatal, "{text}");
