@@ -86,6 +86,9 @@ pub(crate) struct Report {
     /// registry credentials.
     pub role_reads: Vec<Row>,
     pub warnings: Vec<String>,
+    /// What the source read from AWS to evaluate itself, as `terraform plan` reads data
+    /// sources: `ssm:GetParameter /app/image`.
+    pub source_reads: Vec<String>,
 }
 
 impl Report {
@@ -350,6 +353,15 @@ impl Report {
                 row_lines(&mut out, row, name_width, source_width, &paint);
             }
         }
+        if !self.source_reads.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nRead from AWS to evaluate the configuration (as terraform plan reads them):"
+            );
+            for read in &self.source_reads {
+                let _ = writeln!(out, "  {read}");
+            }
+        }
         for f in &self.general {
             wrap(
                 &mut out,
@@ -421,6 +433,7 @@ impl Report {
             "role_reads": self.role_reads.iter().map(&row_json).collect::<Vec<_>>(),
             "errors": self.general.iter().map(failure).collect::<Vec<_>>(),
             "warnings": self.warnings,
+            "source_reads": self.source_reads,
         });
         let mut out = crate::diagnostic::json_for_terminal(
             serde_json::to_string_pretty(&doc).expect("a JSON value serialises"),

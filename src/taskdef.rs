@@ -30,6 +30,8 @@ pub(crate) struct Wanted {
     pub all_containers: bool,
     /// The variables overridden locally (`--override`): their values are never needed.
     pub overrides: Vec<String>,
+    /// The task's role ARNs too: a role is assumed (`--as-execution-role`, `--task-role`).
+    pub roles: bool,
 }
 
 /// The `valueFrom` an overridden secret whose own `valueFrom` cannot be evaluated gets: a

@@ -21,6 +21,7 @@
 mod capabilities;
 mod clients;
 mod error;
+mod lookups;
 pub(crate) mod plan;
 mod poll;
 mod region;

@@ -26,6 +26,7 @@ fn wanting(container: Option<&str>, overrides: &[&str]) -> Context {
             container: container.map(str::to_owned),
             all_containers: false,
             overrides: overrides.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
         },
         ..ctx("eu-west-1")
     }

@@ -82,6 +82,7 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
             let mut report =
                 Report::new(loaded.task.as_ref(), &loaded.container, &plan, None, region);
             report.add_role_reads(&reads, failures, &reads_plan, None);
+            report.source_reads = pipeline.source_reads.clone();
             return Ok::<_, Error>(report);
         };
         let role = pipeline.act_as_execution_role().await?;
@@ -101,6 +102,7 @@ pub(crate) fn execute(args: &CheckArgs) -> Result<u8, Error> {
         report.add_role_reads(&reads, failures, &reads_plan, Some(reads_evaluation));
         report.identity = Some(identity.map(|i| i.arn));
         report.execution_role = role;
+        report.source_reads = pipeline.source_reads.clone();
         Ok(report)
     })??;
 

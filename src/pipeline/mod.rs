@@ -123,6 +123,8 @@ pub(crate) struct Pipeline<'a> {
     task_execution_role: Option<String>,
     /// The loaded task definition's `taskRoleArn`, for `--task-role`.
     task_role_arn: Option<String>,
+    /// What the source read from AWS to evaluate itself (Terraform's lookups), for `check`.
+    pub(crate) source_reads: Vec<String>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -143,6 +145,7 @@ impl<'a> Pipeline<'a> {
             warnings,
             task_execution_role: None,
             task_role_arn: None,
+            source_reads: Vec::new(),
         }
     }
 
@@ -164,12 +167,15 @@ impl<'a> Pipeline<'a> {
             container: self.source.container.clone(),
             all_containers,
             overrides: self.local.overrides.keys().cloned().collect(),
+            roles: self.aws.settings().execution_role.is_some()
+                || self.aws.settings().task_role.is_some(),
         };
         let mut warnings = Vec::new();
         let task = source::task_definition(
             self.source,
             &wanted,
             &mut warnings,
+            &mut self.source_reads,
             &mut self.aws,
             self.local.task_region.as_deref(),
         )

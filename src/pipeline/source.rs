@@ -16,11 +16,13 @@ use crate::terraform;
 
 /// The task definition the spec names, if any, from wherever it lives. `wanted` says what
 /// will be read of it (an evaluated source may leave the rest unknown); `warnings` gets what
-/// was left unknown that some feature may need.
+/// was left unknown that some feature may need; `reads` what a configuration read from AWS
+/// to evaluate itself (Terraform lookups), for `check`.
 pub(super) async fn task_definition(
     source: &SourceSpec,
     wanted: &taskdef::Wanted,
     warnings: &mut Vec<String>,
+    reads: &mut Vec<String>,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<Option<TaskDefinition>, Error> {
@@ -47,7 +49,7 @@ pub(super) async fn task_definition(
             from_text(path, &text, source, wanted, aws, task_region).await?
         }
         Source::Path(path) if terraform::is_terraform_path(path) => {
-            from_terraform(path, source, wanted, warnings, aws, task_region).await?
+            from_terraform(path, source, wanted, warnings, reads, aws, task_region).await?
         }
         Source::Path(path) if path.exists() => {
             let text = read_off_the_runtime(path.clone(), Some(path.clone())).await?;
@@ -273,6 +275,7 @@ async fn from_terraform(
     source: &SourceSpec,
     wanted: &taskdef::Wanted,
     warnings: &mut Vec<String>,
+    reads: &mut Vec<String>,
     aws: &mut LazySession<'_>,
     task_region: Option<&str>,
 ) -> Result<TaskDefinition, Error> {
@@ -296,50 +299,26 @@ async fn from_terraform(
     // Parsed once: the state's location and every evaluation below share it.
     let config = terraform::Configuration::read(&inputs.path).map_err(terraform_failures)?;
     inputs.state = terraform_state(&config, source, &inputs.env_vars, warnings, aws).await?;
-    let (mut loaded, lookups) = config.load_asking(&inputs);
-    // What only AWS can answer, asked only when what failed may need it, in one concurrent
-    // wave, then one more evaluation: the remote states read, and the caller's identity
-    // (sts:GetCallerIdentity) when data.aws_caller_identity is needed and --account does not
-    // say. Offline they stay unknown, and the problems say which flag supplies them.
-    let identity_needed = source.account.is_none()
-        && loaded.as_ref().is_err_and(|problems| {
-            problems
-                .iter()
-                .any(|p| p.expression.starts_with("data.aws_caller_identity."))
-        });
-    if loaded.is_err() && (identity_needed || !lookups.is_empty()) && !aws.is_offline() {
+    // What only AWS can answer (data sources plan reads, resources looked up by name, remote
+    // states, the caller's identity), asked only for what stops the environment, in
+    // concurrent waves, each followed by one more evaluation. A wave can reveal the next (a
+    // secret version whose secret_id is a secret data source's ARN), so there may be a few.
+    // Offline they stay unknown, and the problems say which flag supplies them.
+    let (mut loaded, mut lookups) = config.load_asking(&inputs);
+    let mut waves = 0;
+    while !lookups.is_empty() && !aws.is_offline() && waves < MAX_LOOKUP_WAVES {
+        waves += 1;
         let session = aws.get().await?;
-        let states = futures_util::future::join_all(lookups.into_iter().map(|lookup| async move {
-            let terraform::Lookup::RemoteState {
-                bucket,
-                key,
-                region,
-            } = &lookup;
-            let answer = session
-                .terraform_state(bucket, key, region.as_deref())
-                .await
-                .map_err(Error::from)
-                .and_then(|text| remote_outputs(text.as_deref(), &format!("s3://{bucket}/{key}")));
-            (lookup, answer)
-        }));
-        let identity = async {
-            match identity_needed {
-                true => session.identity_for_source().await,
-                false => None,
-            }
-        };
-        let (states, identity) = tokio::join!(states, identity);
-        for (lookup, answer) in states {
-            inputs.looked_up.insert(lookup, answer?);
+        let answers =
+            futures_util::future::join_all(lookups.into_iter().map(|lookup| async move {
+                (answer(session, &lookup, task_region).await, lookup)
+            }))
+            .await;
+        for (answer, lookup) in answers {
+            reads.push(lookup.describe());
+            inputs.looked_up.insert(lookup, answer);
         }
-        if let Some(identity) = identity {
-            inputs.caller = terraform::Caller {
-                account: Some(identity.account),
-                arn: Some(identity.arn),
-                user_id: Some(identity.user_id),
-            };
-        }
-        loaded = config.load(&inputs);
+        (loaded, lookups) = config.load_asking(&inputs);
     }
     let loaded = loaded.map_err(terraform_failures)?;
     for note in &loaded.notes {
@@ -434,6 +413,59 @@ fn state_json(text: &str, at: &Path) -> Result<serde_json::Value, Error> {
         path: at.to_owned(),
         message: format!("is not valid JSON: {}", crate::diagnostic::json_error(&e)),
     })
+}
+
+/// How many rounds of lookups one configuration may take: each round answers what the
+/// previous evaluation could not know. Real configurations chain two at most (a secret, then
+/// its version); a deeper chain stays unknown, and says so.
+const MAX_LOOKUP_WAVES: usize = 4;
+
+/// AWS's answer to one lookup: the attributes Terraform would show, or why not.
+async fn answer(
+    session: &crate::aws::Session,
+    lookup: &terraform::Lookup,
+    task_region: Option<&str>,
+) -> Result<serde_json::Value, String> {
+    use terraform::Lookup as L;
+    tracing::debug!(lookup = %lookup.describe(), "Terraform lookup (as terraform plan reads it)");
+    match lookup {
+        L::RemoteState {
+            bucket,
+            key,
+            region,
+        } => {
+            let text = session
+                .terraform_state(bucket, key, region.as_deref())
+                .await
+                .map_err(|e| e.message)?;
+            remote_outputs(text.as_deref(), &format!("s3://{bucket}/{key}"))
+                .map(|outputs| serde_json::json!({ "outputs": outputs }))
+                .map_err(|e| e.to_string())
+        }
+        L::CallerIdentity => session.identity().await.map(|i| {
+            serde_json::json!({"account_id": i.account, "id": i.account, "arn": i.arn, "user_id": i.user_id})
+        }),
+        L::Secret { id } => session.secret_attributes(id, task_region).await,
+        L::SecretVersion {
+            id,
+            version_id,
+            version_stage,
+        } => {
+            session
+                .secret_version_attributes(
+                    id,
+                    version_id.as_deref(),
+                    version_stage.as_deref(),
+                    task_region,
+                )
+                .await
+        }
+        L::Parameter { name, decrypt } => {
+            session
+                .parameter_attributes(name, *decrypt, task_region)
+                .await
+        }
+    }
 }
 
 /// A remote state's outputs, as `data.terraform_remote_state.X.outputs` shows them: each

@@ -1,6 +1,19 @@
-//! Data sources whose values `terraform plan` knows without state: the region, the
-//! partition and the caller's account (from the task region and `--account` or STS), and
-//! `template_file` (a template rendered in-process, as `templatefile` renders it).
+//! Values `terraform plan` knows without state.
+//!
+//! - Data sources answered here: the region and the partition (from the task region), and
+//!   `template_file` (a template rendered in-process, as `templatefile` renders it).
+//! - Data sources plan reads from AWS, read the same way, read-only ([`Lookup`]): the caller's
+//!   identity (`--account` answers the account offline), `terraform_remote_state` (s3),
+//!   `aws_secretsmanager_secret`, `aws_secretsmanager_secret_version` and
+//!   `aws_ssm_parameter`.
+//! - A managed `aws_secretsmanager_secret` or `aws_ssm_parameter` missing from state, whose
+//!   ARN follows from the `name` it is configured with: looked up by that name.
+//!
+//! An evaluation does not call AWS. It records what it would read (with the problem that
+//! stands for the value until then); `load_asking` returns the lookups behind the problems
+//! that stop the environment, and the pipeline answers them in one concurrent wave before
+//! evaluating again. So a lookup that only an image or a log group needs is never made, and a
+//! failed one is fatal only where its value is needed.
 //!
 //! State still wins for the AWS ones when it has them (it records what the last plan read);
 //! a `template_file` is always rendered from the configuration, because plan re-renders it.
@@ -11,7 +24,7 @@ use hcl::edit::expr::TraversalOperator;
 use hcl::edit::{Decorated, Span as _};
 
 use super::eval::{Evaluator, Failure, Iteration, Scope, ScopeKind};
-use super::source::ResourceDecl;
+use super::source::{Mode, ResourceDecl};
 use super::value::Value;
 
 /// Who runs the configuration, as `data.aws_caller_identity` reports it.
@@ -25,34 +38,78 @@ pub(crate) struct Caller {
 }
 
 /// Something only AWS can answer, asked for by the evaluation and answered before the
-/// next one (`pipeline` reads it; [`Inputs::looked_up`](super::Inputs) holds the answer).
+/// next one (`pipeline` reads it; [`Inputs::looked_up`](super::Inputs) holds the answer: an
+/// object of the attributes Terraform would show, or why AWS could not say).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Lookup {
-    /// `data "terraform_remote_state"` with the s3 backend: the state object's outputs.
+    /// `data "terraform_remote_state"` with the s3 backend: `{"outputs": {...}}`.
     RemoteState {
         bucket: String,
         key: String,
         region: Option<String>,
     },
+    /// `data "aws_caller_identity"`: `sts:GetCallerIdentity`.
+    CallerIdentity,
+    /// `data "aws_secretsmanager_secret"` (by `arn` or `name`), or a managed
+    /// `aws_secretsmanager_secret` by its `name`: `secretsmanager:DescribeSecret`.
+    Secret { id: String },
+    /// `data "aws_secretsmanager_secret_version"`: `secretsmanager:GetSecretValue`.
+    SecretVersion {
+        id: String,
+        version_id: Option<String>,
+        version_stage: Option<String>,
+    },
+    /// `data "aws_ssm_parameter"`, or a managed `aws_ssm_parameter` by its `name`:
+    /// `ssm:GetParameter`.
+    Parameter { name: String, decrypt: bool },
 }
 
-/// Whether ecs-env knows `data.TYPE` without state.
-pub(crate) fn is_builtin(rtype: &str) -> bool {
-    matches!(
-        rtype,
-        "aws_region"
-            | "aws_partition"
-            | "aws_caller_identity"
-            | "template_file"
-            | "terraform_remote_state"
-    )
+impl Lookup {
+    /// The call and what it reads: `ssm:GetParameter /app/image`.
+    pub(crate) fn describe(&self) -> String {
+        let escaped = crate::diagnostic::escaped;
+        match self {
+            Lookup::RemoteState { bucket, key, .. } => {
+                format!("s3:GetObject s3://{}/{}", escaped(bucket), escaped(key))
+            }
+            Lookup::CallerIdentity => "sts:GetCallerIdentity".to_owned(),
+            Lookup::Secret { id } => format!("secretsmanager:DescribeSecret {}", escaped(id)),
+            Lookup::SecretVersion { id, .. } => {
+                format!("secretsmanager:GetSecretValue {}", escaped(id))
+            }
+            Lookup::Parameter { name, .. } => format!("ssm:GetParameter {}", escaped(name)),
+        }
+    }
 }
+
+/// Whether ecs-env knows `data.TYPE` (or a managed `TYPE`) without state.
+pub(crate) fn is_builtin(mode: Mode, rtype: &str) -> bool {
+    match mode {
+        Mode::Data => matches!(
+            rtype,
+            "aws_region"
+                | "aws_partition"
+                | "aws_caller_identity"
+                | "template_file"
+                | "terraform_remote_state"
+                | "aws_secretsmanager_secret"
+                | "aws_secretsmanager_secret_version"
+                | "aws_ssm_parameter"
+        ),
+        Mode::Managed => matches!(rtype, "aws_secretsmanager_secret" | "aws_ssm_parameter"),
+    }
+}
+
+/// The hint for a value a lookup would answer.
+const LOOKUP_HINT: &str = "run without --offline, so that ecs-env reads it (read-only, as terraform plan does), or pass --tfstate FILE (terraform state pull > state.json)";
 
 impl Evaluator {
-    /// `data.TYPE.NAME.ATTR` for a data source in [`is_builtin`]: the value and how many
-    /// operators it used (counting the type and the name).
+    /// `data.TYPE.NAME.ATTR` (or `TYPE.NAME.ATTR`) for a type in [`is_builtin`]: the value
+    /// and how many operators it used (counting the type and the name).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn builtin_data(
         &mut self,
+        mode: Mode,
         rtype: &str,
         name: &str,
         decl: &ResourceDecl,
@@ -60,7 +117,10 @@ impl Evaluator {
         scope: &Scope,
         span: Option<std::ops::Range<usize>>,
     ) -> Result<(Value, usize), Failure> {
-        let addr = format!("data.{rtype}.{name}");
+        let (addr, used) = match mode {
+            Mode::Data => (format!("data.{rtype}.{name}"), 3),
+            Mode::Managed => (format!("{rtype}.{name}"), 2),
+        };
         let Some(TraversalOperator::GetAttr(attr)) = ops.first().map(|o| o.value()) else {
             return Err(Failure::error(scope.problem(
                 span,
@@ -78,15 +138,11 @@ impl Evaluator {
         let unknown = |message: String, hint: &str| {
             Err(Failure::unknown(scope.problem(span.clone(), message, hint)))
         };
-        let value = match (rtype, attr) {
-            ("aws_region", "name" | "id" | "region" | "endpoint") => {
+        let value = match (mode, rtype, attr) {
+            (_, "aws_region", "name" | "id" | "region" | "endpoint") => {
                 // A block may name another region (`name` before provider 6, `region` since).
-                let named = match decl.attrs.get("region").or_else(|| decl.attrs.get("name")) {
-                    Some(a) => Some(self.eval(&a.expr, &block)?),
-                    None => None,
-                };
-                let region = match named {
-                    Some(v) => self.unknowns.known(v)?.to_str(),
+                let region = match self.setting(decl, &["region", "name"], &block)? {
+                    Some(region) => Some(region),
                     None => self.region.clone(),
                 };
                 let Some(region) = region else {
@@ -103,7 +159,7 @@ impl Evaluator {
                     _ => region,
                 }
             }
-            ("aws_partition", "partition" | "id" | "dns_suffix" | "reverse_dns_prefix") => {
+            (_, "aws_partition", "partition" | "id" | "dns_suffix" | "reverse_dns_prefix") => {
                 let Some(region) = self.region.clone() else {
                     return unknown(
                         format!(
@@ -120,59 +176,187 @@ impl Evaluator {
                     _ => partition.to_owned(),
                 }
             }
-            ("aws_caller_identity", "account_id" | "id") => match self.caller.account.clone() {
-                Some(account) => account,
-                None => {
+            (_, "aws_caller_identity", "account_id" | "id") if self.caller.account.is_some() => {
+                self.caller.account.clone().unwrap_or_default()
+            }
+            (_, "aws_caller_identity", "arn") if self.caller.arn.is_some() => {
+                self.caller.arn.clone().unwrap_or_default()
+            }
+            (_, "aws_caller_identity", "user_id") if self.caller.user_id.is_some() => {
+                self.caller.user_id.clone().unwrap_or_default()
+            }
+            (_, "aws_caller_identity", "account_id" | "id" | "arn" | "user_id") => {
+                let hint = match attr {
+                    "account_id" | "id" => {
+                        "pass --account ID (offline), or run without --offline so that ecs-env asks STS"
+                    }
+                    _ => LOOKUP_HINT,
+                };
+                let found = self.live(&addr, attr, Lookup::CallerIdentity, scope, span, hint)?;
+                return Ok((found, used));
+            }
+            (_, "template_file", "rendered") => {
+                return self.template_file(&addr, decl, &block).map(|v| (v, used));
+            }
+            (_, "terraform_remote_state", "outputs") => {
+                let lookup = self.remote_state(&addr, decl, &block)?;
+                let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                return Ok((found, used));
+            }
+            (Mode::Data, "aws_secretsmanager_secret", _) => {
+                let Some(id) = self.setting(decl, &["arn", "name"], &block)? else {
+                    return unknown(format!("{addr} has no `arn` or `name`"), "");
+                };
+                let found =
+                    self.live(&addr, attr, Lookup::Secret { id }, scope, span, LOOKUP_HINT)?;
+                return Ok((found, used));
+            }
+            (Mode::Data, "aws_secretsmanager_secret_version", _) => {
+                let Some(id) = self.setting(decl, &["secret_id"], &block)? else {
+                    return unknown(format!("{addr} has no `secret_id`"), "");
+                };
+                let lookup = Lookup::SecretVersion {
+                    id,
+                    version_id: self.setting(decl, &["version_id"], &block)?,
+                    version_stage: self.setting(decl, &["version_stage"], &block)?,
+                };
+                let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                return Ok((found, used));
+            }
+            (Mode::Data, "aws_ssm_parameter", _) => {
+                let Some(name) = self.setting(decl, &["name"], &block)? else {
+                    return unknown(format!("{addr} has no `name`"), "");
+                };
+                let decrypt = self.setting(decl, &["with_decryption"], &block)?;
+                let lookup = Lookup::Parameter {
+                    name,
+                    decrypt: decrypt.as_deref() != Some("false"),
+                };
+                let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                return Ok((found, used));
+            }
+            // A managed resource not in state: what plan knows from its configuration, and
+            // its ARN from AWS by the name it is configured with.
+            (Mode::Managed, "aws_secretsmanager_secret" | "aws_ssm_parameter", _) => {
+                let configured = match attr {
+                    "name" | "id" if rtype == "aws_ssm_parameter" => Some("name"),
+                    "name" | "description" | "kms_key_id" | "type" | "value" | "insecure_value" => {
+                        Some(attr)
+                    }
+                    _ => None,
+                };
+                if let Some(field) = configured {
+                    match self.setting(decl, &[field], &block)? {
+                        Some(v) => v,
+                        None => {
+                            return unknown(
+                                format!(
+                                    "{addr}.{attr} is not configured, and {addr} is not in Terraform state"
+                                ),
+                                super::eval::STATE_HINT,
+                            );
+                        }
+                    }
+                } else if matches!(attr, "arn" | "id") {
+                    let Some(name) = self.setting(decl, &["name"], &block)? else {
+                        return unknown(
+                            format!(
+                                "{addr} is not in Terraform state, and has no `name` to look it up by (a name_prefix is known only after apply)"
+                            ),
+                            super::eval::STATE_HINT,
+                        );
+                    };
+                    let lookup = match rtype {
+                        "aws_ssm_parameter" => Lookup::Parameter {
+                            name,
+                            decrypt: false,
+                        },
+                        _ => Lookup::Secret { id: name },
+                    };
+                    let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                    return Ok((found, used));
+                } else {
                     return unknown(
-                        format!("{addr}.{attr} is the account of the credentials in use"),
-                        "pass --account ID (offline), or let ecs-env ask STS (sts:GetCallerIdentity)",
+                        format!("{addr}.{attr} is not known without state"),
+                        super::eval::STATE_HINT,
                     );
                 }
-            },
-            ("aws_caller_identity", "arn" | "user_id") => {
-                let known = if attr == "arn" {
-                    self.caller.arn.clone()
-                } else {
-                    self.caller.user_id.clone()
-                };
-                match known {
-                    Some(v) => v,
-                    None => {
-                        return unknown(
-                            format!("{addr}.{attr} is known only from STS"),
-                            "run without --offline, so that ecs-env asks sts:GetCallerIdentity",
-                        );
-                    }
-                }
-            }
-            ("template_file", "rendered") => {
-                return self.template_file(&addr, decl, &block).map(|v| (v, 3));
-            }
-            ("terraform_remote_state", "outputs") => {
-                let lookup = self.remote_state(&addr, decl, &block)?;
-                return match self.looked_up.get(&lookup) {
-                    Some(outputs) => Ok((outputs.clone(), 3)),
-                    None => {
-                        let Lookup::RemoteState { bucket, key, .. } = &lookup;
-                        let message = format!("{addr} is read from s3://{bucket}/{key}");
-                        if !self.wanted.contains(&lookup) {
-                            self.wanted.push(lookup);
-                        }
-                        unknown(
-                            message,
-                            "run without --offline, so that ecs-env reads it (s3:GetObject)",
-                        )
-                    }
-                };
             }
             _ => {
                 return unknown(
                     format!("{addr}.{attr} is not known without state"),
-                    "pass --tfstate FILE (terraform state pull > state.json)",
+                    super::eval::STATE_HINT,
                 );
             }
         };
-        Ok((Value::String(value), 3))
+        Ok((Value::String(value), used))
+    }
+
+    /// The first of `names` the block sets, as text; `None` when it sets none of them (or sets
+    /// it to null).
+    fn setting(
+        &mut self,
+        decl: &ResourceDecl,
+        names: &[&str],
+        block: &Scope,
+    ) -> Result<Option<String>, Failure> {
+        let Some(attr) = names.iter().find_map(|n| decl.attrs.get(*n)) else {
+            return Ok(None);
+        };
+        let v = self.eval(&attr.expr, block);
+        let v = self.unknowns.known(v?)?;
+        match v {
+            Value::Null => Ok(None),
+            v => match v.to_str() {
+                Some(s) => Ok(Some(s)),
+                None => Err(Failure::fatal(attr.file.problem(
+                    attr.expr.span(),
+                    format!("must be a string, not a {}", v.type_name()),
+                    "",
+                ))),
+            },
+        }
+    }
+
+    /// Attribute `attr` of what `lookup` answered; unknown until it is answered (the lookup
+    /// recorded, with the problem standing for it), or with why it failed.
+    fn live(
+        &mut self,
+        addr: &str,
+        attr: &str,
+        lookup: Lookup,
+        scope: &Scope,
+        span: Option<std::ops::Range<usize>>,
+        hint: &str,
+    ) -> Result<Value, Failure> {
+        let problem = |message: String, hint: &str| scope.problem(span.clone(), message, hint);
+        match self.looked_up.get(&lookup) {
+            Some(Ok(Value::Object(map))) => match map.get(attr) {
+                Some(v) => Ok(v.clone()),
+                None => Err(Failure::unknown(problem(
+                    format!("{addr}.{attr} is not known from {}", lookup.describe()),
+                    super::eval::STATE_HINT,
+                ))),
+            },
+            Some(Ok(_)) => Err(Failure::unknown(problem(
+                format!("{addr}: {} answered no attributes", lookup.describe()),
+                super::eval::STATE_HINT,
+            ))),
+            Some(Err(why)) => Err(Failure::unknown(problem(
+                format!("{addr}: {} failed: {why}", lookup.describe()),
+                "grant the identity that read-only action, or pass --tfstate FILE (terraform state pull > state.json)",
+            ))),
+            None => {
+                let p = problem(
+                    format!("{addr} is read from AWS ({})", lookup.describe()),
+                    hint,
+                );
+                if !self.wanted.iter().any(|(l, q)| *l == lookup && *q == p) {
+                    self.wanted.push((lookup, p.clone()));
+                }
+                Err(Failure::unknown(p))
+            }
+        }
     }
 
     /// Where a `terraform_remote_state` reads: its `backend` (s3 only), `config` and

@@ -332,10 +332,14 @@ pub(crate) struct Evaluator {
     pub(crate) region: Option<String>,
     /// `data.aws_caller_identity`.
     pub(crate) caller: super::data::Caller,
-    /// What AWS answered for lookups asked for by an earlier evaluation.
-    pub(crate) looked_up: BTreeMap<super::data::Lookup, Value>,
-    /// Lookups this evaluation asked for and did not have.
-    pub(crate) wanted: Vec<super::data::Lookup>,
+    /// What AWS answered for lookups asked for by an earlier evaluation, or why it could not.
+    pub(crate) looked_up: BTreeMap<super::data::Lookup, Result<Value, String>>,
+    /// Lookups this evaluation asked for and did not have, each with the problem that stands
+    /// for its value until it is answered.
+    pub(crate) wanted: Vec<(super::data::Lookup, Problem)>,
+    /// Problems that stop what the caller needs besides the evaluation's own: the unknown
+    /// role ARNs when a role is assumed.
+    pub(crate) blocking: Vec<Problem>,
 }
 
 impl Evaluator {
@@ -371,6 +375,7 @@ impl Evaluator {
             region: None,
             caller: super::data::Caller::default(),
             looked_up: BTreeMap::new(),
+            blocking: Vec::new(),
             wanted: Vec::new(),
         }
     }
@@ -1570,10 +1575,10 @@ impl Evaluator {
         };
         let full_addr = format!("{}{local_addr}", prefix(&module_addr));
         let names_used = if mode == Mode::Data { 2 } else { 1 };
-        // What plan knows without state: rendered templates always, the region and the
-        // account when the state lacks them.
-        if mode == Mode::Data
-            && super::data::is_builtin(rtype)
+        // What plan knows without state: rendered templates always; the region, the
+        // account, data sources it reads and resources it can look up by name when the state
+        // lacks them.
+        if super::data::is_builtin(mode, rtype)
             && let Some(decl) = declared.filter(|d| d.count.is_none() && d.for_each.is_none())
             && (rtype == "template_file"
                 || self
@@ -1582,7 +1587,7 @@ impl Evaluator {
                     .is_none_or(|s| s.resource(&module_addr, mode, rtype, name).is_none()))
         {
             let decl = decl.clone();
-            return self.builtin_data(rtype, name, &decl, ops, scope, span);
+            return self.builtin_data(mode, rtype, name, &decl, ops, scope, span);
         }
         let Some(state) = &self.state else {
             if declared.is_none() {

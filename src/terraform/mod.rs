@@ -126,9 +126,9 @@ pub(crate) struct Inputs {
     pub region: Option<String>,
     /// The caller, for `data.aws_caller_identity` (`--account`, or STS).
     pub caller: Caller,
-    /// Answers to the [`Lookup`]s an earlier evaluation asked for (a remote state's
-    /// outputs, as JSON).
-    pub looked_up: std::collections::BTreeMap<Lookup, serde_json::Value>,
+    /// Answers to the [`Lookup`]s an earlier evaluation asked for: an object of the
+    /// attributes Terraform would show, or why AWS could not answer.
+    pub looked_up: std::collections::BTreeMap<Lookup, Result<serde_json::Value, String>>,
 }
 
 /// A variable input given on the command line.
@@ -273,11 +273,6 @@ impl Configuration {
         (loaded, wanted)
     }
 
-    /// [`Configuration::load_asking`] without the lookups.
-    pub(crate) fn load(&self, inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
-        self.load_asking(inputs).0
-    }
-
     fn load_inner(
         &self,
         inputs: &Inputs,
@@ -304,10 +299,24 @@ impl Configuration {
         ev.looked_up = inputs
             .looked_up
             .iter()
-            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_ref().map(Value::from_json).map_err(Clone::clone),
+                )
+            })
             .collect();
         let result = evaluate(&mut ev, inputs, &root_display, in_file.as_deref());
-        *wanted = std::mem::take(&mut ev.wanted);
+        // Only the lookups behind what stops the caller: a value nobody needs is not read.
+        let blocking: Vec<&Problem> = match &result {
+            Err(problems) => problems.iter().chain(&ev.blocking).collect(),
+            Ok(_) => ev.blocking.iter().collect(),
+        };
+        for (lookup, problem) in &ev.wanted {
+            if blocking.contains(&problem) && !wanted.contains(lookup) {
+                wanted.push(lookup.clone());
+            }
+        }
         result
     }
 }
@@ -316,7 +325,7 @@ impl Configuration {
 /// task definition, or every problem found (deduplicated, in the order found).
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn load(inputs: &Inputs) -> Result<Loaded, Vec<Problem>> {
-    Configuration::read(&inputs.path)?.load(inputs)
+    Configuration::read(&inputs.path)?.load_asking(inputs).0
 }
 
 /// Selects the task definition and evaluates what the caller reads of it.
@@ -441,6 +450,9 @@ fn evaluate(
             None
         }
         Err(f) => {
+            if inputs.wanted.roles {
+                ev.blocking.extend(f.problems.iter().cloned());
+            }
             if let Some(p) = f.problems.into_iter().next() {
                 unknown_roles.push((name, p));
             }

@@ -41,6 +41,17 @@ fn line_of(file: &Path, needle: &str) -> usize {
         + 1
 }
 
+/// The problems, and the lookups that would answer them.
+fn asking(inputs: &Inputs) -> (Vec<Problem>, Vec<Lookup>) {
+    match Configuration::read(&inputs.path)
+        .unwrap()
+        .load_asking(inputs)
+    {
+        (Ok(loaded), _) => panic!("expected problems, got {loaded:?}"),
+        (Err(p), lookups) => (p, lookups),
+    }
+}
+
 fn problems(inputs: &Inputs) -> Vec<Problem> {
     match load(inputs) {
         Ok(loaded) => panic!("expected problems, got {loaded:?}"),
@@ -141,13 +152,14 @@ fn inline_with_cli_and_environment_variables() {
     );
 }
 
-// (9) missing state: every reference the environment needs is reported, located, with the
-// --tfstate hint; the log group and the execution role, which it does not need, are not.
+// (9) missing state: every reference the environment needs is reported, located; the log
+// group and the execution role, which it does not need, are not. The secret's ARN follows from
+// its configured name: it is looked up, as plan would.
 #[test]
 fn missing_state_reports_every_reference() {
     let mut i = inputs("inline");
     i.state = None;
-    let p = problems(&i);
+    let (p, lookups) = asking(&i);
     let main = fixture("inline").join("main.tf");
     let exprs: Vec<&str> = p.iter().map(|p| p.expression.as_str()).collect();
     assert_eq!(
@@ -160,12 +172,40 @@ fn missing_state_reports_every_reference() {
     assert_eq!(
         p[0].to_string(),
         format!(
-            "{}:{}: `aws_secretsmanager_secret.db.arn`: not in Terraform state; hint: pass --tfstate FILE (terraform state pull > state.json)",
+            "{}:{}: `aws_secretsmanager_secret.db.arn`: aws_secretsmanager_secret.db is read from AWS (secretsmanager:DescribeSecret shop-staging/db); hint: run without --offline, so that ecs-env reads it (read-only, as terraform plan does), or pass --tfstate FILE (terraform state pull > state.json)",
             main.display(),
             line_of(&main, ":password::")
         )
     );
     assert_eq!(p[1].line, Some(line_of(&main, ":username::")));
+    // Asked once, though needed twice; the execution role's lookup is not asked (not needed).
+    assert_eq!(
+        lookups,
+        [Lookup::Secret {
+            id: "shop-staging/db".to_owned()
+        }]
+    );
+    // Answered, the ARN is AWS's; refused, the refusal is the problem.
+    let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-staging/db-AbCdEf";
+    i.looked_up
+        .insert(lookups[0].clone(), Ok(json!({"arn": arn, "id": arn})));
+    let loaded = load(&i).unwrap();
+    assert!(
+        loaded
+            .container_definitions
+            .to_string()
+            .contains(&format!("{arn}:password::")),
+        "{loaded:?}"
+    );
+    i.looked_up.insert(
+        lookups[0].clone(),
+        Err("AccessDeniedException: not authorized".to_owned()),
+    );
+    let p = problems(&i);
+    assert_eq!(
+        p[0].message,
+        "aws_secretsmanager_secret.db: secretsmanager:DescribeSecret shop-staging/db failed: AccessDeniedException: not authorized"
+    );
 }
 
 #[test]
@@ -173,14 +213,16 @@ fn state_without_the_resource() {
     let mut i = inputs("inline");
     let state = i.state.as_mut().unwrap();
     let resources = state["resources"].as_array_mut().unwrap();
-    resources.retain(|r| r["type"] != "aws_secretsmanager_secret");
-    let p = problems(&i);
-    assert_eq!(p.len(), 2);
-    assert_eq!(
-        p[0].message,
-        "not in Terraform state: the state has no aws_secretsmanager_secret.db"
+    resources.retain(|r| r["type"] != "aws_iam_role");
+    // Not needed: a warning, not a problem; a resource that cannot be looked up by name is
+    // "not in state" where it is needed.
+    let loaded = load(&i).unwrap();
+    assert!(
+        loaded.warnings[0]
+            .contains("not in Terraform state: the state has no aws_iam_role.execution"),
+        "{:?}",
+        loaded.warnings
     );
-    assert!(p[0].hint.contains("terraform state pull"));
 }
 
 #[test]
@@ -1302,6 +1344,7 @@ fn wanted(container: Option<&str>, overrides: &[&str]) -> super::Wanted {
         container: container.map(str::to_owned),
         all_containers: false,
         overrides: overrides.iter().map(|s| (*s).to_owned()).collect(),
+        ..Default::default()
     }
 }
 

@@ -631,6 +631,156 @@ resource "aws_ecs_task_definition" "app" {{
         .output()
         .assert_code(125)
         .assert_stderr_contains(&format!(
-            "data.terraform_remote_state.platform is read from s3://{bucket}/env:/prod/platform.tfstate"
+            "data.terraform_remote_state.platform is read from AWS (s3:GetObject s3://{bucket}/env:/prod/platform.tfstate)"
+        ));
+}
+
+#[test]
+fn terraform_data_sources_and_resources_by_name_are_read_as_plan_reads_them() {
+    // A configuration as teams write it: the secret found by name, its JSON read through a
+    // secret version and jsondecode, an SSM parameter, a managed parameter's ARN from its
+    // name, and an image from a parameter that does not exist, which nothing needs.
+    let e = emulator();
+    let name = unique("tf-lookup");
+    let secret_arn = e.create_secret(REGION, &name, r#"{"host":"db.internal","port":5432}"#);
+    let param = format!("/{name}/feature");
+    e.put_parameter(REGION, &param, "on", true);
+    let managed = format!("/{name}/api-key");
+    e.put_parameter(REGION, &managed, "key-from-ssm", true);
+    let dir = crate::util::empty_dir();
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            r#"data "aws_secretsmanager_secret" "db" {{
+  name = "{name}"
+}}
+
+data "aws_secretsmanager_secret_version" "db" {{
+  secret_id = data.aws_secretsmanager_secret.db.id
+}}
+
+data "aws_ssm_parameter" "feature" {{
+  name = "{param}"
+}}
+
+data "aws_ssm_parameter" "image" {{
+  name = "/nowhere/{name}/image"
+}}
+
+resource "aws_ssm_parameter" "api_key" {{
+  name  = "{managed}"
+  type  = "SecureString"
+  value = var.api_key
+}}
+
+variable "api_key" {{
+  type      = string
+  sensitive = true
+}}
+
+locals {{
+  db = jsondecode(data.aws_secretsmanager_secret_version.db.secret_string)
+}}
+
+resource "aws_ecs_task_definition" "app" {{
+  family = "app"
+  container_definitions = jsonencode([{{
+    name  = "app"
+    image = data.aws_ssm_parameter.image.value
+    environment = [
+      {{ name = "DB_HOST", value = local.db.host }},
+      {{ name = "DB_PORT", value = tostring(local.db.port) }},
+      {{ name = "FEATURE", value = data.aws_ssm_parameter.feature.value }},
+    ]
+    secrets = [
+      {{ name = "DB_PASSWORD", valueFrom = "${{data.aws_secretsmanager_secret.db.arn}}:host::" }},
+      {{ name = "API_KEY", valueFrom = aws_ssm_parameter.api_key.arn }},
+    ]
+  }}])
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let ran = ecs_env()
+        .arg("-f")
+        .arg(&dir)
+        .args([
+            "-v",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$DB_HOST $DB_PORT $FEATURE $DB_PASSWORD $API_KEY\"",
+        ])
+        .output();
+    ran.assert_code(0);
+    assert_eq!(
+        ran.stdout(),
+        "db.internal 5432 on db.internal key-from-ssm\n"
+    );
+    // Each lookup is named at -v; the image's parameter, which nothing needs, is never read.
+    for read in [
+        format!("secretsmanager:DescribeSecret {name}"),
+        format!("secretsmanager:GetSecretValue {secret_arn}"),
+        format!("ssm:GetParameter {param}"),
+        format!("ssm:GetParameter {managed}"),
+    ] {
+        ran.assert_stderr_contains(&read);
+    }
+    assert!(
+        !ran.stderr().contains("lookup=ssm:GetParameter /nowhere"),
+        "{}",
+        ran.stderr()
+    );
+
+    // check names them too.
+    let checked = ecs_env().args(["check", "-f"]).arg(&dir).output();
+    checked.assert_code(0);
+    assert!(
+        checked.stdout().contains(&format!(
+            "Read from AWS to evaluate the configuration (as terraform plan reads them):\n  secretsmanager:DescribeSecret {name}\n"
+        )) && checked.stdout().contains(&format!("  ssm:GetParameter {managed}\n")),
+        "{}",
+        checked.stdout()
+    );
+
+    // Offline, nothing is read, and each value needed says where it would come from.
+    crate::util::ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["check", "--offline", "-f"])
+        .arg(&dir)
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains(&format!(
+            "data.aws_secretsmanager_secret.db is read from AWS (secretsmanager:DescribeSecret {name})"
+        ))
+        .assert_stderr_contains("run without --offline");
+
+    // A lookup AWS refuses is fatal where its value is needed, with AWS's reason.
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            r#"data "aws_ssm_parameter" "missing" {{
+  name = "/nowhere/{name}"
+}}
+
+resource "aws_ecs_task_definition" "app" {{
+  container_definitions = jsonencode([{{
+    name        = "app"
+    environment = [{{ name = "X", value = data.aws_ssm_parameter.missing.value }}]
+  }}])
+}}
+"#
+        ),
+    )
+    .unwrap();
+    ecs_env()
+        .arg("-f")
+        .arg(&dir)
+        .args(["--", "true"])
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains(&format!(
+            "data.aws_ssm_parameter.missing: ssm:GetParameter /nowhere/{name} failed"
         ));
 }
