@@ -654,6 +654,76 @@ def seed(moto: Moto, work: Path) -> list[Scenario]:
     overrides.write_text("".join(f"{k}={v}\n" for k, v in local.items()))
     out.append(Scenario("5", "500 secrets, all overridden", work / "s4.json", overrides, local, [], [], bound=0))
 
+    # (6) a Terraform configuration as teams write it: state in an S3 backend, and three data
+    # sources plan reads (two parameters, a secret by name); (6j) the same task as JSON, with
+    # the references the configuration evaluates to. The difference is what reading the
+    # configuration costs: the state's GetObject, then one concurrent wave of lookups.
+    s3 = session.client("s3", region_name="us-east-1", endpoint_url=moto.endpoint)
+    s3.create_bucket(Bucket="bench-tfstate")
+    db = {"username": "app", "password": value(rng)}
+    db_arn = secret("us-east-1", "bench/s6/db", json.dumps(db))
+    token = value(rng)
+    token_arn = secret("us-east-1", "bench/s6/token", token)
+    api_key, feature = value(rng), "on"
+    parameter("us-east-1", "/bench/s6/api-key", api_key)
+    parameter("us-east-1", "/bench/s6/feature", feature)
+    state = {"version": 4, "resources": [{
+        "mode": "managed", "type": "aws_secretsmanager_secret", "name": "db",
+        "instances": [{"attributes": {"arn": db_arn, "name": "bench/s6/db"}}]}]}
+    s3.put_object(Bucket="bench-tfstate", Key="app/terraform.tfstate", Body=json.dumps(state).encode())
+    tf = work / "s6"
+    tf.mkdir()
+    (tf / "main.tf").write_text('''terraform {
+  backend "s3" {
+    bucket = "bench-tfstate"
+    key    = "app/terraform.tfstate"
+    region = "us-east-1"
+  }
+}
+
+resource "aws_secretsmanager_secret" "db" {
+  name = "bench/s6/db"
+}
+
+data "aws_ssm_parameter" "api_key" {
+  name = "/bench/s6/api-key"
+}
+
+data "aws_ssm_parameter" "feature" {
+  name = "/bench/s6/feature"
+}
+
+data "aws_secretsmanager_secret" "token" {
+  name = "bench/s6/token"
+}
+
+resource "aws_ecs_task_definition" "app" {
+  family = "bench"
+  container_definitions = jsonencode([{
+    name        = "app"
+    image       = "bench:latest"
+    environment = [{ name = "FEATURE", value = data.aws_ssm_parameter.feature.value }]
+    secrets = [
+      { name = "DB_PASSWORD", valueFrom = "${aws_secretsmanager_secret.db.arn}:password::" },
+      { name = "API_KEY", valueFrom = data.aws_ssm_parameter.api_key.arn },
+      { name = "TOKEN", valueFrom = data.aws_secretsmanager_secret.token.arn },
+    ]
+  }])
+}
+''')
+    expected6 = {"FEATURE": feature, "DB_PASSWORD": db["password"], "API_KEY": api_key, "TOKEN": token}
+    out.append(Scenario("6", "Terraform: S3 state + 3 lookups", tf, None, expected6, [], [], bound=0))
+    td6 = {"family": "bench", "containerDefinitions": [{
+        "name": "app", "image": "bench:latest", "essential": True,
+        "environment": [{"name": "FEATURE", "value": feature}],
+        "secrets": [
+            {"name": "DB_PASSWORD", "valueFrom": f"{db_arn}:password::"},
+            {"name": "API_KEY", "valueFrom": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/bench/s6/api-key"},
+            {"name": "TOKEN", "valueFrom": token_arn},
+        ]}]}
+    (work / "s6j.json").write_text(json.dumps(td6, indent=1))
+    out.append(Scenario("6j", "scenario 6 as JSON", work / "s6j.json", None, expected6, [], [], bound=0))
+
     # The baselines' inputs.
     for s in out:
         s.aws_refs = work / f"s{s.key}.tsv"
@@ -796,6 +866,15 @@ def report_pass(res: dict, scenarios: list[Scenario], connect_rtts: float) -> st
          "aws/floor", "boto3/floor", "ecs-env-s5 ms", "...in RTTs"],
         {1, 2, 3, 4, 5, 6, 7, 8},
     ))
+    t, j = res["cells"].get(("6", "ecs-env")), res["cells"].get(("6j", "ecs-env"))
+    if t and j:
+        extra = t.median - j.median
+        out.append("")
+        out.append(
+            f"Terraform (S3 state + 3 lookups) against the same task as JSON: {extra:+.1f} ms"
+            + (f" = {extra / rtt:+.2f} RTT (goal: within 2)" if rtt else "")
+            + f"; requests {t.reqs()} against {j.reqs()}"
+        )
     return "\n".join(out)
 
 
@@ -851,7 +930,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=25, help="seconds per baseline cell before it stops repeating (default 25, at least one run)")
     ap.add_argument("--aws-sample", type=int, default=10, help="AWS CLI calls timed for scenarios with more calls than --aws-max-calls (default 10)")
     ap.add_argument("--aws-max-calls", type=int, default=20, help="largest call list the AWS CLI baseline runs in full (default 20)")
-    ap.add_argument("--scenarios", default="1,2,3,4,5", help="comma-separated scenario numbers")
+    ap.add_argument("--scenarios", default="1,2,3,4,5,6,6j", help="comma-separated scenario numbers")
     ap.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "ecs-env")
     ap.add_argument("--no-build", action="store_true", help="do not run `cargo build --release` first")
     ap.add_argument("--no-baselines", action="store_true", help="time ecs-env, the floor and env true only")
@@ -946,7 +1025,8 @@ def main() -> None:
                     res["cells"][s.key, "nobatch"] = measure(
                         "ecs-env --no-batch", argv[:1] + ["--no-batch"] + argv[1:], env, proxy,
                         args.runs, 120, s.expected)
-                if not baselines:
+                # Scenario 6 is about reading a configuration; the baselines read no Terraform.
+                if not baselines or s.key.startswith("6"):
                     continue
                 # aws CLI loop
                 aenv = dict(env, PATH=aws_path)

@@ -226,7 +226,7 @@ fn config_file(path: &Path) -> Result<Vec<(String, String)>, Vec<Problem>> {
     if let Some(hazard) = super::source::parse_hazard(&text, false) {
         return Err(vec![hazard.problem(&display)]);
     }
-    let body = hcl::edit::parser::parse_body(&text)
+    let (body, text) = super::respell::parse(text, hcl::edit::parser::parse_body)
         .map_err(|e| vec![super::source::parse_problem(&display, &e)])?;
     let file = std::sync::Arc::new(super::source::SourceFile::new(display.clone(), text));
     let mut ev = Evaluator::new(Arc::default(), None);

@@ -1822,16 +1822,14 @@ impl Evaluator {
         if let Some(hazard) = super::source::parse_hazard(&text, true) {
             return Err(Failure::fatal(hazard.problem(&display)));
         }
-        let file = Arc::new(SourceFile::new(display, text));
-        let template = match hcl::edit::parser::parse_template(&file.text) {
-            Ok(t) => t,
+        let (template, text) = match super::respell::parse(text, hcl::edit::parser::parse_template)
+        {
+            Ok(parsed) => parsed,
             Err(e) => {
-                return Err(Failure::fatal(super::source::parse_problem(
-                    &file.display,
-                    &e,
-                )));
+                return Err(Failure::fatal(super::source::parse_problem(&display, &e)));
             }
         };
+        let file = Arc::new(SourceFile::new(display, text));
         let mut scope = Scope::new(0, file, Iteration::None, ScopeKind::Template);
         for (k, v) in vars {
             scope = scope.bind(&k, v);

@@ -75,6 +75,7 @@ mod eval;
 mod files;
 mod funcs;
 mod needed;
+mod respell;
 mod select;
 mod show;
 mod source;

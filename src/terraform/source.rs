@@ -249,8 +249,8 @@ pub(crate) fn load_module(dir: &Path, display_dir: &str) -> Result<Module, Vec<P
             problems.push(hazard.problem(&display));
             continue;
         }
-        let body = match hcl::edit::parser::parse_body(&text) {
-            Ok(body) => body,
+        let (body, text) = match super::respell::parse(text, hcl::edit::parser::parse_body) {
+            Ok(parsed) => parsed,
             Err(e) => {
                 problems.push(parse_problem(&display, &e));
                 continue;
@@ -479,7 +479,7 @@ pub(crate) fn parse_problem(display: &str, e: &hcl::edit::parser::Error) -> Prob
         line: Some(e.location().line()),
         expression: e.line().trim().to_owned(),
         message: format!("HCL syntax error: {}", e.message()),
-        hint: "fix the syntax; `terraform validate` reports the same error".to_owned(),
+        hint: "fix the syntax (`terraform validate` checks it)".to_owned(),
     }
 }
 

@@ -1818,3 +1818,14 @@ resource "aws_ecs_task_definition" "t" {
         ]}])
     );
 }
+
+#[test]
+fn hcl_forms_terraform_accepts_evaluate_as_terraform_evaluates_them() {
+    // What `terraform apply` (1.11.4) printed for the fixture's `all` output.
+    let terraform = r#"[{"a":"1","b":"2"},{"a":"1","b":"2"},["a=1","b=2"],{"a":"1","c":"3"},{"a":["1"],"b":["2"]},{"a":"second","b":"only"}]"#;
+    let loaded = load(&inputs("hcl-forms")).unwrap();
+    assert_eq!(
+        loaded.container_definitions[0]["environment"][0]["value"],
+        terraform
+    );
+}

@@ -153,8 +153,8 @@ fn read_var_file(ev: &mut Evaluator, path: &Path, display: String, problems: &mu
         problems.push(hazard.problem(&display));
         return;
     }
-    let body = match hcl::edit::parser::parse_body(&text) {
-        Ok(body) => body,
+    let (body, text) = match super::respell::parse(text, hcl::edit::parser::parse_body) {
+        Ok(parsed) => parsed,
         Err(e) => {
             problems.push(parse_problem(&display, &e));
             return;

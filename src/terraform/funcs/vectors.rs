@@ -50,8 +50,10 @@ fn same(a: &Json, b: &Json) -> bool {
 
 /// What ecs-env makes of `expr`: `Ok(jsonencode(value))`, or the failure's first message.
 fn evaluate(ev: &mut Evaluator, text: &str) -> Result<String, String> {
-    let expr = hcl::edit::parser::parse_expr(text).map_err(|e| format!("parse: {e}"))?;
-    let file = Arc::new(SourceFile::new("vector".to_owned(), text.to_owned()));
+    let (expr, text) =
+        crate::terraform::respell::parse(text.to_owned(), hcl::edit::parser::parse_expr)
+            .map_err(|e| format!("parse: {e}"))?;
+    let file = Arc::new(SourceFile::new("vector".to_owned(), text));
     let scope = Scope::new(0, file, Iteration::None, ScopeKind::Config);
     let value = ev
         .eval(&expr, &scope)
