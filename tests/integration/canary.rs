@@ -151,6 +151,10 @@ fn canary_in_terraform_state_never_reaches_the_output() {
             "formatdate(aws_ssm_parameter.token.value, \"2024-01-01T00:00:00Z\")",
         ),
         ("index", "{ a = 1 }[aws_ssm_parameter.token.value]"),
+        (
+            "yamldecode",
+            "yamldecode(\"[${aws_ssm_parameter.token.value}\")",
+        ),
         ("interpolate", "\"${[aws_ssm_parameter.token.value]}\""),
         (
             "remote_output",

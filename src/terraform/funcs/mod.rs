@@ -26,6 +26,7 @@ mod numeric;
 mod strings;
 #[cfg(test)]
 mod vectors;
+mod yaml;
 
 use std::collections::BTreeMap;
 
@@ -148,6 +149,7 @@ const TABLES: &[&[Func]] = &[
     ipnet::FUNCS,
     hash::FUNCS,
     datetime::FUNCS,
+    yaml::FUNCS,
     &[
         Func::new("can", 1, 1, Imp::Lazy),
         Func::new("try", 1, MANY, Imp::Lazy),

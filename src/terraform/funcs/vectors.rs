@@ -28,6 +28,10 @@ const DIFFERENCES: &[(&str, &str)] = &[
         r#"substr("e\u0301x", 0, 1)"#,
         "Terraform normalizes every string to NFC; ecs-env keeps strings as written",
     ),
+    (
+        r#"yamldecode("1e400")"#,
+        "Terraform's numbers have arbitrary precision; ecs-env's are 64-bit floats, in which 1e400 is infinite",
+    ),
 ];
 
 /// Whether two JSON texts' values are the same, numbers compared as 64-bit floats.
