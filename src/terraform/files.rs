@@ -84,16 +84,16 @@ impl Confinement {
 
     /// Whether a canonical path is inside an allowed directory and outside the kernel's
     /// pseudo-filesystems.
-    fn contains(&self, canonical: &Path) -> bool {
+    pub(crate) fn allows(&self, canonical: &Path) -> bool {
         !PSEUDO.iter().any(|p| canonical.starts_with(p))
             && self.roots.iter().any(|r| canonical.starts_with(r))
     }
 
     /// Where `path` really is, if it is allowed: `Ok(Some)` for an existing path, `Ok(None)`
     /// for one that does not exist inside the tree.
-    fn locate(&self, path: &Path) -> Result<Option<PathBuf>, Refusal> {
+    pub(crate) fn located(&self, path: &Path) -> Result<Option<PathBuf>, Refusal> {
         match path.canonicalize() {
-            Ok(canonical) if self.contains(&canonical) => Ok(Some(canonical)),
+            Ok(canonical) if self.allows(&canonical) => Ok(Some(canonical)),
             Ok(_) => Err(Refusal::Outside),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // Judge a missing path by its nearest existing ancestor, so that "not found"
@@ -102,7 +102,7 @@ impl Confinement {
                 while let Some(parent) = ancestor.parent() {
                     ancestor = parent;
                     if let Ok(canonical) = ancestor.canonicalize() {
-                        return if self.contains(&canonical) && !climbs(path, ancestor) {
+                        return if self.allows(&canonical) && !climbs(path, ancestor) {
                             Ok(None)
                         } else {
                             Err(Refusal::Outside)
@@ -120,7 +120,7 @@ impl Confinement {
     /// `fileexists()`: whether a regular file exists at `path`; an error for a path outside
     /// the tree or one that is not a regular file, as Terraform errors for the latter.
     pub(crate) fn exists(&self, path: &Path) -> Result<bool, Refusal> {
-        match self.locate(path)? {
+        match self.located(path)? {
             None => Ok(false),
             Some(canonical) => match std::fs::metadata(&canonical) {
                 Ok(m) if m.is_file() => Ok(true),
@@ -141,7 +141,7 @@ impl Confinement {
     /// `filebase64()`, `filemd5()` and the other hashes: the bytes of a regular file inside
     /// the tree, read as [`Confinement::read`] reads it.
     pub(crate) fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, Refusal> {
-        let Some(canonical) = self.locate(path)? else {
+        let Some(canonical) = self.located(path)? else {
             return Err(Refusal::Io(std::io::ErrorKind::NotFound));
         };
         let file = open_no_follow(&canonical).map_err(|e| Refusal::Io(e.kind()))?;

@@ -57,6 +57,8 @@ fn a_configuration_cannot_print_local_files() {
             "\"/p\"",
         ),
         ("\"N\"", "file(\"/dev/zero\")"),
+        ("\"N\"", "join(\",\", fileset(\"..\", \"**\"))"),
+        ("\"N\"", "join(\",\", fileset(\"/proc/self\", \"*\"))"),
     ];
     for (name, value_from) in cases {
         std::fs::write(config.join("main.tf"), terraform_reading(name, value_from)).unwrap();
@@ -111,6 +113,29 @@ fn a_configuration_cannot_print_local_files() {
         .output();
     run.assert_code(0);
     assert!(run.stdout().contains("FROM_FILE=x"), "{}", run.stdout());
+
+    // fileset lists only the tree's own files: a linked directory that leads out of it is
+    // not walked into, so a file name there (the canary) is never listed.
+    let out = root.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(format!("{CANARY}.txt")), "x").unwrap();
+    std::os::unix::fs::symlink(&out, config.join("outlink")).unwrap();
+    std::fs::write(
+        config.join("main.tf"),
+        terraform_reading(
+            "\"N\"",
+            "\"/p/${join(\"-\", [for f in fileset(path.module, \"{*,*/*}\") : replace(f, \".\", \"_\")])}\"",
+        ),
+    )
+    .unwrap();
+    let run = ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["check", "--offline", "-f"])
+        .arg(&config)
+        .output();
+    let all = format!("{}{}", run.stdout(), run.stderr());
+    assert!(all.contains("/p/main_tf-name_txt"), "{all}");
+    assert!(!all.contains(CANARY), "{all}");
 }
 
 /// Finding 2: an SSM reference AWS cannot answer never takes the value of another parameter

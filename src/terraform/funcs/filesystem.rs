@@ -1,7 +1,7 @@
 //! Filesystem functions. Paths are strings until a function reads a file: `basename`,
 //! `dirname`, `abspath` and `pathexpand` only rewrite them, as Go's `path/filepath` does.
 //! The functions that read (`file`, `fileexists`, `filebase64`, the `file*` hashes,
-//! `templatefile`) take relative paths from the root module's directory, where Terraform
+//! `templatefile`, `fileset`) take relative paths from the root module's directory, where Terraform
 //! runs (which is why modules write `"${path.module}/x.json"`), and read only inside the
 //! configuration's own directories (`files::Confinement`): a refusal names the path as
 //! written and never quotes the file.
@@ -31,6 +31,7 @@ pub(super) const FUNCS: &[Func] = &[
         Ok(hash(Algo::Sha512, &bytes(ev, a)?, true))
     }),
     Func::evaluator("fileexists", 1, 1, fileexists),
+    Func::evaluator("fileset", 2, 2, fileset),
     Func::evaluator("filemd5", 1, 1, |ev, a| {
         Ok(hash(Algo::Md5, &bytes(ev, a)?, false))
     }),
@@ -104,6 +105,32 @@ fn templatefile(ev: &mut Evaluator, a: &[Value]) -> Ret {
             unknown: f.unknown,
             nested: f.problems,
         })
+}
+
+/// `fileset(path, pattern)`: the regular files under `path` the glob `pattern` matches, as
+/// paths relative to it (`funcs/glob.rs`); a `path` outside the configuration's directories
+/// is refused, one that does not exist has none.
+fn fileset(ev: &mut Evaluator, a: &[Value]) -> Ret {
+    let path = string(&a[0], "the path")?;
+    let pattern = string(&a[1], "the pattern")?;
+    let base = ev.resolve_path(&clean(&path));
+    match ev.files.located(&base) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(crate::terraform::value::make_set(Vec::new())),
+        Err(r) => return Err(refused(&path, r)),
+    }
+    let files = &ev.files;
+    let allowed = |canonical: &std::path::Path| files.allows(canonical);
+    match super::glob::fileset(&base, &pattern, &allowed) {
+        Ok(names) => Ok(crate::terraform::value::make_set(
+            names.into_iter().map(Value::String).collect(),
+        )),
+        Err(super::glob::GlobError::BadPattern) => err("the pattern is not a valid glob"),
+        Err(super::glob::GlobError::TooLarge) => err(format!(
+            "the pattern reaches too many files (more than {} directory entries, or too many {{a,b}} alternatives)",
+            super::glob::MAX_ENTRIES
+        )),
+    }
 }
 
 /// Go's `filepath.Abs`: relative paths joined to the directory Terraform runs in, cleaned.

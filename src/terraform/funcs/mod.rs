@@ -20,6 +20,7 @@ mod conversion;
 mod datetime;
 mod encoding;
 mod filesystem;
+mod glob;
 mod hash;
 mod ipnet;
 mod numeric;
