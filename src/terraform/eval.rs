@@ -1685,6 +1685,18 @@ impl Evaluator {
                 "",
             )));
         }
+        // Terraform renders only a template held elsewhere: a literal would already have been
+        // rendered as a template, with the caller's variables.
+        if name == "templatestring"
+            && let Some(first) = call.args.iter().next()
+            && !is_reference(first)
+        {
+            return Err(Failure::error(scope.problem(
+                first.span(),
+                "templatestring(): the template must be a reference to a string defined elsewhere (local.x, var.x, an attribute), not a literal or a function call",
+                "",
+            )));
+        }
         // try() and can() see their arguments' failures; the others only values.
         if name == "try" || name == "can" {
             let args: Vec<&Expression> = call.args.iter().collect();
@@ -1943,6 +1955,28 @@ fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
             .unwrap_or(literal);
     }
     literal
+}
+
+/// Whether `expr` is a direct reference to a named value (`local.x`, `var.m["k"]`,
+/// `data.a.b.c`), as `templatestring` requires of its template.
+fn is_reference(expr: &Expression) -> bool {
+    match expr {
+        Expression::Variable(_) => true,
+        Expression::Traversal(t) => {
+            matches!(t.expr, Expression::Variable(_))
+                && t.operators.iter().all(|op| {
+                    matches!(
+                        op.value(),
+                        TraversalOperator::GetAttr(_)
+                            | TraversalOperator::LegacyIndex(_)
+                            | TraversalOperator::Index(
+                                Expression::String(_) | Expression::Number(_)
+                            )
+                    )
+                })
+        }
+        _ => false,
+    }
 }
 
 /// A value inside `${...}`: primitives become strings; null and collections are errors.

@@ -1829,3 +1829,59 @@ fn hcl_forms_terraform_accepts_evaluate_as_terraform_evaluates_them() {
         terraform
     );
 }
+
+#[test]
+fn templatestring_renders_a_template_held_elsewhere_as_terraform_does() {
+    // Each expected value is what `terraform console` (1.11.4) printed for the same
+    // configuration; None where Terraform refused it.
+    let cases: [(&str, Option<&str>); 8] = [
+        (
+            "templatestring(local.tpl, {name = \"Ann\", xs = [1, 2]})",
+            Some("Hello, Ann! [1][2]"),
+        ),
+        (
+            "templatestring(local.tpl2, {name = \"ann\", xs = [1]})",
+            Some("ANN-1"),
+        ),
+        ("templatestring(local.m.t, {v = 1})", Some("v=1")),
+        ("templatestring(local.m[\"t\"], {v = 2})", Some("v=2")),
+        (
+            "templatestring(local.tpl, {name = \"a\", xs = [], extra = 1})",
+            Some("Hello, a! "),
+        ),
+        ("templatestring(local.bad, {})", None),
+        ("templatestring(\"x\", {})", None),
+        (
+            "templatestring(lower(local.tpl2), {name = \"a\", xs = []})",
+            None,
+        ),
+    ];
+    for (expr, want) in cases {
+        let s = Scratch::new(
+            "templatestring",
+            &[(
+                "main.tf",
+                &format!(
+                    r#"locals {{
+  tpl  = "Hello, $${{name}}! %%{{ for x in xs }}[$${{x}}]%%{{ endfor }}"
+  tpl2 = "$${{upper(name)}}-$${{length(xs)}}"
+  bad  = "$${{nope}}"
+  m    = {{ t = "v=$${{v}}" }}
+}}
+resource "aws_ecs_task_definition" "t" {{
+  container_definitions = jsonencode([{{ name = "app", environment = [{{ name = "X", value = {expr} }}] }}])
+}}
+"#
+                ),
+            )],
+        );
+        match (load(&s.inputs()), want) {
+            (Ok(loaded), Some(want)) => assert_eq!(
+                loaded.container_definitions[0]["environment"][0]["value"], want,
+                "{expr}"
+            ),
+            (Err(_), None) => {}
+            (got, want) => panic!("{expr}: want {want:?}, got {got:?}"),
+        }
+    }
+}

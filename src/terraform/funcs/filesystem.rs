@@ -46,6 +46,8 @@ pub(super) const FUNCS: &[Func] = &[
     }),
     Func::pure("pathexpand", 1, 1, pathexpand),
     Func::evaluator("templatefile", 2, 2, templatefile).passes_unknown_except(&[0]),
+    // The evaluator first checks that the template is a reference (`eval.rs`, `call`).
+    Func::evaluator("templatestring", 2, 2, templatestring).passes_unknown_except(&[0]),
 ];
 
 /// A refusal to read `path`: fatal unless the file is merely missing or not text.
@@ -91,12 +93,29 @@ fn fileexists(ev: &mut Evaluator, a: &[Value]) -> Ret {
 fn templatefile(ev: &mut Evaluator, a: &[Value]) -> Ret {
     let path = string(&a[0], "the path")?;
     let text = text(ev, a)?;
-    let vars = object(&a[1], "the variables")?.clone();
+    let display = ev.display_path(&path);
+    render(ev, display, text, &a[1])
+}
+
+/// `templatestring(ref, vars)`: a template held in a string elsewhere in the configuration,
+/// rendered as `templatefile` renders a file.
+fn templatestring(ev: &mut Evaluator, a: &[Value]) -> Ret {
+    let text = string(&a[0], "the template")?;
+    render(
+        ev,
+        "(the template given to templatestring)".to_owned(),
+        text,
+        &a[1],
+    )
+}
+
+/// Renders `text` with only `vars` in scope.
+fn render(ev: &mut Evaluator, display: String, text: String, vars: &Value) -> Ret {
+    let vars = object(vars, "the variables")?.clone();
     if let Some(bad) = vars.keys().find(|k| !is_identifier(k)) {
         return err(format!("\"{bad}\" is not a valid template variable name"));
     }
-    let display = ev.display_path(&path);
-    // A problem inside the template names the template file, so it is reported as is.
+    // A problem inside the template names the template, so it is reported as is.
     ev.render_template_file(display, text, vars)
         .map_err(|f| FnError {
             message: String::new(),
