@@ -98,6 +98,15 @@ pub fn terraform(data: &[u8]) {
     });
 }
 
+/// Terraform's other text parsers: `yamldecode`'s YAML, `fileset`'s glob patterns (matched
+/// against the name after the first NUL), and the respelling of repeated object keys
+/// (the whole input as an HCL body).
+pub fn terraform_text(data: &[u8]) {
+    if let Some(s) = text(data) {
+        crate::terraform::fuzz_text(s);
+    }
+}
+
 /// Terraform state or `terraform show -json` output.
 pub fn terraform_state(data: &[u8]) {
     if let Some(s) = text(data)

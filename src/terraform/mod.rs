@@ -95,6 +95,8 @@ use std::sync::Arc;
 pub(crate) use crate::taskdef::Wanted;
 pub(crate) use backend::{StateLocation, config_args as backend_config_args};
 pub(crate) use data::{Caller, Lookup};
+#[cfg(feature = "fuzzing")]
+pub(crate) use funcs::fuzz_text;
 
 use eval::Evaluator;
 use state::StateIndex;

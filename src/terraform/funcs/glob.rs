@@ -27,7 +27,7 @@ pub(crate) enum GlobError {
 }
 
 /// The alternatives of `pattern` once every `{a,b}` is expanded.
-fn expand(pattern: &str) -> Result<Vec<String>, GlobError> {
+pub(crate) fn expand(pattern: &str) -> Result<Vec<String>, GlobError> {
     let Some(open) = find_unescaped(pattern, b'{') else {
         return Ok(vec![pattern.to_owned()]);
     };

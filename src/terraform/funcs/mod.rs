@@ -157,6 +157,18 @@ const TABLES: &[&[Func]] = &[
     ],
 ];
 
+/// For the `terraform_text` fuzz target: the parsers of text beside HCL's own.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_text(s: &str) {
+    let _ = yaml::decode(s);
+    let (pattern, name) = s.split_once('\0').unwrap_or((s, "name"));
+    let _ = glob::matches(pattern, name);
+    let _ = glob::expand(pattern);
+    if crate::terraform::source::parse_hazard(s, false).is_none() {
+        let _ = crate::terraform::respell::parse(s.to_owned(), hcl::edit::parser::parse_body);
+    }
+}
+
 /// The function called `name`.
 fn find(name: &str) -> Option<&'static Func> {
     TABLES

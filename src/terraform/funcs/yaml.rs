@@ -36,7 +36,11 @@ const MAX_DEPTH: usize = 128;
 const MAX_ALIAS_NODES: usize = 100_000;
 
 fn yamldecode(a: &[Value]) -> Ret {
-    let text = string(&a[0], "the argument")?;
+    decode(&string(&a[0], "the argument")?)
+}
+
+/// YAML text as Terraform decodes it.
+pub(super) fn decode(text: &str) -> Ret {
     if let Some(version) = text
         .lines()
         .find_map(|l| l.strip_prefix("%YAML"))
@@ -59,7 +63,7 @@ fn yamldecode(a: &[Value]) -> Ret {
     loader.early_parse(false);
     loader.allow_duplicate_keys(true);
     loader.alias_limit(MAX_ALIAS_NODES);
-    let mut parser = saphyr_parser::Parser::new_from_str(&text);
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
     let scanned = parser.load(&mut loader, true).err();
     if let Some(e) = scanned.as_ref().or(loader.error()) {
         let at = e.marker();
