@@ -295,30 +295,58 @@ async fn from_terraform(
             ..Default::default()
         },
         looked_up: Default::default(),
+        live: !aws.is_offline(),
     };
     // Parsed once: the state's location and every evaluation below share it.
     let config = terraform::Configuration::read(&inputs.path).map_err(terraform_failures)?;
-    inputs.state = terraform_state(&config, source, &inputs.env_vars, warnings, aws).await?;
+    let remote = match state_source(&config, source, &inputs.env_vars, warnings, aws)? {
+        StateSource::Ready(state) => {
+            inputs.state = state;
+            None
+        }
+        StateSource::Remote(remote) => Some(remote),
+    };
     // What only AWS can answer (data sources plan reads, resources looked up by name, remote
     // states, the caller's identity), asked only for what stops the environment, in
-    // concurrent waves, each followed by one more evaluation. A wave can reveal the next (a
-    // secret version whose secret_id is a secret data source's ARN), so there may be a few.
-    // Offline they stay unknown, and the problems say which flag supplies them.
-    let (mut loaded, mut lookups) = config.load_asking(&inputs);
+    // concurrent waves, each followed by one more evaluation. The first wave reads a remote
+    // state together with what does not depend on it (data sources, the caller's identity:
+    // an evaluation without the state finds them), so that the state costs no round trip of
+    // its own. A wave can reveal the next (a resource the state lacks, looked up by name; a
+    // secret version whose secret_id is a secret data source's id). Offline they stay
+    // unknown, and the problems say which flag supplies them.
+    let (mut loaded, mut asks) = config.load_asking(&inputs);
+    if let Some(remote) = remote {
+        let session = aws.get().await?;
+        let independent: Vec<terraform::Lookup> = asks
+            .into_iter()
+            .filter(|a| !a.for_resource)
+            .map(|a| a.lookup)
+            .collect();
+        let (state, answers) = tokio::join!(
+            remote_state(session, &remote),
+            answer_all(session, independent, task_region)
+        );
+        inputs.state = match state? {
+            Some(state) => Some(state),
+            None => {
+                warnings.push(format!(
+                    "no Terraform state at {} yet (nothing applied in this workspace?)",
+                    remote.at
+                ));
+                None
+            }
+        };
+        record(&mut inputs, reads, answers);
+        (loaded, asks) = config.load_asking(&inputs);
+    }
     let mut waves = 0;
-    while !lookups.is_empty() && !aws.is_offline() && waves < MAX_LOOKUP_WAVES {
+    while !asks.is_empty() && !aws.is_offline() && waves < MAX_LOOKUP_WAVES {
         waves += 1;
         let session = aws.get().await?;
-        let answers =
-            futures_util::future::join_all(lookups.into_iter().map(|lookup| async move {
-                (answer(session, &lookup, task_region).await, lookup)
-            }))
-            .await;
-        for (answer, lookup) in answers {
-            reads.push(lookup.describe());
-            inputs.looked_up.insert(lookup, answer);
-        }
-        (loaded, lookups) = config.load_asking(&inputs);
+        let lookups = asks.into_iter().map(|a| a.lookup).collect();
+        let answers = answer_all(session, lookups, task_region).await;
+        record(&mut inputs, reads, answers);
+        (loaded, asks) = config.load_asking(&inputs);
     }
     let loaded = loaded.map_err(terraform_failures)?;
     for note in &loaded.notes {
@@ -328,27 +356,45 @@ async fn from_terraform(
     from_terraform_loaded(path, loaded)
 }
 
-/// The state document: `--tfstate FILE`, else the backend's (a local file, or one S3
-/// `GetObject`), else none. A state that does not exist yet (nothing applied) is none, with a
-/// warning; offline, a remote one is not read (said in a warning).
-async fn terraform_state(
+/// Where the state document comes from.
+enum StateSource {
+    /// Read already, or none: `--tfstate FILE`, a local backend's file, none yet, a backend
+    /// ecs-env does not read, or a remote one offline.
+    Ready(Option<serde_json::Value>),
+    /// An S3 object, read in the first wave of lookups.
+    Remote(RemoteState),
+}
+
+/// An S3 backend's state object.
+struct RemoteState {
+    bucket: String,
+    key: String,
+    region: Option<String>,
+    /// `s3://BUCKET/KEY`, for messages.
+    at: String,
+}
+
+/// The state document: `--tfstate FILE`, else the backend's (a local file now, or an S3
+/// object to read), else none. A local state that does not exist yet (nothing applied) is
+/// none; offline, a remote one is not read (said in a warning).
+fn state_source(
     config: &terraform::Configuration,
     source: &SourceSpec,
     env_vars: &[(String, String)],
     warnings: &mut Vec<String>,
-    aws: &mut LazySession<'_>,
-) -> Result<Option<serde_json::Value>, Error> {
-    let read_file = |f: &Path| -> Result<serde_json::Value, Error> {
+    aws: &LazySession<'_>,
+) -> Result<StateSource, Error> {
+    let read_file = |f: &Path| -> Result<StateSource, Error> {
         let text = crate::files::read_text(f, crate::files::MAX_STATE_BYTES).map_err(|e| {
             Error::ReadTaskDefinition {
                 path: f.to_owned(),
                 source: e,
             }
         })?;
-        state_json(&text, f)
+        state_json(&text, f).map(|doc| StateSource::Ready(Some(doc)))
     };
     if let Some(f) = &source.tfstate {
-        return read_file(f).map(Some);
+        return read_file(f);
     }
     let settings =
         terraform::backend_config_args(&source.backend_config).map_err(terraform_failures)?;
@@ -357,8 +403,8 @@ async fn terraform_state(
         .map_err(terraform_failures)?
     {
         terraform::StateLocation::Local(f) => match f.exists() {
-            true => read_file(&f).map(Some),
-            false => Ok(None),
+            true => read_file(&f),
+            false => Ok(StateSource::Ready(None)),
         },
         terraform::StateLocation::S3 {
             bucket,
@@ -372,7 +418,7 @@ async fn terraform_state(
                     "the Terraform state is in {at}, which --offline does not read; values only \
                      it knows are unknown (pass --tfstate FILE to give it)"
                 ));
-                return Ok(None);
+                return Ok(StateSource::Ready(None));
             }
             if !ignored.is_empty() {
                 warnings.push(format!(
@@ -381,28 +427,60 @@ async fn terraform_state(
                     ignored.join(", ")
                 ));
             }
-            let session = aws.get().await?;
-            tracing::debug!(state = %crate::diagnostic::escaped(&at), "reading Terraform state");
-            match session
-                .terraform_state(&bucket, &key, region.as_deref())
-                .await?
-            {
-                Some(text) => state_json(&text, Path::new(&at)).map(Some),
-                None => {
-                    warnings.push(format!(
-                        "no Terraform state at {at} yet (nothing applied in this workspace?)"
-                    ));
-                    Ok(None)
-                }
-            }
+            Ok(StateSource::Remote(RemoteState {
+                bucket,
+                key,
+                region,
+                at,
+            }))
         }
         terraform::StateLocation::Other(kind) => {
             warnings.push(format!(
                 "the configuration keeps its state in a `{kind}` backend, which ecs-env does not \
                  read; pass --tfstate FILE (terraform state pull > state.json)"
             ));
-            Ok(None)
+            Ok(StateSource::Ready(None))
         }
+    }
+}
+
+/// One S3 `GetObject` of the state; `None` when there is none yet.
+async fn remote_state(
+    session: &crate::aws::Session,
+    remote: &RemoteState,
+) -> Result<Option<serde_json::Value>, Error> {
+    tracing::debug!(state = %crate::diagnostic::escaped(&remote.at), "reading Terraform state");
+    match session
+        .terraform_state(&remote.bucket, &remote.key, remote.region.as_deref())
+        .await?
+    {
+        Some(text) => state_json(&text, Path::new(&remote.at)).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// AWS's answers to `lookups`, all at once.
+async fn answer_all(
+    session: &crate::aws::Session,
+    lookups: Vec<terraform::Lookup>,
+    task_region: Option<&str>,
+) -> Vec<(terraform::Lookup, Result<serde_json::Value, String>)> {
+    futures_util::future::join_all(lookups.into_iter().map(|lookup| async move {
+        let answer = answer(session, &lookup, task_region).await;
+        (lookup, answer)
+    }))
+    .await
+}
+
+/// Keeps the answers for the next evaluation, and names each read for `check`.
+fn record(
+    inputs: &mut terraform::Inputs,
+    reads: &mut Vec<String>,
+    answers: Vec<(terraform::Lookup, Result<serde_json::Value, String>)>,
+) {
+    for (lookup, answer) in answers {
+        reads.push(lookup.describe());
+        inputs.looked_up.insert(lookup, answer);
     }
 }
 

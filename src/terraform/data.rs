@@ -15,8 +15,11 @@
 //! evaluating again. So a lookup that only an image or a log group needs is never made, and a
 //! failed one is fatal only where its value is needed.
 //!
-//! State still wins for the AWS ones when it has them (it records what the last plan read);
-//! a `template_file` is always rendered from the configuration, because plan re-renders it.
+//! Online, the data sources plan reads are read live even where the state holds a copy
+//! ([`is_read_live`]): plan reads them again each time, and the state's copy is what the last
+//! apply read. Offline, and for the region, partition and caller, the state wins when it has
+//! them. A `template_file` is always rendered from the configuration, because plan
+//! re-renders it.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +85,16 @@ impl Lookup {
     }
 }
 
+/// A lookup an evaluation asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ask {
+    pub lookup: Lookup,
+    /// For a managed resource missing from state: worth making only once the state is read
+    /// and lacks it. The others (data sources, the caller's identity) do not depend on the
+    /// state, and can be read alongside it.
+    pub for_resource: bool,
+}
+
 /// Whether ecs-env knows `data.TYPE` (or a managed `TYPE`) without state.
 pub(crate) fn is_builtin(mode: Mode, rtype: &str) -> bool {
     match mode {
@@ -98,6 +111,19 @@ pub(crate) fn is_builtin(mode: Mode, rtype: &str) -> bool {
         ),
         Mode::Managed => matches!(rtype, "aws_secretsmanager_secret" | "aws_ssm_parameter"),
     }
+}
+
+/// Whether `data.TYPE` is one `terraform plan` reads again each time: read live whenever AWS
+/// may be asked, whatever the state holds (the state's copy is what the last apply read).
+pub(crate) fn is_read_live(mode: Mode, rtype: &str) -> bool {
+    mode == Mode::Data
+        && matches!(
+            rtype,
+            "terraform_remote_state"
+                | "aws_secretsmanager_secret"
+                | "aws_secretsmanager_secret_version"
+                | "aws_ssm_parameter"
+        )
 }
 
 /// The hint for a value a lookup would answer.
@@ -192,7 +218,17 @@ impl Evaluator {
                     }
                     _ => LOOKUP_HINT,
                 };
-                let found = self.live(&addr, attr, Lookup::CallerIdentity, scope, span, hint)?;
+                let found = self.live(
+                    &addr,
+                    attr,
+                    Ask {
+                        lookup: Lookup::CallerIdentity,
+                        for_resource: false,
+                    },
+                    scope,
+                    span,
+                    hint,
+                )?;
                 return Ok((found, used));
             }
             (_, "template_file", "rendered") => {
@@ -200,15 +236,34 @@ impl Evaluator {
             }
             (_, "terraform_remote_state", "outputs") => {
                 let lookup = self.remote_state(&addr, decl, &block)?;
-                let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                let found = self.live(
+                    &addr,
+                    attr,
+                    Ask {
+                        lookup,
+                        for_resource: false,
+                    },
+                    scope,
+                    span,
+                    LOOKUP_HINT,
+                )?;
                 return Ok((found, used));
             }
             (Mode::Data, "aws_secretsmanager_secret", _) => {
                 let Some(id) = self.setting(decl, &["arn", "name"], &block)? else {
                     return unknown(format!("{addr} has no `arn` or `name`"), "");
                 };
-                let found =
-                    self.live(&addr, attr, Lookup::Secret { id }, scope, span, LOOKUP_HINT)?;
+                let found = self.live(
+                    &addr,
+                    attr,
+                    Ask {
+                        lookup: Lookup::Secret { id },
+                        for_resource: false,
+                    },
+                    scope,
+                    span,
+                    LOOKUP_HINT,
+                )?;
                 return Ok((found, used));
             }
             (Mode::Data, "aws_secretsmanager_secret_version", _) => {
@@ -220,7 +275,17 @@ impl Evaluator {
                     version_id: self.setting(decl, &["version_id"], &block)?,
                     version_stage: self.setting(decl, &["version_stage"], &block)?,
                 };
-                let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                let found = self.live(
+                    &addr,
+                    attr,
+                    Ask {
+                        lookup,
+                        for_resource: false,
+                    },
+                    scope,
+                    span,
+                    LOOKUP_HINT,
+                )?;
                 return Ok((found, used));
             }
             (Mode::Data, "aws_ssm_parameter", _) => {
@@ -232,7 +297,17 @@ impl Evaluator {
                     name,
                     decrypt: decrypt.as_deref() != Some("false"),
                 };
-                let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                let found = self.live(
+                    &addr,
+                    attr,
+                    Ask {
+                        lookup,
+                        for_resource: false,
+                    },
+                    scope,
+                    span,
+                    LOOKUP_HINT,
+                )?;
                 return Ok((found, used));
             }
             // A managed resource not in state: what plan knows from its configuration, and
@@ -273,7 +348,17 @@ impl Evaluator {
                         },
                         _ => Lookup::Secret { id: name },
                     };
-                    let found = self.live(&addr, attr, lookup, scope, span, LOOKUP_HINT)?;
+                    let found = self.live(
+                        &addr,
+                        attr,
+                        Ask {
+                            lookup,
+                            for_resource: true,
+                        },
+                        scope,
+                        span,
+                        LOOKUP_HINT,
+                    )?;
                     return Ok((found, used));
                 } else {
                     return unknown(
@@ -324,11 +409,12 @@ impl Evaluator {
         &mut self,
         addr: &str,
         attr: &str,
-        lookup: Lookup,
+        ask: Ask,
         scope: &Scope,
         span: Option<std::ops::Range<usize>>,
         hint: &str,
     ) -> Result<Value, Failure> {
+        let lookup = ask.lookup.clone();
         let problem = |message: String, hint: &str| scope.problem(span.clone(), message, hint);
         match self.looked_up.get(&lookup) {
             Some(Ok(Value::Object(map))) => match map.get(attr) {
@@ -351,8 +437,8 @@ impl Evaluator {
                     format!("{addr} is read from AWS ({})", lookup.describe()),
                     hint,
                 );
-                if !self.wanted.iter().any(|(l, q)| *l == lookup && *q == p) {
-                    self.wanted.push((lookup, p.clone()));
+                if !self.wanted.iter().any(|(a, q)| *a == ask && *q == p) {
+                    self.wanted.push((ask, p.clone()));
                 }
                 Err(Failure::unknown(p))
             }

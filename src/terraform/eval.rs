@@ -336,7 +336,10 @@ pub(crate) struct Evaluator {
     pub(crate) looked_up: BTreeMap<super::data::Lookup, Result<Value, String>>,
     /// Lookups this evaluation asked for and did not have, each with the problem that stands
     /// for its value until it is answered.
-    pub(crate) wanted: Vec<(super::data::Lookup, Problem)>,
+    pub(crate) wanted: Vec<(super::data::Ask, Problem)>,
+    /// Whether AWS may be asked: data sources plan reads are then read as plan reads them,
+    /// even where the state holds an older copy.
+    pub(crate) live: bool,
     /// Problems that stop what the caller needs besides the evaluation's own: the unknown
     /// role ARNs when a role is assumed.
     pub(crate) blocking: Vec<Problem>,
@@ -376,6 +379,7 @@ impl Evaluator {
             caller: super::data::Caller::default(),
             looked_up: BTreeMap::new(),
             blocking: Vec::new(),
+            live: false,
             wanted: Vec::new(),
         }
     }
@@ -1581,6 +1585,7 @@ impl Evaluator {
         if super::data::is_builtin(mode, rtype)
             && let Some(decl) = declared.filter(|d| d.count.is_none() && d.for_each.is_none())
             && (rtype == "template_file"
+                || (self.live && super::data::is_read_live(mode, rtype))
                 || self
                     .state
                     .as_ref()

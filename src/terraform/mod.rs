@@ -94,7 +94,7 @@ use std::sync::Arc;
 
 pub(crate) use crate::taskdef::Wanted;
 pub(crate) use backend::{StateLocation, config_args as backend_config_args};
-pub(crate) use data::{Caller, Lookup};
+pub(crate) use data::{Ask, Caller, Lookup};
 #[cfg(feature = "fuzzing")]
 pub(crate) use funcs::fuzz_text;
 
@@ -129,6 +129,9 @@ pub(crate) struct Inputs {
     pub region: Option<String>,
     /// The caller, for `data.aws_caller_identity` (`--account`, or STS).
     pub caller: Caller,
+    /// Whether AWS may be asked (not `--offline`): the data sources plan reads are then read
+    /// live, as plan reads them; offline, the state's copy is used.
+    pub live: bool,
     /// Answers to the [`Lookup`]s an earlier evaluation asked for: an object of the
     /// attributes Terraform would show, or why AWS could not answer.
     pub looked_up: std::collections::BTreeMap<Lookup, Result<serde_json::Value, String>>,
@@ -267,20 +270,13 @@ impl Configuration {
     /// Evaluates the chosen task definition (`inputs.path` is not read again), and returns
     /// the lookups the evaluation wanted and did not have in [`Inputs::looked_up`]: answered,
     /// they may resolve what failed.
-    pub(crate) fn load_asking(
-        &self,
-        inputs: &Inputs,
-    ) -> (Result<Loaded, Vec<Problem>>, Vec<Lookup>) {
+    pub(crate) fn load_asking(&self, inputs: &Inputs) -> (Result<Loaded, Vec<Problem>>, Vec<Ask>) {
         let mut wanted = Vec::new();
         let loaded = self.load_inner(inputs, &mut wanted).map_err(dedupe);
         (loaded, wanted)
     }
 
-    fn load_inner(
-        &self,
-        inputs: &Inputs,
-        wanted: &mut Vec<Lookup>,
-    ) -> Result<Loaded, Vec<Problem>> {
+    fn load_inner(&self, inputs: &Inputs, wanted: &mut Vec<Ask>) -> Result<Loaded, Vec<Problem>> {
         let root_display = self.root.display_dir.clone();
         let in_file = self.in_file.clone();
         let module = self.root.clone();
@@ -299,6 +295,7 @@ impl Configuration {
         let mut ev = Evaluator::new(module, state);
         ev.region = inputs.region.clone();
         ev.caller = inputs.caller.clone();
+        ev.live = inputs.live;
         ev.looked_up = inputs
             .looked_up
             .iter()
@@ -315,9 +312,14 @@ impl Configuration {
             Err(problems) => problems.iter().chain(&ev.blocking).collect(),
             Ok(_) => ev.blocking.iter().collect(),
         };
-        for (lookup, problem) in &ev.wanted {
-            if blocking.contains(&problem) && !wanted.contains(lookup) {
-                wanted.push(lookup.clone());
+        for (ask, problem) in &ev.wanted {
+            if !blocking.contains(&problem) {
+                continue;
+            }
+            match wanted.iter_mut().find(|a| a.lookup == ask.lookup) {
+                // Asked for a data source too: it does not wait for the state.
+                Some(known) => known.for_resource &= ask.for_resource,
+                None => wanted.push(ask.clone()),
             }
         }
         result

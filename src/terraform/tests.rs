@@ -42,7 +42,7 @@ fn line_of(file: &Path, needle: &str) -> usize {
 }
 
 /// The problems, and the lookups that would answer them.
-fn asking(inputs: &Inputs) -> (Vec<Problem>, Vec<Lookup>) {
+fn asking(inputs: &Inputs) -> (Vec<Problem>, Vec<Ask>) {
     match Configuration::read(&inputs.path)
         .unwrap()
         .load_asking(inputs)
@@ -179,16 +179,22 @@ fn missing_state_reports_every_reference() {
     );
     assert_eq!(p[1].line, Some(line_of(&main, ":username::")));
     // Asked once, though needed twice; the execution role's lookup is not asked (not needed).
+    // For a managed resource: made only once the state is known to lack it.
     assert_eq!(
         lookups,
-        [Lookup::Secret {
-            id: "shop-staging/db".to_owned()
+        [Ask {
+            lookup: Lookup::Secret {
+                id: "shop-staging/db".to_owned()
+            },
+            for_resource: true,
         }]
     );
     // Answered, the ARN is AWS's; refused, the refusal is the problem.
     let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-staging/db-AbCdEf";
-    i.looked_up
-        .insert(lookups[0].clone(), Ok(json!({"arn": arn, "id": arn})));
+    i.looked_up.insert(
+        lookups[0].lookup.clone(),
+        Ok(json!({"arn": arn, "id": arn})),
+    );
     let loaded = load(&i).unwrap();
     assert!(
         loaded
@@ -198,7 +204,7 @@ fn missing_state_reports_every_reference() {
         "{loaded:?}"
     );
     i.looked_up.insert(
-        lookups[0].clone(),
+        lookups[0].lookup.clone(),
         Err("AccessDeniedException: not authorized".to_owned()),
     );
     let p = problems(&i);
