@@ -573,8 +573,16 @@ fn from_terraform_loaded(path: &Path, loaded: terraform::Loaded) -> Result<TaskD
         "taskRoleArn": loaded.task_role_arn,
         "containerDefinitions": loaded.container_definitions,
     });
+    // An error in what the configuration evaluated to names where it is written.
+    let written = match loaded.container_definitions_at.as_str() {
+        "" => path.to_owned(),
+        at => PathBuf::from(format!(
+            "{at} ({}, container_definitions)",
+            crate::diagnostic::escaped(&loaded.address)
+        )),
+    };
     taskdef::parse(&doc.to_string()).map_err(|e| Error::TaskDefinition {
-        path: path.to_owned(),
+        path: written,
         source: e,
     })
 }

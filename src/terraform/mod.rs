@@ -161,6 +161,9 @@ pub(crate) struct Loaded {
     pub task_role_arn: Option<String>,
     /// The resource instance's address, e.g. `aws_ecs_task_definition.app["web"]`.
     pub address: String,
+    /// Where `container_definitions` is written: `infra/main.tf:12`, for errors in what it
+    /// evaluated to.
+    pub container_definitions_at: String,
     /// Fields left out or marked unresolved because they are unknown and not needed (for
     /// `-v`).
     pub notes: Vec<String>,
@@ -365,6 +368,7 @@ fn evaluate(
             },
         }
     };
+    let mut container_definitions_at = String::new();
     let container_definitions = match decl.attrs.get("container_definitions") {
         None => {
             problems.push(decl.file.problem(
@@ -376,6 +380,11 @@ fn evaluate(
         }
         Some(attr) => {
             let span = hcl::edit::Span::span(&attr.expr);
+            let written = attr.file.problem(span.clone(), "", "");
+            container_definitions_at = match written.line {
+                Some(line) => format!("{}:{line}", written.file),
+                None => written.file,
+            };
             match ev.eval_attr(target.inst, attr, target.iteration.clone()) {
                 // Unknown as a whole, or unknown where the JSON would need it (a number, a
                 // key): its problems, not a JSON syntax error.
@@ -493,6 +502,7 @@ fn evaluate(
             execution_role_arn,
             task_role_arn,
             address: target.address,
+            container_definitions_at,
             notes,
             warnings,
         }),

@@ -171,6 +171,8 @@ pub(crate) fn load(doc: &Json, resource: Option<&str>) -> Result<Loaded, Vec<Pro
         execution_role_arn: text_attr("execution_role_arn"),
         task_role_arn: text_attr("task_role_arn"),
         address: target.address.clone(),
+        // `terraform show -json` has no source file to point into.
+        container_definitions_at: String::new(),
         notes: Vec::new(),
         warnings: Vec::new(),
     })

@@ -784,3 +784,23 @@ resource "aws_ecs_task_definition" "app" {{
             "data.aws_ssm_parameter.missing: ssm:GetParameter /nowhere/{name} failed"
         ));
 }
+
+#[test]
+fn an_error_in_what_terraform_evaluated_names_the_tf_file_and_line() {
+    let dir = crate::util::empty_dir();
+    std::fs::write(
+        dir.join("main.tf"),
+        "locals {\n  name = \"app\"\n}\n\nresource \"aws_ecs_task_definition\" \"app\" {\n  family = \"app\"\n  container_definitions = jsonencode([{\n    name        = local.name\n    environment = [{ name = \"C\" }]\n  }])\n}\n",
+    )
+    .unwrap();
+    crate::util::ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["check", "--offline", "-f"])
+        .arg(dir.join("main.tf"))
+        .output()
+        .assert_code(125)
+        .assert_stderr_contains(&format!(
+            "{}:7 (aws_ecs_task_definition.app, container_definitions)`: at `$.containerDefinitions[0].environment[0].value`: required field is missing or null",
+            dir.join("main.tf").display()
+        ));
+}
