@@ -27,11 +27,11 @@ use std::sync::Arc;
 use hcl::edit::expr::{
     BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
 };
-use hcl::edit::template::{Directive, Element, Strip, Template};
 use hcl::edit::{Decorated, Span};
 
 use super::Problem;
-use super::source::{Attr, Mode, Module, ModuleCall, SourceFile, display_join, load_module};
+use super::modules::{ModuleInst, read_manifest};
+use super::source::{Attr, Mode, Module, SourceFile, display_join};
 use super::state::{Each, StateIndex};
 use super::types::{Ty, convert, parse_type};
 use super::value::{Value, format_number, quote_json};
@@ -88,12 +88,12 @@ pub(crate) type Eval = Result<Value, Failure>;
 /// Accumulates the failures of sibling evaluations (array elements, function arguments) so
 /// that all of them are reported, not only the first.
 #[derive(Default)]
-struct Collect {
+pub(super) struct Collect {
     failure: Option<Failure>,
 }
 
 impl Collect {
-    fn take<T>(&mut self, result: Result<T, Failure>) -> Option<T> {
+    pub(super) fn take<T>(&mut self, result: Result<T, Failure>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(f) => {
@@ -103,7 +103,7 @@ impl Collect {
         }
     }
 
-    fn add(&mut self, f: Failure) {
+    pub(super) fn add(&mut self, f: Failure) {
         match &mut self.failure {
             Some(acc) => {
                 acc.problems.extend(f.problems);
@@ -115,7 +115,7 @@ impl Collect {
         }
     }
 
-    fn finish<T>(self, value: T) -> Result<T, Failure> {
+    pub(super) fn finish<T>(self, value: T) -> Result<T, Failure> {
         match self.failure {
             Some(f) => Err(f),
             None => Ok(value),
@@ -217,7 +217,7 @@ impl Scope {
         }
     }
 
-    fn bind(&self, name: &str, value: Value) -> Scope {
+    pub(super) fn bind(&self, name: &str, value: Value) -> Scope {
         let mut scope = self.clone();
         scope.bindings = Some(Rc::new(Binding {
             name: name.to_owned(),
@@ -250,7 +250,7 @@ impl Scope {
 
 /// A memoised named value.
 #[derive(Debug, Clone)]
-enum Slot {
+pub(super) enum Slot {
     /// Being computed: meeting it again is a reference cycle.
     Busy,
     /// Computed, successfully or not.
@@ -259,51 +259,11 @@ enum Slot {
 
 /// A module instance's tables of memoised values.
 #[derive(Debug, Clone, Copy)]
-enum Memo {
+pub(super) enum Memo {
     Vars,
     Locals,
     Outputs,
 }
-
-impl ModuleInst {
-    fn memo(&mut self, table: Memo) -> &mut HashMap<String, Slot> {
-        match table {
-            Memo::Vars => &mut self.vars,
-            Memo::Locals => &mut self.locals,
-            Memo::Outputs => &mut self.outputs,
-        }
-    }
-}
-
-/// How a module instance's variables are set: by a `module` block of its parent.
-#[derive(Debug, Clone)]
-struct CallSite {
-    parent: usize,
-    name: String,
-    iteration: Iteration,
-}
-
-/// One instance of a module (the root, or `module.x["k"]`).
-#[derive(Debug)]
-pub(crate) struct ModuleInst {
-    pub(crate) module: Arc<Module>,
-    /// `""` for the root, else `module.a["k"].module.b`, as in state.
-    pub(crate) address: String,
-    /// `a.b`: the key of `.terraform/modules/modules.json` (instance keys left out).
-    pub(crate) manifest_key: String,
-    /// `path.module`: the module directory relative to the root module.
-    path_module: String,
-    /// `None` for the root, whose variables come from [`Evaluator::root_vars`].
-    call: Option<CallSite>,
-    vars: HashMap<String, Slot>,
-    locals: HashMap<String, Slot>,
-    outputs: HashMap<String, Slot>,
-    /// (call name, instance key suffix) → instance index.
-    children: HashMap<(String, String), usize>,
-}
-
-/// How deep modules may nest before a self-including module is assumed.
-const MAX_MODULE_DEPTH: usize = 32;
 
 /// Evaluates expressions of one configuration.
 #[derive(Debug)]
@@ -319,11 +279,11 @@ pub(crate) struct Evaluator {
     /// Module instances; 0 is the root.
     pub(crate) insts: Vec<ModuleInst>,
     /// Parsed module directories, shared by all instances of a module.
-    loaded: HashMap<PathBuf, Arc<Module>>,
+    pub(super) loaded: HashMap<PathBuf, Arc<Module>>,
     /// `.terraform/modules/modules.json`: module key → directory, for non-local sources.
-    manifest: BTreeMap<String, String>,
+    pub(super) manifest: BTreeMap<String, String>,
     /// Module calls whose `count`/`for_each` is being evaluated (cycle guard).
-    expanding: HashSet<(usize, String)>,
+    pub(super) expanding: HashSet<(usize, String)>,
     /// Where `file()` and friends may read: the directories of the modules loaded so far.
     pub(crate) files: super::files::Confinement,
     /// The values not known here, behind the markers that stand for them.
@@ -388,7 +348,7 @@ impl Evaluator {
     /// An element's result, where an element may be unknown (a list or object element, a
     /// template interpolation): a missing input becomes a marker (see `unknown`), so that
     /// the rest of the value is still known. Dynamic errors stay errors: `try()` must see them.
-    fn soften(&mut self, r: Eval, scope: &Scope) -> Eval {
+    pub(super) fn soften(&mut self, r: Eval, scope: &Scope) -> Eval {
         match r {
             Err(f) if f.unknown && scope.kind == ScopeKind::Config => {
                 Ok(self.unknowns.mark(f.problems))
@@ -398,7 +358,7 @@ impl Evaluator {
     }
 
     /// A value an operation looks at: any marker in it is its problems instead.
-    fn known(&self, r: Eval) -> Eval {
+    pub(super) fn known(&self, r: Eval) -> Eval {
         r.and_then(|v| self.unknowns.known(v))
     }
 
@@ -610,145 +570,6 @@ impl Evaluator {
         } else {
             Value::List(list)
         })
-    }
-
-    /// A template: a single interpolation yields its value unconverted (HCL's
-    /// "interpolation unwrapping"); anything else renders to a string.
-    pub(crate) fn eval_template(&mut self, t: &Template, scope: &Scope) -> Eval {
-        let elements: Vec<&Element> = t.iter().collect();
-        if let [Element::Interpolation(i)] = elements.as_slice() {
-            return self.eval(&i.expr, scope);
-        }
-        let mut out = String::new();
-        self.render(t, scope, Strip::None, Strip::None, &mut out)?;
-        Ok(Value::String(out))
-    }
-
-    /// Renders template elements, applying `~` strip markers to the literals next to them.
-    fn render(
-        &mut self,
-        t: &Template,
-        scope: &Scope,
-        prev_strip: Strip,
-        next_strip: Strip,
-        out: &mut String,
-    ) -> Result<(), Failure> {
-        let elements: Vec<&Element> = t.iter().collect();
-        let mut collect = Collect::default();
-        for (i, element) in elements.iter().enumerate() {
-            let prev = if i == 0 {
-                prev_strip
-            } else {
-                element_strip(elements[i - 1])
-            };
-            let next = if i + 1 == elements.len() {
-                next_strip
-            } else {
-                element_strip(elements[i + 1])
-            };
-            match element {
-                Element::Literal(lit) => out.push_str(strip_literal(lit.value(), prev, next)),
-                Element::Interpolation(interp) => {
-                    let r = self.eval(&interp.expr, scope);
-                    let r = self.soften(r, scope).and_then(|v| {
-                        interpolate(&v)
-                            .map_err(|m| Failure::error(scope.problem(interp.expr.span(), m, "")))
-                    });
-                    if let Some(s) = collect.take(r) {
-                        out.push_str(&s);
-                    }
-                }
-                Element::Directive(d) => match &**d {
-                    Directive::If(d) => {
-                        let cond = self.eval(&d.if_expr.cond_expr, scope);
-                        let cond = self.known(cond).and_then(|c| {
-                            c.to_bool().ok_or_else(|| {
-                                Failure::error(scope.problem(
-                                    d.if_expr.cond_expr.span(),
-                                    format!(
-                                        "the %{{if}} condition is a {}, not a bool",
-                                        c.type_name()
-                                    ),
-                                    "",
-                                ))
-                            })
-                        });
-                        match collect.take(cond) {
-                            Some(true) => {
-                                let end = match &d.else_expr {
-                                    Some(e) => e.strip,
-                                    None => d.endif_expr.strip,
-                                };
-                                let r = self.render(
-                                    &d.if_expr.template,
-                                    scope,
-                                    d.if_expr.strip,
-                                    end,
-                                    out,
-                                );
-                                collect.take(r);
-                            }
-                            Some(false) => {
-                                if let Some(e) = &d.else_expr {
-                                    let r = self.render(
-                                        &e.template,
-                                        scope,
-                                        e.strip,
-                                        d.endif_expr.strip,
-                                        out,
-                                    );
-                                    collect.take(r);
-                                }
-                            }
-                            None => {}
-                        }
-                    }
-                    Directive::For(d) => {
-                        let f = &d.for_expr;
-                        let coll = self.eval(&f.collection_expr, scope);
-                        let coll = coll.and_then(|c| self.whole(c));
-                        let Some(coll) = collect.take(coll) else {
-                            continue;
-                        };
-                        let pairs: Vec<(Value, Value)> = match coll {
-                            Value::List(items) => items
-                                .into_iter()
-                                .enumerate()
-                                .map(|(i, v)| (Value::Number(i as f64), v))
-                                .collect(),
-                            Value::Set(items) => {
-                                items.into_iter().map(|v| (v.clone(), v)).collect()
-                            }
-                            Value::Object(map) => map
-                                .into_iter()
-                                .map(|(k, v)| (Value::String(k), v))
-                                .collect(),
-                            other => {
-                                collect.add(Failure::error(scope.problem(
-                                    f.collection_expr.span(),
-                                    format!(
-                                        "%{{for}} needs a collection, not a {}",
-                                        other.type_name()
-                                    ),
-                                    "",
-                                )));
-                                continue;
-                            }
-                        };
-                        for (k, v) in pairs {
-                            let mut inner = scope.bind(f.value_var.as_str(), v);
-                            if let Some(key_var) = &f.key_var {
-                                inner = inner.bind(key_var.as_str(), k);
-                            }
-                            let r =
-                                self.render(&f.template, &inner, f.strip, d.endfor_expr.strip, out);
-                            collect.take(r);
-                        }
-                    }
-                },
-            }
-        }
-        collect.finish(())
     }
 
     /// A variable or a traversal: a binding, or a Terraform reference (`var.x`,
@@ -1154,31 +975,9 @@ impl Evaluator {
         })
     }
 
-    /// An output of a module instance.
-    fn output(
-        &mut self,
-        inst: usize,
-        name: &str,
-        scope: &Scope,
-        span: Option<Range<usize>>,
-    ) -> Eval {
-        let module = self.insts[inst].module.clone();
-        let Some(attr) = module.outputs.get(name) else {
-            return Err(Failure::fatal(scope.problem(
-                span,
-                format!("module {} has no output `{name}`", self.insts[inst].address),
-                "",
-            )));
-        };
-        let cycle = || scope.problem(span, format!("output `{name}` depends on itself"), "");
-        self.memoised(inst, Memo::Outputs, name, cycle, |ev| {
-            ev.eval_attr(inst, attr, Iteration::None)
-        })
-    }
-
     /// The memoised value `name` of a module instance's `table`, computed on first use. A
     /// value met again while it is being computed is a reference cycle: `cycle` describes it.
-    fn memoised(
+    pub(super) fn memoised(
         &mut self,
         inst: usize,
         table: Memo,
@@ -1199,362 +998,6 @@ impl Evaluator {
             .memo(table)
             .insert(name.to_owned(), Slot::Done(result.clone()));
         result
-    }
-
-    /// `module.NAME[KEY].OUTPUT`: returns the value and how many operators it used.
-    fn module_ref(
-        &mut self,
-        ops: &[Decorated<TraversalOperator>],
-        scope: &Scope,
-        span: Option<Range<usize>>,
-    ) -> Result<(Value, usize), Failure> {
-        let Some(TraversalOperator::GetAttr(call_name)) = ops.first().map(|o| o.value()) else {
-            return Err(Failure::fatal(scope.problem(
-                span,
-                "invalid reference: `module` must be followed by a module name",
-                "",
-            )));
-        };
-        let mut used = 1;
-        let key = match ops.get(1).map(|o| o.value()) {
-            Some(TraversalOperator::Index(e)) => {
-                used += 1;
-                Some(self.eval(e, scope)?)
-            }
-            Some(TraversalOperator::LegacyIndex(n)) => {
-                used += 1;
-                Some(Value::Number(*n.value() as f64))
-            }
-            _ => None,
-        };
-        let module = self.insts[scope.inst].module.clone();
-        if let (None, Some(call)) = (&key, module.calls.get(call_name.as_str()))
-            && (call.count.is_some() || call.for_each.is_some())
-        {
-            // The whole expanded module: a list (count) or map (for_each) of instances, each
-            // an object of its outputs.
-            let instances = self
-                .expand_call(scope.inst, call_name.as_str(), call, scope, span.clone())?
-                .unwrap_or_default();
-            let mut list = Vec::new();
-            let mut map = BTreeMap::new();
-            let mut collect = Collect::default();
-            for it in instances {
-                let child = self.instantiate(scope.inst, call_name.as_str(), call, it.clone())?;
-                let r = self.all_outputs(child, scope, span.clone());
-                if let Some(obj) = collect.take(r) {
-                    match it {
-                        Iteration::Each { key, .. } => {
-                            map.insert(key, obj);
-                        }
-                        _ => list.push(obj),
-                    }
-                }
-            }
-            let value = if call.for_each.is_some() {
-                Value::Object(map)
-            } else {
-                Value::List(list)
-            };
-            return Ok((collect.finish(value)?, used));
-        }
-        let child = self.child_instance(
-            scope.inst,
-            call_name.as_str(),
-            key.as_ref(),
-            scope,
-            span.clone(),
-        )?;
-        match ops.get(used).map(|o| o.value()) {
-            Some(TraversalOperator::GetAttr(out)) => {
-                let v = self.output(child, out.as_str(), scope, span)?;
-                Ok((v, used + 1))
-            }
-            _ => Ok((self.all_outputs(child, scope, span)?, used)),
-        }
-    }
-
-    /// A module instance as a value: an object of all its outputs.
-    fn all_outputs(&mut self, child: usize, scope: &Scope, span: Option<Range<usize>>) -> Eval {
-        let names: Vec<String> = self.insts[child].module.outputs.keys().cloned().collect();
-        let mut collect = Collect::default();
-        let mut map = BTreeMap::new();
-        for n in names {
-            let r = self.output(child, &n, scope, span.clone());
-            if let Some(v) = collect.take(r) {
-                map.insert(n, v);
-            }
-        }
-        collect.finish(Value::Object(map))
-    }
-
-    /// The instances of a module call, guarding against a `count`/`for_each` that refers to
-    /// the module itself.
-    fn expand_call(
-        &mut self,
-        inst: usize,
-        call_name: &str,
-        call: &ModuleCall,
-        scope: &Scope,
-        span: Option<Range<usize>>,
-    ) -> Result<Option<Vec<Iteration>>, Failure> {
-        let guard = (inst, call_name.to_owned());
-        if !self.expanding.insert(guard.clone()) {
-            return Err(Failure::fatal(scope.problem(
-                span,
-                format!(
-                    "the count or for_each of module \"{call_name}\" depends on the module itself"
-                ),
-                "",
-            )));
-        }
-        let result = self.expand(
-            inst,
-            call.count.as_ref(),
-            call.for_each.as_ref(),
-            &Iteration::None,
-        );
-        self.expanding.remove(&guard);
-        result
-    }
-
-    /// The instance of module call `call_name` of instance `inst` with instance key `key`.
-    pub(crate) fn child_instance(
-        &mut self,
-        inst: usize,
-        call_name: &str,
-        key: Option<&Value>,
-        scope: &Scope,
-        span: Option<Range<usize>>,
-    ) -> Result<usize, Failure> {
-        let module = self.insts[inst].module.clone();
-        let Some(call) = module.calls.get(call_name) else {
-            return Err(Failure::fatal(scope.problem(
-                span,
-                format!(
-                    "there is no module \"{call_name}\" in {}",
-                    module.display_dir
-                ),
-                "",
-            )));
-        };
-        let instances = self.expand_call(inst, call_name, call, scope, span.clone())?;
-        let base = format!("{}module.{call_name}", prefix(&self.insts[inst].address));
-        let iteration = match (instances, key) {
-            (None, None) => Iteration::None,
-            (Some(list), Some(key)) => match list.into_iter().find(|it| iteration_matches(it, key))
-            {
-                Some(it) => it,
-                None => {
-                    return Err(Failure::error(scope.problem(
-                        span,
-                        format!("{base} has no instance {}", key_suffix(key)),
-                        "",
-                    )));
-                }
-            },
-            (Some(_), None) => {
-                return Err(Failure::fatal(scope.problem(
-                    span,
-                    format!("{base} has count or for_each: name one instance, as module.{call_name}[KEY]"),
-                    "",
-                )));
-            }
-            (None, Some(_)) => {
-                return Err(Failure::error(scope.problem(
-                    span,
-                    format!("{base} has no count or for_each, so it cannot be indexed"),
-                    "",
-                )));
-            }
-        };
-        self.instantiate(inst, call_name, call, iteration)
-    }
-
-    /// Creates (once) the module instance for a call and an instance key.
-    pub(crate) fn instantiate(
-        &mut self,
-        parent: usize,
-        call_name: &str,
-        call: &ModuleCall,
-        iteration: Iteration,
-    ) -> Result<usize, Failure> {
-        let cache_key = (call_name.to_owned(), iteration.address_suffix());
-        if let Some(&i) = self.insts[parent].children.get(&cache_key) {
-            return Ok(i);
-        }
-        let address = format!(
-            "{}module.{call_name}{}",
-            prefix(&self.insts[parent].address),
-            iteration.address_suffix()
-        );
-        if address.matches("module.").count() > MAX_MODULE_DEPTH {
-            return Err(Failure::fatal(call.file.problem(
-                call.span.clone(),
-                "modules nest too deep: does a module include itself?",
-                "",
-            )));
-        }
-        let manifest_key = if self.insts[parent].manifest_key.is_empty() {
-            call_name.to_owned()
-        } else {
-            format!("{}.{call_name}", self.insts[parent].manifest_key)
-        };
-        let parent_module = self.insts[parent].module.clone();
-        let (dir, display, path_module) = self.locate(
-            &parent_module,
-            &self.insts[parent].path_module,
-            call_name,
-            call,
-            &manifest_key,
-        )?;
-        let module = self.load(&dir, &display)?;
-        self.insts.push(ModuleInst {
-            module,
-            address,
-            manifest_key,
-            path_module,
-            call: Some(CallSite {
-                parent,
-                name: call_name.to_owned(),
-                iteration,
-            }),
-            vars: HashMap::new(),
-            locals: HashMap::new(),
-            outputs: HashMap::new(),
-            children: HashMap::new(),
-        });
-        let i = self.insts.len() - 1;
-        self.insts[parent].children.insert(cache_key, i);
-        Ok(i)
-    }
-
-    /// Where a module call's source is on disk: a local path, or the directory `terraform
-    /// init` installed it in. Returns the directory, its display path, and `path.module`.
-    pub(crate) fn locate(
-        &self,
-        parent: &Module,
-        parent_path_module: &str,
-        call_name: &str,
-        call: &ModuleCall,
-        manifest_key: &str,
-    ) -> Result<(PathBuf, String, String), Failure> {
-        let Some(source_attr) = &call.source else {
-            return Err(Failure::fatal(call.file.problem(
-                call.span.clone(),
-                format!("module \"{call_name}\" has no `source`"),
-                "",
-            )));
-        };
-        let source = match &source_attr.expr {
-            Expression::String(s) => s.value().clone(),
-            _ => {
-                return Err(Failure::fatal(call.file.problem(
-                    source_attr.expr.span(),
-                    "a module source must be a literal string",
-                    "",
-                )));
-            }
-        };
-        if is_local_source(&source) {
-            let dir = parent.dir.join(&source);
-            let display = display_join(&parent.display_dir, &source);
-            let path_module = display_join(parent_path_module, &source);
-            return Ok((dir, display, path_module));
-        }
-        if let Some(rel) = self.manifest.get(manifest_key) {
-            let dir = self.root_dir.join(rel);
-            let root_display = &self.insts[0].module.display_dir;
-            return Ok((dir, display_join(root_display, rel), display_join(".", rel)));
-        }
-        Err(Failure::fatal(call.file.problem(
-            source_attr.expr.span(),
-            format!("module source {source} is not a local path; its source is out of reach"),
-            "run `terraform init` (ecs-env then reads the module from .terraform/modules), or pass `terraform show -json` output instead",
-        )))
-    }
-
-    /// Reads a module directory once.
-    pub(crate) fn load(&mut self, dir: &Path, display: &str) -> Result<Arc<Module>, Failure> {
-        if let Some(m) = self.loaded.get(dir) {
-            return Ok(m.clone());
-        }
-        let m = Arc::new(load_module(dir, display).map_err(|problems| Failure {
-            problems,
-            fatal: true,
-            unknown: false,
-        })?);
-        self.loaded.insert(dir.to_path_buf(), m.clone());
-        self.files.allow(dir);
-        Ok(m)
-    }
-
-    /// The instances a `count` or `for_each` makes: `None` when the block has neither.
-    pub(crate) fn expand(
-        &mut self,
-        inst: usize,
-        count: Option<&Attr>,
-        for_each: Option<&Attr>,
-        outer: &Iteration,
-    ) -> Result<Option<Vec<Iteration>>, Failure> {
-        if let Some(attr) = for_each {
-            let scope = Scope::new(inst, attr.file.clone(), outer.clone(), ScopeKind::Config);
-            let v = self.eval(&attr.expr, &scope)?;
-            let v = match &v {
-                Value::Object(map) => {
-                    let keys: Vec<Value> = map.keys().cloned().map(Value::String).collect();
-                    self.unknowns.known(Value::List(keys))?;
-                    v
-                }
-                _ => self.unknowns.known(v)?,
-            };
-            let bad = |m: &str| {
-                Failure::fatal(scope.problem(
-                    attr.expr.span(),
-                    m.to_owned(),
-                    "wrap a list in toset()",
-                ))
-            };
-            return match v {
-                Value::Object(map) => Ok(Some(
-                    map.into_iter()
-                        .map(|(key, value)| Iteration::Each { key, value })
-                        .collect(),
-                )),
-                Value::Set(items) => items
-                    .into_iter()
-                    .map(|item| match item {
-                        Value::String(s) => Ok(Iteration::Each {
-                            key: s.clone(),
-                            value: Value::String(s),
-                        }),
-                        _ => Err(bad("for_each needs a map, or a set of strings")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Some),
-                Value::List(_) => Err(bad("for_each needs a map, or a set of strings, not a list")),
-                other => Err(bad(&format!(
-                    "for_each needs a map, or a set of strings, not a {}",
-                    other.type_name()
-                ))),
-            };
-        }
-        if let Some(attr) = count {
-            let scope = Scope::new(inst, attr.file.clone(), outer.clone(), ScopeKind::Config);
-            let v = self.eval(&attr.expr, &scope);
-            let v = self.known(v)?;
-            return match v.to_number() {
-                Some(n) if n >= 0.0 && n.fract() == 0.0 => {
-                    Ok(Some((0..n as usize).map(Iteration::Count).collect()))
-                }
-                _ => Err(Failure::fatal(scope.problem(
-                    attr.expr.span(),
-                    "count must be a whole number, 0 or more",
-                    "",
-                ))),
-            };
-        }
-        Ok(None)
     }
 
     /// `TYPE.NAME[KEY].ATTR` or `data.TYPE.NAME[KEY].ATTR`, from the state. `ops` starts
@@ -1802,7 +1245,7 @@ impl Evaluator {
     }
 
     /// A collection to iterate: an unknown one is its problems.
-    fn whole(&self, v: Value) -> Eval {
+    pub(super) fn whole(&self, v: Value) -> Eval {
         if matches!(&v, Value::String(s) if super::unknown::has_marker(s)) {
             self.unknowns.known(v)
         } else {
@@ -1827,31 +1270,6 @@ impl Evaluator {
         } else {
             display_join(&self.insts[0].module.display_dir, path)
         }
-    }
-
-    /// Renders a `templatefile()` template with only `vars` in scope.
-    pub(crate) fn render_template_file(
-        &mut self,
-        display: String,
-        text: String,
-        vars: BTreeMap<String, Value>,
-    ) -> Eval {
-        if let Some(hazard) = super::source::parse_hazard(&text, true) {
-            return Err(Failure::fatal(hazard.problem(&display)));
-        }
-        let (template, text) = match super::respell::parse(text, hcl::edit::parser::parse_template)
-        {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                return Err(Failure::fatal(super::source::parse_problem(&display, &e)));
-            }
-        };
-        let file = Arc::new(SourceFile::new(display, text));
-        let mut scope = Scope::new(0, file, Iteration::None, ScopeKind::Template);
-        for (k, v) in vars {
-            scope = scope.bind(&k, v);
-        }
-        self.eval_template(&template, &scope)
     }
 }
 
@@ -1895,73 +1313,6 @@ pub(crate) fn iteration_matches(it: &Iteration, key: &Value) -> bool {
     }
 }
 
-/// Terraform's local module sources start with `./` or `../`.
-fn is_local_source(source: &str) -> bool {
-    source.starts_with("./")
-        || source.starts_with("../")
-        || source.starts_with(".\\")
-        || source.starts_with("..\\")
-}
-
-/// `.terraform/modules/modules.json`, written by `terraform init`: module key → directory.
-fn read_manifest(root: &Path) -> BTreeMap<String, String> {
-    let path = root.join(".terraform").join("modules").join("modules.json");
-    let Ok(text) = crate::files::read_text(&path, crate::files::MAX_SOURCE_BYTES) else {
-        return BTreeMap::new();
-    };
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return BTreeMap::new();
-    };
-    doc.get("Modules")
-        .and_then(|m| m.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|m| {
-            let key = m.get("Key")?.as_str()?;
-            let dir = m.get("Dir")?.as_str()?;
-            (!key.is_empty()).then(|| (key.to_owned(), dir.to_owned()))
-        })
-        .collect()
-}
-
-/// The strip markers a template element imposes on its neighbours.
-fn element_strip(e: &Element) -> Strip {
-    match e {
-        Element::Literal(_) => Strip::None,
-        Element::Interpolation(i) => i.strip,
-        Element::Directive(d) => match &**d {
-            Directive::If(d) => Strip::from((
-                d.if_expr.strip.strip_start(),
-                d.endif_expr.strip.strip_end(),
-            )),
-            Directive::For(d) => Strip::from((
-                d.for_expr.strip.strip_start(),
-                d.endfor_expr.strip.strip_end(),
-            )),
-        },
-    }
-}
-
-/// Strips the spaces and the one line break next to a `~` marker, as HCL does.
-fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
-    let is_space = |c: char| c.is_whitespace() && c != '\r' && c != '\n';
-    if prev.strip_end() {
-        literal = literal.trim_start_matches(is_space);
-        literal = literal
-            .strip_prefix("\r\n")
-            .or_else(|| literal.strip_prefix('\n'))
-            .unwrap_or(literal);
-    }
-    if next.strip_start() {
-        literal = literal.trim_end_matches(is_space);
-        literal = literal
-            .strip_suffix("\r\n")
-            .or_else(|| literal.strip_suffix('\n'))
-            .unwrap_or(literal);
-    }
-    literal
-}
-
 /// Whether `expr` is a direct reference to a named value (`local.x`, `var.m["k"]`,
 /// `data.a.b.c`), as `templatestring` requires of its template.
 fn is_reference(expr: &Expression) -> bool {
@@ -1981,18 +1332,6 @@ fn is_reference(expr: &Expression) -> bool {
                 })
         }
         _ => false,
-    }
-}
-
-/// A value inside `${...}`: primitives become strings; null and collections are errors.
-fn interpolate(v: &Value) -> Result<String, String> {
-    match v {
-        Value::Null => Err("the value is null; a string template cannot include null".to_owned()),
-        Value::List(_) | Value::Set(_) | Value::Object(_) => Err(format!(
-            "a {} cannot be included in a string template; use jsonencode() or join()",
-            v.type_name()
-        )),
-        other => Ok(other.to_str().unwrap_or_default()),
     }
 }
 
