@@ -95,6 +95,23 @@ pub(crate) struct Ask {
     pub for_resource: bool,
 }
 
+impl Ask {
+    /// A lookup for a data source or the caller's identity: it does not wait for the state.
+    fn data(lookup: Lookup) -> Ask {
+        Ask {
+            lookup,
+            for_resource: false,
+        }
+    }
+}
+
+/// What a built-in attribute is: known here, or what a lookup answers (with the hint for when
+/// it cannot be made).
+enum Found {
+    Known(String),
+    Live(Ask, &'static str),
+}
+
 /// Whether ecs-env knows `data.TYPE` (or a managed `TYPE`) without state.
 pub(crate) fn is_builtin(mode: Mode, rtype: &str) -> bool {
     match mode {
@@ -164,7 +181,7 @@ impl Evaluator {
         let unknown = |message: String, hint: &str| {
             Err(Failure::unknown(scope.problem(span.clone(), message, hint)))
         };
-        let value = match (mode, rtype, attr) {
+        let found = match (mode, rtype, attr) {
             (_, "aws_region", "name" | "id" | "region" | "endpoint") => {
                 // A block may name another region (`name` before provider 6, `region` since).
                 let region = match self.setting(decl, &["region", "name"], &block)? {
@@ -177,13 +194,13 @@ impl Evaluator {
                         "pass --region REGION or set AWS_REGION",
                     );
                 };
-                match attr {
+                Found::Known(match attr {
                     "endpoint" => format!(
                         "ec2.{region}.{}",
                         crate::policy::url_suffix_of(crate::policy::partition_of(&region))
                     ),
                     _ => region,
-                }
+                })
             }
             (_, "aws_partition", "partition" | "id" | "dns_suffix" | "reverse_dns_prefix") => {
                 let Some(region) = self.region.clone() else {
@@ -196,20 +213,20 @@ impl Evaluator {
                 };
                 let partition = crate::policy::partition_of(&region);
                 let suffix = crate::policy::url_suffix_of(partition);
-                match attr {
+                Found::Known(match attr {
                     "dns_suffix" => suffix.to_owned(),
                     "reverse_dns_prefix" => suffix.split('.').rev().collect::<Vec<_>>().join("."),
                     _ => partition.to_owned(),
-                }
+                })
             }
             (_, "aws_caller_identity", "account_id" | "id") if self.caller.account.is_some() => {
-                self.caller.account.clone().unwrap_or_default()
+                Found::Known(self.caller.account.clone().unwrap_or_default())
             }
             (_, "aws_caller_identity", "arn") if self.caller.arn.is_some() => {
-                self.caller.arn.clone().unwrap_or_default()
+                Found::Known(self.caller.arn.clone().unwrap_or_default())
             }
             (_, "aws_caller_identity", "user_id") if self.caller.user_id.is_some() => {
-                self.caller.user_id.clone().unwrap_or_default()
+                Found::Known(self.caller.user_id.clone().unwrap_or_default())
             }
             (_, "aws_caller_identity", "account_id" | "id" | "arn" | "user_id") => {
                 let hint = match attr {
@@ -218,53 +235,20 @@ impl Evaluator {
                     }
                     _ => LOOKUP_HINT,
                 };
-                let found = self.live(
-                    &addr,
-                    attr,
-                    Ask {
-                        lookup: Lookup::CallerIdentity,
-                        for_resource: false,
-                    },
-                    scope,
-                    span,
-                    hint,
-                )?;
-                return Ok((found, used));
+                Found::Live(Ask::data(Lookup::CallerIdentity), hint)
             }
             (_, "template_file", "rendered") => {
                 return self.template_file(&addr, decl, &block).map(|v| (v, used));
             }
-            (_, "terraform_remote_state", "outputs") => {
-                let lookup = self.remote_state(&addr, decl, &block)?;
-                let found = self.live(
-                    &addr,
-                    attr,
-                    Ask {
-                        lookup,
-                        for_resource: false,
-                    },
-                    scope,
-                    span,
-                    LOOKUP_HINT,
-                )?;
-                return Ok((found, used));
-            }
+            (_, "terraform_remote_state", "outputs") => Found::Live(
+                Ask::data(self.remote_state(&addr, decl, &block)?),
+                LOOKUP_HINT,
+            ),
             (Mode::Data, "aws_secretsmanager_secret", _) => {
                 let Some(id) = self.setting(decl, &["arn", "name"], &block)? else {
                     return unknown(format!("{addr} has no `arn` or `name`"), "");
                 };
-                let found = self.live(
-                    &addr,
-                    attr,
-                    Ask {
-                        lookup: Lookup::Secret { id },
-                        for_resource: false,
-                    },
-                    scope,
-                    span,
-                    LOOKUP_HINT,
-                )?;
-                return Ok((found, used));
+                Found::Live(Ask::data(Lookup::Secret { id }), LOOKUP_HINT)
             }
             (Mode::Data, "aws_secretsmanager_secret_version", _) => {
                 let Some(id) = self.setting(decl, &["secret_id"], &block)? else {
@@ -275,18 +259,7 @@ impl Evaluator {
                     version_id: self.setting(decl, &["version_id"], &block)?,
                     version_stage: self.setting(decl, &["version_stage"], &block)?,
                 };
-                let found = self.live(
-                    &addr,
-                    attr,
-                    Ask {
-                        lookup,
-                        for_resource: false,
-                    },
-                    scope,
-                    span,
-                    LOOKUP_HINT,
-                )?;
-                return Ok((found, used));
+                Found::Live(Ask::data(lookup), LOOKUP_HINT)
             }
             (Mode::Data, "aws_ssm_parameter", _) => {
                 let Some(name) = self.setting(decl, &["name"], &block)? else {
@@ -297,18 +270,7 @@ impl Evaluator {
                     name,
                     decrypt: decrypt.as_deref() != Some("false"),
                 };
-                let found = self.live(
-                    &addr,
-                    attr,
-                    Ask {
-                        lookup,
-                        for_resource: false,
-                    },
-                    scope,
-                    span,
-                    LOOKUP_HINT,
-                )?;
-                return Ok((found, used));
+                Found::Live(Ask::data(lookup), LOOKUP_HINT)
             }
             // A managed resource not in state: what plan knows from its configuration, and
             // its ARN from AWS by the name it is configured with.
@@ -322,7 +284,7 @@ impl Evaluator {
                 };
                 if let Some(field) = configured {
                     match self.setting(decl, &[field], &block)? {
-                        Some(v) => v,
+                        Some(v) => Found::Known(v),
                         None => {
                             return unknown(
                                 format!(
@@ -348,18 +310,11 @@ impl Evaluator {
                         },
                         _ => Lookup::Secret { id: name },
                     };
-                    let found = self.live(
-                        &addr,
-                        attr,
-                        Ask {
-                            lookup,
-                            for_resource: true,
-                        },
-                        scope,
-                        span,
-                        LOOKUP_HINT,
-                    )?;
-                    return Ok((found, used));
+                    let ask = Ask {
+                        lookup,
+                        for_resource: true,
+                    };
+                    Found::Live(ask, LOOKUP_HINT)
                 } else {
                     return unknown(
                         format!("{addr}.{attr} is not known without state"),
@@ -374,7 +329,12 @@ impl Evaluator {
                 );
             }
         };
-        Ok((Value::String(value), used))
+        match found {
+            Found::Known(value) => Ok((Value::String(value), used)),
+            Found::Live(ask, hint) => self
+                .live(&addr, attr, ask, scope, span, hint)
+                .map(|v| (v, used)),
+        }
     }
 
     /// The first of `names` the block sets, as text; `None` when it sets none of them (or sets
