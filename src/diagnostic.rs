@@ -159,6 +159,18 @@ pub(crate) fn json_for_terminal(json: String) -> String {
     out
 }
 
+/// A YAML parse error as its position only (`invalid YAML at line 3, column 7`): the text
+/// may be a secret, so the scanner's own words, which can quote it, are not shown. saphyr's
+/// columns are 0-based; editors (and serde_json) count from 1.
+pub(crate) fn yaml_error(e: &saphyr::ScanError) -> String {
+    let at = e.marker();
+    format!(
+        "invalid YAML at line {}, column {}",
+        at.line(),
+        at.col() + 1
+    )
+}
+
 /// A JSON parse error as its kind and position only. serde_json's own message names the
 /// token it met, and the text being parsed may be a secret (a `SecretString`, a value read by
 /// `jsondecode`), so no parser text is ever shown: `a syntax error at line 1, column 13`.

@@ -38,6 +38,19 @@ impl<C: RegionalClient> Clients<C> {
     }
 }
 
+impl super::Session {
+    /// A client for one read outside the fetch (a Terraform state, a lookup): in `region`,
+    /// else the configured one, else us-east-1; the region comes back too, for messages.
+    pub(super) fn client_in<C: RegionalClient>(&self, region: Option<&str>) -> (String, C) {
+        let region = region
+            .map(str::to_owned)
+            .or_else(|| self.config.region().map(ToString::to_string))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let client = C::build(&self.config, &region, self.custom_endpoint);
+        (region, client)
+    }
+}
+
 impl RegionalClient for aws_sdk_secretsmanager::Client {
     fn build(config: &SdkConfig, region: &str, _: bool) -> Self {
         let conf = aws_sdk_secretsmanager::config::Builder::from(config)

@@ -5,27 +5,16 @@
 use serde_json::{Value as Json, json};
 
 use super::Session;
-use super::clients::Clients;
 use super::error::classify;
 
 impl Session {
-    /// The region a lookup is made in: the provider's (the task region), else the
-    /// configured one.
-    fn lookup_region(&self, region: Option<&str>) -> String {
-        region
-            .map(str::to_owned)
-            .or_else(|| self.config.region().map(ToString::to_string))
-            .unwrap_or_else(|| "us-east-1".to_owned())
-    }
-
     /// `data "aws_secretsmanager_secret"`: `secretsmanager:DescribeSecret` by ARN or name.
     pub(crate) async fn secret_attributes(
         &self,
         id: &str,
         region: Option<&str>,
     ) -> Result<Json, String> {
-        let client = Clients::<aws_sdk_secretsmanager::Client>::new(&self.config, false)
-            .get(&self.lookup_region(region));
+        let client: aws_sdk_secretsmanager::Client = self.client_in(region).1;
         let out = client
             .describe_secret()
             .secret_id(id)
@@ -49,8 +38,7 @@ impl Session {
         version_stage: Option<&str>,
         region: Option<&str>,
     ) -> Result<Json, String> {
-        let client = Clients::<aws_sdk_secretsmanager::Client>::new(&self.config, false)
-            .get(&self.lookup_region(region));
+        let client: aws_sdk_secretsmanager::Client = self.client_in(region).1;
         // As the provider: the stage defaults to AWSCURRENT when no version is named.
         let stage = match (version_id, version_stage) {
             (None, None) => Some("AWSCURRENT"),
@@ -91,8 +79,7 @@ impl Session {
         decrypt: bool,
         region: Option<&str>,
     ) -> Result<Json, String> {
-        let client = Clients::<aws_sdk_ssm::Client>::new(&self.config, false)
-            .get(&self.lookup_region(region));
+        let client: aws_sdk_ssm::Client = self.client_in(region).1;
         let out = client
             .get_parameter()
             .name(name)

@@ -140,13 +140,7 @@ impl Session {
         region: Option<&str>,
     ) -> Result<Option<String>, SourceError> {
         use aws_sdk_s3::operation::get_object::GetObjectError;
-        let region = region
-            .map(str::to_owned)
-            .or_else(|| self.config.region().map(ToString::to_string))
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        let client =
-            super::clients::Clients::<aws_sdk_s3::Client>::new(&self.config, self.custom_endpoint)
-                .get(&region);
+        let (region, client): (String, aws_sdk_s3::Client) = self.client_in(region);
         let what = format!("s3://{bucket}/{key} in {region}");
         let fail = |message: String| SourceError {
             api: "s3:GetObject",

@@ -91,15 +91,8 @@ pub(crate) fn is_template(root: &Value) -> bool {
 }
 
 fn yaml_to_json(text: &str) -> Result<Value, TemplateError> {
-    let docs = Yaml::load_from_str(text).map_err(|e| {
-        let at = e.marker();
-        // saphyr's columns are 0-based; editors (and serde_json) count from 1.
-        TemplateError::Parse(format!(
-            "invalid YAML at line {}, column {}",
-            at.line(),
-            at.col() + 1
-        ))
-    })?;
+    let docs = Yaml::load_from_str(text)
+        .map_err(|e| TemplateError::Parse(crate::diagnostic::yaml_error(&e)))?;
     let Some(doc) = docs.first() else {
         return Err(TemplateError::NotATemplate("the file is empty".to_owned()));
     };

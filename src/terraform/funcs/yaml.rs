@@ -66,13 +66,7 @@ pub(super) fn decode(text: &str) -> Ret {
     let mut parser = saphyr_parser::Parser::new_from_str(text);
     let scanned = parser.load(&mut loader, true).err();
     if let Some(e) = scanned.as_ref().or(loader.error()) {
-        let at = e.marker();
-        // saphyr's columns are 0-based; editors count from 1.
-        return err(format!(
-            "invalid YAML at line {}, column {}",
-            at.line(),
-            at.col() + 1
-        ));
+        return err(crate::diagnostic::yaml_error(e));
     }
     let docs = loader.into_documents();
     match docs.as_slice() {
