@@ -51,23 +51,27 @@ impl super::Session {
     }
 }
 
-impl RegionalClient for aws_sdk_secretsmanager::Client {
-    fn build(config: &SdkConfig, region: &str, _: bool) -> Self {
-        let conf = aws_sdk_secretsmanager::config::Builder::from(config)
-            .region(Region::new(region.to_owned()))
-            .build();
-        Self::from_conf(conf)
-    }
+/// [`RegionalClient`] for services addressed by region alone (all but S3).
+macro_rules! regional {
+    ($($sdk:ident),*) => {$(
+        impl RegionalClient for $sdk::Client {
+            fn build(config: &SdkConfig, region: &str, _: bool) -> Self {
+                let conf = $sdk::config::Builder::from(config)
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                Self::from_conf(conf)
+            }
+        }
+    )*};
 }
 
-impl RegionalClient for aws_sdk_ssm::Client {
-    fn build(config: &SdkConfig, region: &str, _: bool) -> Self {
-        let conf = aws_sdk_ssm::config::Builder::from(config)
-            .region(Region::new(region.to_owned()))
-            .build();
-        Self::from_conf(conf)
-    }
-}
+// IAM is global: its endpoint rules send every region of a partition to the one endpoint.
+regional!(
+    aws_sdk_secretsmanager,
+    aws_sdk_ssm,
+    aws_sdk_iam,
+    aws_sdk_kms
+);
 
 impl RegionalClient for aws_sdk_s3::Client {
     fn build(config: &SdkConfig, region: &str, path_style: bool) -> Self {

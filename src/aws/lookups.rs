@@ -105,4 +105,72 @@ impl Session {
         }
         Ok(attrs)
     }
+
+    /// `data "aws_iam_role"` (or a managed role by its `name`): `iam:GetRole`.
+    pub(crate) async fn role_attributes(
+        &self,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<Json, String> {
+        let client: aws_sdk_iam::Client = self.client_in(region).1;
+        let out = client
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(&e).message)?;
+        let Some(role) = out.role() else {
+            return Err("the answer holds no role".to_owned());
+        };
+        Ok(json!({
+            "arn": role.arn(),
+            "id": role.role_name(),
+            "name": role.role_name(),
+            "path": role.path(),
+            "unique_id": role.role_id(),
+            "description": role.description(),
+            "max_session_duration": role.max_session_duration(),
+            "create_date": role
+                .create_date()
+                .fmt(aws_sdk_iam::primitives::DateTimeFormat::DateTime)
+                .ok(),
+        }))
+    }
+
+    /// `data "aws_kms_alias"` (or a managed alias by its `name`): `kms:DescribeKey` of the
+    /// alias, which answers with the key it points at. The provider lists aliases for the
+    /// alias's own ARN; an alias lives in its key's account and region, so the key's ARN gives
+    /// it, one call fewer.
+    pub(crate) async fn kms_alias_attributes(
+        &self,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<Json, String> {
+        let client: aws_sdk_kms::Client = self.client_in(region).1;
+        let out = client
+            .describe_key()
+            .key_id(name)
+            .send()
+            .await
+            .map_err(|e| classify(&e).message)?;
+        let Some(key) = out.key_metadata() else {
+            return Err("the answer holds no key".to_owned());
+        };
+        let key_arn = key.arn().unwrap_or_default();
+        let Some(parsed) = crate::arn::Arn::of(key_arn) else {
+            return Err(format!("the answer's key ARN `{key_arn}` is not an ARN"));
+        };
+        let alias_arn = crate::arn::Arn {
+            resource: name,
+            ..parsed
+        }
+        .to_string();
+        Ok(json!({
+            "arn": alias_arn,
+            "id": alias_arn,
+            "name": name,
+            "target_key_arn": key_arn,
+            "target_key_id": key.key_id(),
+        }))
+    }
 }

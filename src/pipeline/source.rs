@@ -543,6 +543,8 @@ async fn answer(
                 .parameter_attributes(name, *decrypt, task_region)
                 .await
         }
+        L::Role { name } => session.role_attributes(name, task_region).await,
+        L::KmsAlias { name } => session.kms_alias_attributes(name, task_region).await,
     }
 }
 

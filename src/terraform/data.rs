@@ -4,10 +4,11 @@
 //!   `template_file` (a template rendered in-process, as `templatefile` renders it).
 //! - Data sources plan reads from AWS, read the same way, read-only ([`Lookup`]): the caller's
 //!   identity (`--account` answers the account offline), `terraform_remote_state` (s3),
-//!   `aws_secretsmanager_secret`, `aws_secretsmanager_secret_version` and
-//!   `aws_ssm_parameter`.
-//! - A managed `aws_secretsmanager_secret` or `aws_ssm_parameter` missing from state, whose
-//!   ARN follows from the `name` it is configured with: looked up by that name.
+//!   `aws_secretsmanager_secret`, `aws_secretsmanager_secret_version`, `aws_ssm_parameter`,
+//!   `aws_iam_role` and `aws_kms_alias`.
+//! - A managed `aws_secretsmanager_secret`, `aws_ssm_parameter`, `aws_iam_role` or
+//!   `aws_kms_alias` missing from state, whose ARN follows from the `name` it is configured
+//!   with: looked up by that name.
 //!
 //! An evaluation does not call AWS. It records what it would read (with the problem that
 //! stands for the value until then); `load_asking` returns the lookups behind the problems
@@ -65,6 +66,12 @@ pub(crate) enum Lookup {
     /// `data "aws_ssm_parameter"`, or a managed `aws_ssm_parameter` by its `name`:
     /// `ssm:GetParameter`.
     Parameter { name: String, decrypt: bool },
+    /// `data "aws_iam_role"`, or a managed `aws_iam_role` by its `name`: `iam:GetRole`.
+    Role { name: String },
+    /// `data "aws_kms_alias"`, or a managed `aws_kms_alias` by its `name`:
+    /// `kms:DescribeKey` of the alias (the key it points at; the alias's ARN follows from the
+    /// key's, since an alias lives in its key's account and region).
+    KmsAlias { name: String },
 }
 
 impl Lookup {
@@ -81,6 +88,8 @@ impl Lookup {
                 format!("secretsmanager:GetSecretValue {}", escaped(id))
             }
             Lookup::Parameter { name, .. } => format!("ssm:GetParameter {}", escaped(name)),
+            Lookup::Role { name } => format!("iam:GetRole {}", escaped(name)),
+            Lookup::KmsAlias { name } => format!("kms:DescribeKey {}", escaped(name)),
         }
     }
 }
@@ -125,8 +134,10 @@ pub(crate) fn is_builtin(mode: Mode, rtype: &str) -> bool {
                 | "aws_secretsmanager_secret"
                 | "aws_secretsmanager_secret_version"
                 | "aws_ssm_parameter"
+                | "aws_iam_role"
+                | "aws_kms_alias"
         ),
-        Mode::Managed => matches!(rtype, "aws_secretsmanager_secret" | "aws_ssm_parameter"),
+        Mode::Managed => managed_attribute(rtype, "arn").is_some(),
     }
 }
 
@@ -140,11 +151,72 @@ pub(crate) fn is_read_live(mode: Mode, rtype: &str) -> bool {
                 | "aws_secretsmanager_secret"
                 | "aws_secretsmanager_secret_version"
                 | "aws_ssm_parameter"
+                | "aws_iam_role"
+                | "aws_kms_alias"
         )
+}
+
+/// Where plan gets attribute `attr` of a managed resource that ecs-env looks up by name when
+/// the state lacks it; `None` for a type it does not look up.
+enum ByName {
+    /// From the configuration: the argument of this name (plan shows what is configured).
+    Configured(&'static str),
+    /// From AWS, by the configured `name`.
+    Looked,
+    /// Known only once applied.
+    Unknown,
+}
+
+/// [`ByName`] for `TYPE.attr`, or `None` when ecs-env does not look `TYPE` up by name.
+fn managed_attribute(rtype: &str, attr: &str) -> Option<ByName> {
+    let configured: &[&'static str] = match rtype {
+        "aws_secretsmanager_secret" => &["name", "description", "kms_key_id"],
+        "aws_ssm_parameter" => &[
+            "name",
+            "description",
+            "kms_key_id",
+            "type",
+            "value",
+            "insecure_value",
+        ],
+        "aws_iam_role" => &["name", "path", "description"],
+        "aws_kms_alias" => &["name", "target_key_id"],
+        _ => return None,
+    };
+    // Their `id` is the name, except a secret's, which is its ARN.
+    let looked: &[&str] = match rtype {
+        "aws_secretsmanager_secret" => &["arn", "id"],
+        "aws_iam_role" => &["arn", "unique_id"],
+        "aws_kms_alias" => &["arn", "target_key_arn"],
+        _ => &["arn"],
+    };
+    Some(if attr == "id" && !looked.contains(&"id") {
+        ByName::Configured("name")
+    } else if let Some(field) = configured.iter().find(|f| **f == attr) {
+        ByName::Configured(field)
+    } else if looked.contains(&attr) {
+        ByName::Looked
+    } else {
+        ByName::Unknown
+    })
 }
 
 /// The hint for a value a lookup would answer.
 const LOOKUP_HINT: &str = "run without --offline, so that ecs-env reads it (read-only, as terraform plan does), or pass --tfstate FILE (terraform state pull > state.json)";
+
+/// The lookup of a `TYPE` by its name (a managed resource's configured one, or a data
+/// source's `name`). A parameter looked up for its ARN is not decrypted.
+fn by_name(rtype: &str, name: String) -> Lookup {
+    match rtype {
+        "aws_ssm_parameter" => Lookup::Parameter {
+            name,
+            decrypt: false,
+        },
+        "aws_iam_role" => Lookup::Role { name },
+        "aws_kms_alias" => Lookup::KmsAlias { name },
+        _ => Lookup::Secret { id: name },
+    }
+}
 
 impl Evaluator {
     /// `data.TYPE.NAME.ATTR` (or `TYPE.NAME.ATTR`) for a type in [`is_builtin`]: the value
@@ -272,29 +344,27 @@ impl Evaluator {
                 };
                 Found::Live(Ask::data(lookup), LOOKUP_HINT)
             }
+            (Mode::Data, "aws_iam_role" | "aws_kms_alias", _) => {
+                let Some(name) = self.setting(decl, &["name"], &block)? else {
+                    return unknown(format!("{addr} has no `name`"), "");
+                };
+                Found::Live(Ask::data(by_name(rtype, name)), LOOKUP_HINT)
+            }
             // A managed resource not in state: what plan knows from its configuration, and
             // its ARN from AWS by the name it is configured with.
-            (Mode::Managed, "aws_secretsmanager_secret" | "aws_ssm_parameter", _) => {
-                let configured = match attr {
-                    "name" | "id" if rtype == "aws_ssm_parameter" => Some("name"),
-                    "name" | "description" | "kms_key_id" | "type" | "value" | "insecure_value" => {
-                        Some(attr)
+            (Mode::Managed, _, _) => match managed_attribute(rtype, attr) {
+                Some(ByName::Configured(field)) => match self.setting(decl, &[field], &block)? {
+                    Some(v) => Found::Known(v),
+                    None => {
+                        return unknown(
+                            format!(
+                                "{addr}.{attr} is not configured, and {addr} is not in Terraform state"
+                            ),
+                            super::eval::STATE_HINT,
+                        );
                     }
-                    _ => None,
-                };
-                if let Some(field) = configured {
-                    match self.setting(decl, &[field], &block)? {
-                        Some(v) => Found::Known(v),
-                        None => {
-                            return unknown(
-                                format!(
-                                    "{addr}.{attr} is not configured, and {addr} is not in Terraform state"
-                                ),
-                                super::eval::STATE_HINT,
-                            );
-                        }
-                    }
-                } else if matches!(attr, "arn" | "id") {
+                },
+                Some(ByName::Looked) => {
                     let Some(name) = self.setting(decl, &["name"], &block)? else {
                         return unknown(
                             format!(
@@ -303,25 +373,19 @@ impl Evaluator {
                             super::eval::STATE_HINT,
                         );
                     };
-                    let lookup = match rtype {
-                        "aws_ssm_parameter" => Lookup::Parameter {
-                            name,
-                            decrypt: false,
-                        },
-                        _ => Lookup::Secret { id: name },
-                    };
                     let ask = Ask {
-                        lookup,
+                        lookup: by_name(rtype, name),
                         for_resource: true,
                     };
                     Found::Live(ask, LOOKUP_HINT)
-                } else {
+                }
+                Some(ByName::Unknown) | None => {
                     return unknown(
                         format!("{addr}.{attr} is not known without state"),
                         super::eval::STATE_HINT,
                     );
                 }
-            }
+            },
             _ => {
                 return unknown(
                     format!("{addr}.{attr} is not known without state"),

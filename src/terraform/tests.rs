@@ -220,15 +220,33 @@ fn state_without_the_resource() {
     let state = i.state.as_mut().unwrap();
     let resources = state["resources"].as_array_mut().unwrap();
     resources.retain(|r| r["type"] != "aws_iam_role");
-    // Not needed: a warning, not a problem; a resource that cannot be looked up by name is
-    // "not in state" where it is needed.
-    let loaded = load(&i).unwrap();
-    assert!(
-        loaded.warnings[0]
-            .contains("not in Terraform state: the state has no aws_iam_role.execution"),
-        "{:?}",
-        loaded.warnings
+    // Not needed: a warning, not a problem. A role is looked up by its configured name (plan
+    // reads it so), and only where a feature needs the role's ARN.
+    let config = Configuration::read(&i.path).unwrap();
+    let (loaded, lookups) = config.load_asking(&i);
+    assert!(lookups.is_empty(), "{lookups:?}");
+    assert_eq!(
+        loaded.unwrap().warnings,
+        [
+            "aws_ecs_task_definition.app: `execution_role_arn` is not known here (`aws_iam_role.execution.arn`: aws_iam_role.execution is read from AWS (iam:GetRole shop-staging-execution)); only --as-execution-role, --task-role and check's role checks need it"
+        ]
     );
+    // Assumed (`--as-execution-role`): asked, and AWS's answer is the ARN.
+    i.wanted.roles = true;
+    let (_, lookups) = config.load_asking(&i);
+    let role = Lookup::Role {
+        name: "shop-staging-execution".to_owned(),
+    };
+    assert_eq!(
+        lookups,
+        [Ask {
+            lookup: role.clone(),
+            for_resource: true,
+        }]
+    );
+    let arn = "arn:aws:iam::123456789012:role/service/shop-staging-execution";
+    i.looked_up.insert(role, Ok(json!({ "arn": arn })));
+    assert_eq!(load(&i).unwrap().execution_role_arn.as_deref(), Some(arn));
 }
 
 #[test]
@@ -1890,4 +1908,85 @@ resource "aws_ecs_task_definition" "t" {{
             (got, want) => panic!("{expr}: want {want:?}, got {got:?}"),
         }
     }
+}
+
+#[test]
+fn a_role_and_a_kms_alias_are_looked_up_by_name_as_plan_reads_them() {
+    let s = Scratch::new(
+        "role-alias",
+        &[(
+            "main.tf",
+            r#"
+data "aws_iam_role" "deploy" { name = "deploy" }
+data "aws_kms_alias" "app" { name = "alias/app" }
+resource "aws_kms_alias" "own" {
+  name          = "alias/own"
+  target_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{
+    name        = "app"
+    environment = [
+      { name = "DEPLOY", value = data.aws_iam_role.deploy.arn },
+      { name = "KEY", value = data.aws_kms_alias.app.target_key_arn },
+      { name = "OWN_ID", value = aws_kms_alias.own.id },
+      { name = "OWN_TARGET", value = aws_kms_alias.own.target_key_id },
+      { name = "OWN_ARN", value = aws_kms_alias.own.arn },
+    ]
+  }])
+}
+"#,
+        )],
+    );
+    // Offline: each is named with the call that would read it; what the configuration says
+    // (a managed alias's name and target) is known without AWS.
+    let mut i = s.inputs();
+    let p = problems(&i);
+    let messages: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "data.aws_iam_role.deploy is read from AWS (iam:GetRole deploy)",
+            "data.aws_kms_alias.app is read from AWS (kms:DescribeKey alias/app)",
+            "aws_kms_alias.own is read from AWS (kms:DescribeKey alias/own)",
+        ],
+        "{p:?}"
+    );
+    // Live: the three lookups are one wave, and their answers are the values.
+    i.live = true;
+    let config = Configuration::read(&i.path).unwrap();
+    let (_, lookups) = config.load_asking(&i);
+    let asked: Vec<&Lookup> = lookups.iter().map(|a| &a.lookup).collect();
+    let role = Lookup::Role {
+        name: "deploy".to_owned(),
+    };
+    let alias = |name: &str| Lookup::KmsAlias {
+        name: name.to_owned(),
+    };
+    assert_eq!(asked, [&role, &alias("alias/app"), &alias("alias/own")]);
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    i.looked_up.insert(
+        role,
+        Ok(json!({"arn": "arn:aws:iam::123456789012:role/ci/deploy"})),
+    );
+    for name in ["alias/app", "alias/own"] {
+        i.looked_up.insert(
+            alias(name),
+            Ok(json!({
+                "arn": format!("arn:aws:kms:eu-west-1:123456789012:{name}"),
+                "target_key_arn": key,
+            })),
+        );
+    }
+    let loaded = load(&i).unwrap();
+    assert_eq!(
+        loaded.container_definitions[0]["environment"],
+        json!([
+            {"name": "DEPLOY", "value": "arn:aws:iam::123456789012:role/ci/deploy"},
+            {"name": "KEY", "value": key},
+            {"name": "OWN_ID", "value": "alias/own"},
+            {"name": "OWN_TARGET", "value": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+            {"name": "OWN_ARN", "value": "arn:aws:kms:eu-west-1:123456789012:alias/own"},
+        ])
+    );
 }

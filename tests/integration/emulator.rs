@@ -361,6 +361,41 @@ impl Emulator {
         .unwrap_or_else(|e| panic!("create stack {name}: {e:?}"));
     }
 
+    /// Create the IAM role `name` under `path` (trusted by ECS tasks); returns its ARN.
+    pub fn create_role(&self, name: &str, path: &str) -> String {
+        let client = aws_sdk_iam::Client::new(&self.config("us-east-1"));
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let out = self
+            .block_on(
+                client
+                    .create_role()
+                    .role_name(name)
+                    .path(path)
+                    .assume_role_policy_document(trust)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("create role {name}: {e:?}"));
+        out.role().unwrap().arn().to_owned()
+    }
+
+    /// Create a KMS key with the alias `alias` (`alias/...`); returns the key's ARN.
+    pub fn create_key_alias(&self, region: &str, alias: &str) -> String {
+        let client = aws_sdk_kms::Client::new(&self.config(region));
+        let key = self
+            .block_on(client.create_key().send())
+            .unwrap_or_else(|e| panic!("create key: {e:?}"));
+        let key = key.key_metadata().unwrap();
+        self.block_on(
+            client
+                .create_alias()
+                .alias_name(alias)
+                .target_key_id(key.key_id())
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("create alias {alias}: {e:?}"));
+        key.arn().unwrap().to_owned()
+    }
+
     pub fn put_parameter(&self, region: &str, name: &str, value: &str, secure: bool) {
         use aws_sdk_ssm::types::ParameterType;
         let client = self.ssm(region);

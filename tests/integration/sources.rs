@@ -359,7 +359,7 @@ fn terraform_before_the_first_apply_needs_only_what_the_environment_uses() {
     .output();
     ran.assert_code(0)
         .assert_stderr_contains(
-            "`execution_role_arn` and `task_role_arn` are not known here (`aws_iam_role.execution.arn`: not in Terraform state; `aws_iam_role.task.arn`: not in Terraform state)",
+            "`execution_role_arn` and `task_role_arn` are not known here (`aws_iam_role.execution.arn`: aws_iam_role.execution is read from AWS (iam:GetRole before-apply-execution); `aws_iam_role.task.arn`: aws_iam_role.task is read from AWS (iam:GetRole before-apply-task))",
         );
     assert_eq!(ran.stdout(), "production db.internal\n");
     // -v names what was left out and why.
@@ -757,17 +757,29 @@ resource "aws_ecs_task_definition" "app" {{
         .assert_stderr_contains("run without --offline");
 
     // A lookup AWS refuses is fatal where its value is needed, with AWS's reason.
+    refused_lookup_is_fatal(
+        &dir,
+        "aws_ssm_parameter",
+        &format!("/nowhere/{name}"),
+        "value",
+        &format!("data.aws_ssm_parameter.missing: ssm:GetParameter /nowhere/{name} failed"),
+    );
+}
+
+/// `data "TYPE" "missing" { name = NAME }`, whose `ATTR` is the one variable's value, run
+/// in `dir`: refused with `message`.
+fn refused_lookup_is_fatal(dir: &Path, rtype: &str, name: &str, attr: &str, message: &str) {
     std::fs::write(
         dir.join("main.tf"),
         format!(
-            r#"data "aws_ssm_parameter" "missing" {{
-  name = "/nowhere/{name}"
+            r#"data "{rtype}" "missing" {{
+  name = "{name}"
 }}
 
 resource "aws_ecs_task_definition" "app" {{
   container_definitions = jsonencode([{{
     name        = "app"
-    environment = [{{ name = "X", value = data.aws_ssm_parameter.missing.value }}]
+    environment = [{{ name = "X", value = data.{rtype}.missing.{attr} }}]
   }}])
 }}
 "#
@@ -776,13 +788,96 @@ resource "aws_ecs_task_definition" "app" {{
     .unwrap();
     ecs_env()
         .arg("-f")
-        .arg(&dir)
+        .arg(dir)
         .args(["--", "true"])
         .output()
         .assert_code(125)
+        .assert_stderr_contains(message);
+}
+
+#[test]
+fn terraform_roles_and_kms_aliases_are_read_by_name_as_plan_reads_them() {
+    // The execution role's ARN for --as-execution-role-style checks, and a key's ARN for a
+    // client-side decryptor, from `data "aws_iam_role"` and `data "aws_kms_alias"`.
+    let e = emulator();
+    let role = unique("tf-role");
+    let role_arn = e.create_role(&role, "/service/");
+    assert!(
+        role_arn.ends_with(&format!(":role/service/{role}")),
+        "{role_arn}"
+    );
+    let alias = format!("alias/{}", unique("tf-key"));
+    let key_arn = e.create_key_alias(REGION, &alias);
+    let dir = crate::util::empty_dir();
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            r#"data "aws_iam_role" "task" {{
+  name = "{role}"
+}}
+
+data "aws_kms_alias" "app" {{
+  name = "{alias}"
+}}
+
+resource "aws_ecs_task_definition" "app" {{
+  container_definitions = jsonencode([{{
+    name = "app"
+    environment = [
+      {{ name = "ROLE", value = data.aws_iam_role.task.arn }},
+      {{ name = "ROLE_PATH", value = data.aws_iam_role.task.path }},
+      {{ name = "KEY", value = data.aws_kms_alias.app.target_key_arn }},
+      {{ name = "ALIAS", value = data.aws_kms_alias.app.arn }},
+    ]
+  }}])
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let ran = ecs_env()
+        .arg("-f")
+        .arg(&dir)
+        .args([
+            "-v",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s\\n' \"$ROLE\" \"$ROLE_PATH\" \"$KEY\" \"$ALIAS\"",
+        ])
+        .output();
+    ran.assert_code(0);
+    let account = key_arn.split(':').nth(4).unwrap();
+    assert_eq!(
+        ran.stdout(),
+        format!("{role_arn}\n/service/\n{key_arn}\narn:aws:kms:{REGION}:{account}:{alias}\n")
+    );
+    ran.assert_stderr_contains(&format!("iam:GetRole {role}"))
+        .assert_stderr_contains(&format!("kms:DescribeKey {alias}"));
+
+    // Offline, each says which call would read it.
+    crate::util::ecs_env_offline()
+        .env("AWS_REGION", REGION)
+        .args(["check", "--offline", "-f"])
+        .arg(&dir)
+        .output()
+        .assert_code(125)
         .assert_stderr_contains(&format!(
-            "data.aws_ssm_parameter.missing: ssm:GetParameter /nowhere/{name} failed"
+            "data.aws_iam_role.task is read from AWS (iam:GetRole {role})"
+        ))
+        .assert_stderr_contains(&format!(
+            "data.aws_kms_alias.app is read from AWS (kms:DescribeKey {alias})"
         ));
+
+    // A role that does not exist is fatal where its ARN is needed, with AWS's reason.
+    let missing = unique("tf-no-role");
+    refused_lookup_is_fatal(
+        &dir,
+        "aws_iam_role",
+        &missing,
+        "arn",
+        &format!("data.aws_iam_role.missing: iam:GetRole {missing} failed"),
+    );
 }
 
 #[test]
