@@ -28,6 +28,7 @@ mod strings;
 #[cfg(test)]
 mod vectors;
 mod yaml;
+mod yamlencode;
 
 use std::collections::BTreeMap;
 
@@ -151,6 +152,7 @@ const TABLES: &[&[Func]] = &[
     hash::FUNCS,
     datetime::FUNCS,
     yaml::FUNCS,
+    yamlencode::FUNCS,
     &[
         Func::new("can", 1, 1, Imp::Lazy),
         Func::new("try", 1, MANY, Imp::Lazy),

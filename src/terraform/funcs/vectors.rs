@@ -32,6 +32,46 @@ const DIFFERENCES: &[(&str, &str)] = &[
         r#"yamldecode("1e400")"#,
         "Terraform's numbers have arbitrary precision; ecs-env's are 64-bit floats, in which 1e400 is infinite",
     ),
+    (
+        r#"yamlencode("e\u0301")"#,
+        "Terraform normalizes every string to NFC; ecs-env keeps strings as written",
+    ),
+    (
+        "yamlencode(9007199254740992)",
+        "2^53 is exact in a 64-bit float, but so is the rounding of 2^53 + 1: ecs-env refuses whole numbers from 2^53 up",
+    ),
+    (
+        "yamlencode(9007199254740993)",
+        "a 64-bit float cannot hold 2^53 + 1: ecs-env refuses rather than write 9007199254740992",
+    ),
+    (
+        "yamlencode(12345678901234567890)",
+        "a 64-bit float cannot hold 20 significant digits: ecs-env refuses rather than write a rounding",
+    ),
+    (
+        "yamlencode(1/3)",
+        "Terraform divides with 512-bit floats and writes every digit; ecs-env's 64-bit quotient would give other digits, so it refuses",
+    ),
+    (
+        "yamlencode(0.1 + 0.2)",
+        "Terraform's 512-bit sum is written 0.3; the 64-bit sum is 0.30000000000000004, so ecs-env refuses",
+    ),
+    (
+        "yamlencode(pow(2, 60))",
+        "Terraform's pow gives a 64-bit float and writes its shortest digits; ecs-env cannot tell such a number from a 512-bit one needing all its digits, so refuses any needing more than 15",
+    ),
+    (
+        "yamlencode(1.0000000000000000001)",
+        "the literal has more significant digits than a 64-bit float holds: ecs-env reads it as 1 and writes 1",
+    ),
+    (
+        "yamlencode(-0)",
+        "the HCL parser ecs-env uses reads the literal -0 as 0; Terraform keeps the sign (0 * -1 and tonumber(\"-0\") match)",
+    ),
+    (
+        "yamlencode([-0])",
+        "the HCL parser ecs-env uses reads the literal -0 as 0; Terraform keeps the sign",
+    ),
 ];
 
 /// Whether two JSON texts' values are the same, numbers compared as 64-bit floats.
