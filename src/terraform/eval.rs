@@ -30,6 +30,7 @@ use hcl::edit::expr::{
 use hcl::edit::{Decorated, Span};
 
 use super::Problem;
+use super::files::{Confinement, FileAccess};
 use super::modules::{ModuleInst, read_manifest};
 use super::source::{Attr, Mode, Module, SourceFile, display_join};
 use super::state::{Each, StateIndex};
@@ -238,6 +239,11 @@ impl Scope {
         None
     }
 
+    /// The text `span` covers in the scope's file; empty without a span.
+    fn source(&self, span: Option<Range<usize>>) -> &str {
+        span.and_then(|r| self.file.text.get(r)).unwrap_or_default()
+    }
+
     pub(crate) fn problem(
         &self,
         span: Option<Range<usize>>,
@@ -284,8 +290,9 @@ pub(crate) struct Evaluator {
     pub(super) manifest: BTreeMap<String, String>,
     /// Module calls whose `count`/`for_each` is being evaluated (cycle guard).
     pub(super) expanding: HashSet<(usize, String)>,
-    /// Where `file()` and friends may read: the directories of the modules loaded so far.
-    pub(crate) files: super::files::Confinement,
+    /// How `file()` and friends read: confined to the directories of the modules loaded so
+    /// far, unless a caller puts another [`FileAccess`] here (a test's in-memory tree).
+    pub(crate) files: Box<dyn FileAccess>,
     /// The values not known here, behind the markers that stand for them.
     pub(crate) unknowns: super::unknown::Unknowns,
     /// The task region: `data.aws_region`, `data.aws_partition`.
@@ -312,7 +319,7 @@ impl Evaluator {
         let manifest = read_manifest(&root_dir);
         let mut loaded = HashMap::new();
         loaded.insert(root_dir.clone(), root.clone());
-        let mut files = super::files::Confinement::default();
+        let mut files = Confinement::default();
         files.allow(&root_dir);
         Evaluator {
             root_dir,
@@ -333,7 +340,7 @@ impl Evaluator {
             loaded,
             manifest,
             expanding: HashSet::new(),
-            files,
+            files: Box::new(files),
             unknowns: super::unknown::Unknowns::default(),
             region: None,
             caller: super::data::Caller::default(),
@@ -379,6 +386,11 @@ impl Evaluator {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => match n.value().as_f64() {
+                // The parser folds a minus into the literal, and `-0` into 0; Terraform keeps
+                // the sign (`yamlencode(-0)` is `-0`), so the source says which it was.
+                Some(n) if n == 0.0 && scope.source(expr.span()).starts_with('-') => {
+                    Ok(Value::Number(-0.0))
+                }
                 Some(n) => Ok(Value::Number(n)),
                 None => Err(Failure::fatal(scope.problem(
                     expr.span(),

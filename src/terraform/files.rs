@@ -11,7 +11,11 @@
 //! kernel's pseudo-filesystems are refused wherever they are. A path outside the tree is
 //! refused with the same words whether or not something exists there, so a refusal does not
 //! reveal what is on the machine; and no refusal quotes a byte of any file.
+//!
+//! The evaluator reaches files only through [`FileAccess`], which [`Confinement`] implements:
+//! the functions themselves are pure, and all of their I/O is here, at the edge.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -65,6 +69,77 @@ impl Refusal {
     }
 }
 
+/// What a path names, links followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// Anything else: a device, a FIFO, a socket.
+    Other,
+    /// Nothing: the path does not exist.
+    Missing,
+}
+
+/// One entry of a directory, as [`FileAccess::list`] yields it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// Its name in the directory.
+    pub(crate) name: OsString,
+    /// [`Kind::Dir`] only for a directory that is not a link, so that a walk never goes round
+    /// a loop of links; [`Kind::File`] for a regular file, through a link too; [`Kind::Other`]
+    /// for anything else, a link to a directory included.
+    pub(crate) kind: Kind,
+}
+
+/// The entries [`FileAccess::list`] yields, one at a time.
+pub(crate) type Entries<'a> = Box<dyn Iterator<Item = Result<Entry, Refusal>> + 'a>;
+
+/// How the file functions (`file`, `fileexists`, `fileset`, `templatefile`, `filebase64`, the
+/// `file*` hashes) reach files. The evaluator holds one and the functions read through it
+/// alone, so that they are pure and the I/O is at the edge: [`Confinement`] is the real one,
+/// and a test or another caller can supply its own (an in-memory tree).
+///
+/// Only the files a configuration *names* go through it. Loading modules, listing `.tfvars`
+/// files, and reading the backend configuration, the state or the modules manifest do not:
+/// those are configuration sources, chosen by whoever runs ecs-env rather than written in the
+/// configuration, and so are deliberately not confined.
+///
+/// Every error is a [`Refusal`], which carries no file content. `Debug` because the evaluator,
+/// which holds one, is.
+pub(crate) trait FileAccess: std::fmt::Debug {
+    /// What `path` names, links followed.
+    fn stat(&self, path: &Path) -> Result<Kind, Refusal>;
+
+    /// The bytes of the regular file at `path`, at most [`MAX_FILE_BYTES`] of them.
+    fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, Refusal>;
+
+    /// The entries of the directory `dir`, in no particular order. Lazily, so that a walk can
+    /// stop at its bound without reading the rest of a huge directory; an entry that may not
+    /// be looked at is an `Err`, for the walk to count and skip.
+    fn list(&self, dir: &Path) -> Result<Entries<'_>, Refusal>;
+
+    /// A directory the configuration loads a module from: its files are the configuration's
+    /// too. Ignored unless the implementation confines what it reads.
+    fn allow(&mut self, _dir: &Path) {}
+
+    /// `file()` and `templatefile()`: the text of a regular file.
+    fn read(&self, path: &Path) -> Result<String, Refusal> {
+        String::from_utf8(self.read_bytes(path)?).map_err(|_| Refusal::NotText)
+    }
+
+    /// `fileexists()`: whether a regular file exists at `path`; an error for one that is not
+    /// a regular file, as Terraform errors for it.
+    fn exists(&self, path: &Path) -> Result<bool, Refusal> {
+        match self.stat(path)? {
+            Kind::File => Ok(true),
+            Kind::Missing => Ok(false),
+            Kind::Dir | Kind::Other => Err(Refusal::NotRegular),
+        }
+    }
+}
+
 /// The directories a configuration may read files from, each canonical.
 #[derive(Debug, Default)]
 pub(crate) struct Confinement {
@@ -72,26 +147,16 @@ pub(crate) struct Confinement {
 }
 
 impl Confinement {
-    /// Allows `dir` and everything below it. A directory that cannot be resolved allows
-    /// nothing (its module could not have been read either).
-    pub(crate) fn allow(&mut self, dir: &Path) {
-        if let Ok(dir) = dir.canonicalize()
-            && !self.roots.contains(&dir)
-        {
-            self.roots.push(dir);
-        }
-    }
-
     /// Whether a canonical path is inside an allowed directory and outside the kernel's
     /// pseudo-filesystems.
-    pub(crate) fn allows(&self, canonical: &Path) -> bool {
+    fn allows(&self, canonical: &Path) -> bool {
         !PSEUDO.iter().any(|p| canonical.starts_with(p))
             && self.roots.iter().any(|r| canonical.starts_with(r))
     }
 
     /// Where `path` really is, if it is allowed: `Ok(Some)` for an existing path, `Ok(None)`
     /// for one that does not exist inside the tree.
-    pub(crate) fn located(&self, path: &Path) -> Result<Option<PathBuf>, Refusal> {
+    fn located(&self, path: &Path) -> Result<Option<PathBuf>, Refusal> {
         match path.canonicalize() {
             Ok(canonical) if self.allows(&canonical) => Ok(Some(canonical)),
             Ok(_) => Err(Refusal::Outside),
@@ -116,31 +181,26 @@ impl Confinement {
             Err(_) => Err(Refusal::Outside),
         }
     }
+}
 
-    /// `fileexists()`: whether a regular file exists at `path`; an error for a path outside
-    /// the tree or one that is not a regular file, as Terraform errors for the latter.
-    pub(crate) fn exists(&self, path: &Path) -> Result<bool, Refusal> {
-        match self.located(path)? {
-            None => Ok(false),
-            Some(canonical) => match std::fs::metadata(&canonical) {
-                Ok(m) if m.is_file() => Ok(true),
-                Ok(_) => Err(Refusal::NotRegular),
-                Err(e) => Err(Refusal::Io(e.kind())),
-            },
+impl FileAccess for Confinement {
+    /// A path outside the tree is refused whether or not something exists there.
+    fn stat(&self, path: &Path) -> Result<Kind, Refusal> {
+        let Some(canonical) = self.located(path)? else {
+            return Ok(Kind::Missing);
+        };
+        match std::fs::metadata(&canonical) {
+            Ok(m) if m.is_file() => Ok(Kind::File),
+            Ok(m) if m.is_dir() => Ok(Kind::Dir),
+            Ok(_) => Ok(Kind::Other),
+            Err(e) => Err(Refusal::Io(e.kind())),
         }
     }
 
-    /// `file()` and `templatefile()`: the text of a regular file inside the tree, read with a
-    /// cap. The file is opened without following a final link and without blocking (a FIFO
-    /// swapped in after the check is then seen as one, and refused), and its type is judged
-    /// on the open descriptor.
-    pub(crate) fn read(&self, path: &Path) -> Result<String, Refusal> {
-        String::from_utf8(self.read_bytes(path)?).map_err(|_| Refusal::NotText)
-    }
-
-    /// `filebase64()`, `filemd5()` and the other hashes: the bytes of a regular file inside
-    /// the tree, read as [`Confinement::read`] reads it.
-    pub(crate) fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, Refusal> {
+    /// Only a regular file inside the tree, read with a cap. The file is opened without
+    /// following a final link and without blocking (a FIFO swapped in after the check is then
+    /// seen as one, and refused), and its type is judged on the open descriptor.
+    fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, Refusal> {
         let Some(canonical) = self.located(path)? else {
             return Err(Refusal::Io(std::io::ErrorKind::NotFound));
         };
@@ -160,6 +220,40 @@ impl Confinement {
             return Err(Refusal::TooLarge);
         }
         Ok(bytes)
+    }
+
+    /// Only a directory inside the tree; an entry is refused unless it lies inside the tree
+    /// once links are resolved, so a link out of it is neither followed nor named.
+    fn list(&self, dir: &Path) -> Result<Entries<'_>, Refusal> {
+        if self.located(dir)?.is_none() {
+            return Err(Refusal::Io(std::io::ErrorKind::NotFound));
+        }
+        let read = std::fs::read_dir(dir).map_err(|e| Refusal::Io(e.kind()))?;
+        Ok(Box::new(read.flatten().map(|entry| {
+            let path = entry.path();
+            if !path.canonicalize().is_ok_and(|c| self.allows(&c)) {
+                return Err(Refusal::Outside);
+            }
+            let kind = match entry.file_type() {
+                Ok(t) if t.is_dir() => Kind::Dir,
+                _ if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) => Kind::File,
+                _ => Kind::Other,
+            };
+            Ok(Entry {
+                name: entry.file_name(),
+                kind,
+            })
+        })))
+    }
+
+    /// Allows `dir` and everything below it. A directory that cannot be resolved allows
+    /// nothing (its module could not have been read either).
+    fn allow(&mut self, dir: &Path) {
+        if let Ok(dir) = dir.canonicalize()
+            && !self.roots.contains(&dir)
+        {
+            self.roots.push(dir);
+        }
     }
 }
 

@@ -1990,3 +1990,79 @@ resource "aws_ecs_task_definition" "t" {
         ])
     );
 }
+
+/// An in-process fake of the configuration's files, held in a map: nothing of it is on disk,
+/// so what the file functions return can only have come through `FileAccess`.
+#[derive(Debug)]
+struct InMemoryFiles(std::collections::BTreeMap<PathBuf, &'static str>);
+
+impl files::FileAccess for InMemoryFiles {
+    fn stat(&self, path: &Path) -> Result<files::Kind, files::Refusal> {
+        Ok(if self.0.contains_key(path) {
+            files::Kind::File
+        } else if self.0.keys().any(|p| p.starts_with(path)) {
+            files::Kind::Dir
+        } else {
+            files::Kind::Missing
+        })
+    }
+
+    fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, files::Refusal> {
+        self.0
+            .get(path)
+            .map(|text| text.as_bytes().to_vec())
+            .ok_or(files::Refusal::Io(std::io::ErrorKind::NotFound))
+    }
+
+    fn list(&self, dir: &Path) -> Result<files::Entries<'_>, files::Refusal> {
+        let names: std::collections::BTreeSet<std::ffi::OsString> = self
+            .0
+            .keys()
+            .filter_map(|p| p.strip_prefix(dir).ok()?.iter().next())
+            .map(ToOwned::to_owned)
+            .collect();
+        let entries: Vec<files::Entry> = names
+            .into_iter()
+            .map(|name| files::Entry {
+                kind: self.stat(&dir.join(&name)).unwrap(),
+                name,
+            })
+            .collect();
+        Ok(Box::new(entries.into_iter().map(Ok)))
+    }
+}
+
+#[test]
+fn file_functions_read_only_through_the_evaluators_file_access() {
+    let root = PathBuf::from("/ecs-env-in-memory-configuration");
+    let module = source::Module {
+        dir: root.clone(),
+        display_dir: ".".to_owned(),
+        ..source::Module::default()
+    };
+    let mut ev = Evaluator::new(Arc::new(module), None);
+    ev.files = Box::new(InMemoryFiles(
+        [
+            (root.join("conf/app.json"), "{\"name\": \"app\"}"),
+            (root.join("conf/db/db.json"), "{}"),
+            (root.join("conf/notes.txt"), "notes"),
+        ]
+        .into_iter()
+        .collect(),
+    ));
+    for (text, want) in [
+        ("file(\"conf/app.json\")", r#""{\"name\": \"app\"}""#),
+        (
+            "fileset(path.module, \"conf/**/*.json\")",
+            r#"["conf/app.json","conf/db/db.json"]"#,
+        ),
+        ("fileset(\"conf\", \"*\")", r#"["app.json","notes.txt"]"#),
+        ("fileexists(\"conf/none.json\")", "false"),
+    ] {
+        let expr = hcl::edit::parser::parse_expr(text).unwrap();
+        let file = Arc::new(source::SourceFile::new("test".to_owned(), text.to_owned()));
+        let scope = eval::Scope::new(0, file, eval::Iteration::None, eval::ScopeKind::Config);
+        let got = ev.eval(&expr, &scope).unwrap().to_json().unwrap();
+        assert_eq!(got, want, "{text}");
+    }
+}

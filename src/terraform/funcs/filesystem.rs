@@ -4,12 +4,13 @@
 //! `templatefile`, `fileset`) take relative paths from the root module's directory, where Terraform
 //! runs (which is why modules write `"${path.module}/x.json"`), and read only inside the
 //! configuration's own directories (`files::Confinement`): a refusal names the path as
-//! written and never quotes the file.
+//! written and never quotes the file. They go through the evaluator's `files::FileAccess`
+//! and never touch the filesystem themselves.
 
 use super::hash::{Algo, hash};
 use super::{FnError, Func, Ret, err, object, s, string};
 use crate::terraform::eval::Evaluator;
-use crate::terraform::files::Refusal;
+use crate::terraform::files::{Kind, Refusal};
 use crate::terraform::value::Value;
 
 pub(super) const FUNCS: &[Func] = &[
@@ -133,14 +134,12 @@ fn fileset(ev: &mut Evaluator, a: &[Value]) -> Ret {
     let path = string(&a[0], "the path")?;
     let pattern = string(&a[1], "the pattern")?;
     let base = ev.resolve_path(&clean(&path));
-    match ev.files.located(&base) {
-        Ok(Some(_)) => {}
-        Ok(None) => return Ok(crate::terraform::value::make_set(Vec::new())),
+    match ev.files.stat(&base) {
+        Ok(Kind::Missing) => return Ok(crate::terraform::value::make_set(Vec::new())),
+        Ok(_) => {}
         Err(r) => return Err(refused(&path, r)),
     }
-    let files = &ev.files;
-    let allowed = |canonical: &std::path::Path| files.allows(canonical);
-    match super::glob::fileset(&base, &pattern, &allowed) {
+    match super::glob::fileset(&base, &pattern, ev.files.as_ref()) {
         Ok(names) => Ok(crate::terraform::value::make_set(
             names.into_iter().map(Value::String).collect(),
         )),

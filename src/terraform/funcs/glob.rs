@@ -4,12 +4,15 @@
 //! `{a,b}` alternatives and `\` escapes have Go's meanings (`[!a]` is a class of `!` and `a`,
 //! not a negation). Only regular files are returned; a base that does not exist has none.
 //!
-//! The walk stays inside the configuration's directories (`files::Confinement`): a link
+//! The walk reads directories through the evaluator's [`FileAccess`], never the filesystem
+//! itself, so it stays inside the configuration's directories (`files::Confinement`): a link
 //! that leads out of them is not followed, and its name is not returned. It is bounded:
 //! [`MAX_ENTRIES`] directory entries looked at, [`MAX_ALTERNATIVES`] patterns after braces
 //! expand.
 
 use std::path::{Path, PathBuf};
+
+use crate::terraform::files::{FileAccess, Kind};
 
 /// How many directory entries one `fileset` may look at.
 pub(crate) const MAX_ENTRIES: usize = 100_000;
@@ -201,17 +204,17 @@ fn class(p: &[char], c: Option<char>) -> Result<(bool, usize), GlobError> {
 }
 
 /// The regular files under `base` that `pattern` matches, as paths relative to `base` with
-/// `/` separators, sorted. `allowed` says whether a canonical path may be looked at.
+/// `/` separators, sorted. `files` is how the walk sees the directories.
 pub(crate) fn fileset(
     base: &Path,
     pattern: &str,
-    allowed: &dyn Fn(&Path) -> bool,
+    files: &dyn FileAccess,
 ) -> Result<Vec<String>, GlobError> {
     let mut found = Vec::new();
     let mut budget = MAX_ENTRIES;
     for alternative in expand(pattern)? {
         let segments: Vec<&str> = clean_segments(&alternative);
-        walk(base, &segments, allowed, &mut budget, &mut found)?;
+        walk(base, &segments, files, &mut budget, &mut found)?;
     }
     let mut out: Vec<String> = found
         .iter()
@@ -236,12 +239,12 @@ fn clean_segments(pattern: &str) -> Vec<&str> {
 fn walk(
     dir: &Path,
     segments: &[&str],
-    allowed: &dyn Fn(&Path) -> bool,
+    files: &dyn FileAccess,
     budget: &mut usize,
     found: &mut Vec<PathBuf>,
 ) -> Result<(), GlobError> {
     let Some((segment, rest)) = segments.split_first() else {
-        if std::fs::metadata(dir).is_ok_and(|m| m.is_file()) {
+        if files.stat(dir) == Ok(Kind::File) {
             found.push(dir.to_path_buf());
         }
         return Ok(());
@@ -249,12 +252,12 @@ fn walk(
     if *segment == "**" {
         // Zero directories; or one more, and `**` again. Last in the pattern, it matches the
         // files at every depth.
-        walk(dir, rest, allowed, budget, found)?;
-        for (path, is_dir) in entries(dir, allowed, budget)? {
-            if is_dir {
-                walk(&path, segments, allowed, budget, found)?;
-            } else if rest.is_empty() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-                found.push(path);
+        walk(dir, rest, files, budget, found)?;
+        for (path, kind) in entries(dir, files, budget)? {
+            match kind {
+                Kind::Dir => walk(&path, segments, files, budget, found)?,
+                Kind::File if rest.is_empty() => found.push(path),
+                _ => {}
             }
         }
         return Ok(());
@@ -263,39 +266,38 @@ fn walk(
         // Out of the base: nothing Terraform would list there is the configuration's.
         return Ok(());
     }
-    for (path, _) in entries(dir, allowed, budget)? {
+    for (path, _) in entries(dir, files, budget)? {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         if matches(segment, &name)? {
-            walk(&path, rest, allowed, budget, found)?;
+            walk(&path, rest, files, budget, found)?;
         }
     }
     Ok(())
 }
 
-/// The entries of `dir` that lie inside the allowed directories once links are resolved,
-/// each with whether it is a directory (a link to one is not walked into, so no loop).
+/// The entries of `dir` that may be looked at, sorted, each with its kind (a link to a
+/// directory is not walked into, so no loop). Every entry counts against the bound, one that
+/// may not be looked at too; a directory that cannot be listed has none.
 fn entries(
     dir: &Path,
-    allowed: &dyn Fn(&Path) -> bool,
+    files: &dyn FileAccess,
     budget: &mut usize,
-) -> Result<Vec<(PathBuf, bool)>, GlobError> {
-    let Ok(read) = std::fs::read_dir(dir) else {
+) -> Result<Vec<(PathBuf, Kind)>, GlobError> {
+    let Ok(listed) = files.list(dir) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for entry in read.flatten() {
+    for entry in listed {
         *budget = budget.checked_sub(1).ok_or(GlobError::TooLarge)?;
-        let path = entry.path();
-        if !path.canonicalize().is_ok_and(|c| allowed(&c)) {
+        let Ok(entry) = entry else {
             continue;
-        }
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        out.push((path, is_dir));
+        };
+        out.push((dir.join(entry.name), entry.kind));
     }
-    out.sort();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
