@@ -81,12 +81,15 @@ mod select;
 mod show;
 mod source;
 mod state;
+mod strict;
 mod template;
 mod types;
 mod unknown;
 mod value;
 mod vars;
 
+#[cfg(test)]
+mod syntax_vectors;
 #[cfg(test)]
 mod tests;
 

@@ -257,6 +257,11 @@ pub(crate) fn load_module(dir: &Path, display_dir: &str) -> Result<Module, Vec<P
             }
         };
         let file = Arc::new(SourceFile::new(display, text));
+        let refused = super::strict::check(&body, &file);
+        if !refused.is_empty() {
+            problems.extend(refused);
+            continue;
+        }
         add_file(&mut module, &file, &body, is_override(&name), &mut problems);
     }
     if problems.is_empty() {

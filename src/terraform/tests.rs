@@ -2066,3 +2066,48 @@ fn file_functions_read_only_through_the_evaluators_file_access() {
         assert_eq!(got, want, "{text}");
     }
 }
+
+#[test]
+fn forms_terraform_refuses_are_refused_without_quoting_a_value() {
+    // A line break in a quoted string, in the configuration and in a variables file: refused
+    // at its line, the string never quoted (it may be a password). An ambiguous object key is
+    // named with the fix.
+    let canary = "canary-7f3a9";
+    let s = Scratch::new(
+        "strict",
+        &[
+            (
+                "main.tf",
+                &format!(
+                    "variable \"x\" {{}}\nlocals {{\n  k = \"a\"\n  m = {{ local.k = 1 }}\n  s = \"{canary}\n{canary}\"\n}}\nresource \"aws_ecs_task_definition\" \"t\" {{\n  container_definitions = jsonencode([{{ name = var.x }}])\n}}\n"
+                ),
+            ),
+            ("secret.tfvars", &format!("x = \"{canary}\n{canary}\"\n")),
+        ],
+    );
+    let p = problems(&s.inputs());
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!((p[0].line, p[0].expression.as_str()), (Some(4), "local.k"));
+    assert!(p[0].message.starts_with("ambiguous object key"), "{p:?}");
+    assert_eq!((p[1].line, p[1].expression.as_str()), (Some(5), ""));
+    assert!(
+        p[1].message.starts_with("invalid multi-line string"),
+        "{p:?}"
+    );
+    assert!(!format!("{p:?}").contains(canary), "{p:?}");
+
+    std::fs::write(
+        s.0.join("main.tf"),
+        "variable \"x\" {}\nresource \"aws_ecs_task_definition\" \"t\" {\n  container_definitions = jsonencode([{ name = var.x }])\n}\n",
+    )
+    .unwrap();
+    let mut i = s.inputs();
+    i.cli = vec![CliInput::File(s.0.join("secret.tfvars"))];
+    let p = problems(&i);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].message.starts_with("invalid multi-line string"),
+        "{p:?}"
+    );
+    assert!(!format!("{} {p:?}", p[0]).contains(canary), "{p:?}");
+}

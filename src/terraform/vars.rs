@@ -161,6 +161,11 @@ fn read_var_file(ev: &mut Evaluator, path: &Path, display: String, problems: &mu
         }
     };
     let file = Arc::new(SourceFile::new(display.clone(), text));
+    let refused = super::strict::check(&body, &file);
+    if !refused.is_empty() {
+        problems.extend(refused);
+        return;
+    }
     for block in body.blocks() {
         problems.push(file.problem(
             hcl::edit::Span::span(&block.ident),

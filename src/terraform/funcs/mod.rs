@@ -26,7 +26,7 @@ mod ipnet;
 mod numeric;
 mod strings;
 #[cfg(test)]
-mod vectors;
+pub(crate) mod vectors;
 mod yaml;
 mod yamlencode;
 
