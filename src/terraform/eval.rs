@@ -32,7 +32,7 @@ use hcl::edit::{Decorated, Span};
 use super::Problem;
 use super::files::{Confinement, FileAccess};
 use super::modules::{ModuleInst, read_manifest};
-use super::source::{Attr, Mode, Module, SourceFile, display_join};
+use super::source::{Attr, Mode, Module, ResourceDecl, SourceFile, display_join};
 use super::state::{Each, StateIndex};
 use super::types::{Ty, convert, parse_type};
 use super::value::{Value, format_number, quote_json};
@@ -269,6 +269,8 @@ pub(super) enum Memo {
     Vars,
     Locals,
     Outputs,
+    /// Configured arguments of resources the state lacks (`TYPE.NAME[KEY].ARG`).
+    Planned,
 }
 
 /// Evaluates expressions of one configuration.
@@ -335,6 +337,7 @@ impl Evaluator {
                 vars: HashMap::new(),
                 locals: HashMap::new(),
                 outputs: HashMap::new(),
+                planned: HashMap::new(),
                 children: HashMap::new(),
             }],
             loaded,
@@ -351,7 +354,6 @@ impl Evaluator {
         }
     }
 
-    /// Evaluates an attribute of a block in module instance `inst`.
     /// An element's result, where an element may be unknown (a list or object element, a
     /// template interpolation): a missing input becomes a marker (see `unknown`), so that
     /// the rest of the value is still known. Dynamic errors stay errors: `try()` must see them.
@@ -369,6 +371,7 @@ impl Evaluator {
         r.and_then(|v| self.unknowns.known(v))
     }
 
+    /// Evaluates an attribute of a block in module instance `inst`.
     pub(crate) fn eval_attr(&mut self, inst: usize, attr: &Attr, iteration: Iteration) -> Eval {
         let scope = Scope::new(inst, attr.file.clone(), iteration, ScopeKind::Config);
         self.eval(&attr.expr, &scope)
@@ -546,9 +549,13 @@ impl Evaluator {
                     _ => continue,
                 }
             }
+            // An element's value may be unknown, as in a list or object literal (Terraform's
+            // result is then known but for that element); its key and the `if` clause may not,
+            // since they decide the result's shape.
             match &f.key_expr {
                 None => {
                     let v = self.eval(&f.value_expr, &inner);
+                    let v = self.soften(v, &inner);
                     if let Some(v) = collect.take(v) {
                         list.push(v);
                     }
@@ -556,6 +563,7 @@ impl Evaluator {
                 Some(key_expr) => {
                     let key = self.eval_key(key_expr, &inner);
                     let value = self.eval(&f.value_expr, &inner);
+                    let value = self.soften(value, &inner);
                     let (Some(key), Some(value)) = (collect.take(key), collect.take(value)) else {
                         continue;
                     };
@@ -1049,25 +1057,35 @@ impl Evaluator {
             let decl = decl.clone();
             return self.builtin_data(mode, rtype, name, &decl, ops, scope, span);
         }
-        let Some(state) = &self.state else {
-            if declared.is_none() {
-                return Err(undeclared(scope, span, &local_addr, &module.display_dir));
+        let absent = match &self.state {
+            None => Some(scope.problem(span.clone(), "not in Terraform state", STATE_HINT)),
+            Some(state) if state.resource(&module_addr, mode, rtype, name).is_none() => {
+                Some(scope.problem(
+                    span.clone(),
+                    format!("not in Terraform state: the state has no {full_addr}"),
+                    "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
+                ))
             }
-            return Err(Failure::unknown(scope.problem(
-                span,
-                "not in Terraform state",
-                STATE_HINT,
-            )));
+            Some(_) => None,
         };
-        let Some(resource) = state.resource(&module_addr, mode, rtype, name).cloned() else {
-            if declared.is_none() {
+        if let Some(problem) = absent {
+            let Some(decl) = declared.cloned() else {
                 return Err(undeclared(scope, span, &local_addr, &module.display_dir));
+            };
+            if mode == Mode::Data {
+                return Err(Failure::unknown(problem));
             }
-            return Err(Failure::unknown(scope.problem(
-                span,
-                format!("not in Terraform state: the state has no {full_addr}"),
-                "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
-            )));
+            let planned = self.planned(&decl, &local_addr, ops, scope)?;
+            return planned
+                .map(|(v, used)| (v, names_used + used))
+                .ok_or_else(|| Failure::unknown(problem));
+        }
+        let Some(resource) = self
+            .state
+            .as_ref()
+            .and_then(|s| s.resource(&module_addr, mode, rtype, name).cloned())
+        else {
+            unreachable!("checked above: the state has the resource");
         };
         let expanded = resource.each != Each::Single
             || declared.is_some_and(|d| d.count.is_some() || d.for_each.is_some());
@@ -1114,6 +1132,74 @@ impl Evaluator {
             };
         }
         Ok((attrs, names_used + used))
+    }
+
+    /// An argument of a managed resource the state lacks, as `terraform plan` shows it: the
+    /// value the configuration sets (Terraform holds a provider to planning a configured
+    /// argument as written), for the instance `ops` names. `None` for anything plan knows
+    /// only after apply: an argument not set (or set to null), a computed attribute
+    /// (`arn`, `id`), a nested block, or the whole resource. `ops` starts after the name;
+    /// the value comes with how many operators it used.
+    fn planned(
+        &mut self,
+        decl: &ResourceDecl,
+        local_addr: &str,
+        ops: &[Decorated<TraversalOperator>],
+        scope: &Scope,
+    ) -> Result<Option<(Value, usize)>, Failure> {
+        let instances = self.expand(
+            scope.inst,
+            decl.count.as_ref(),
+            decl.for_each.as_ref(),
+            &Iteration::None,
+        )?;
+        let (iteration, used) = match instances {
+            None => (Iteration::None, 0),
+            Some(instances) => {
+                let key = match ops.first().map(|o| o.value()) {
+                    Some(TraversalOperator::Index(e)) => self.eval(e, scope)?,
+                    Some(TraversalOperator::LegacyIndex(n)) => Value::Number(*n.value() as f64),
+                    _ => return Ok(None),
+                };
+                let key = self.unknowns.known(key)?;
+                let found = instances.into_iter().find(|it| match (it, &key) {
+                    (Iteration::Count(i), k) => k.to_number() == Some(*i as f64),
+                    (Iteration::Each { key, .. }, Value::String(k)) => key == k,
+                    _ => false,
+                });
+                let Some(iteration) = found else {
+                    return Err(Failure::error(scope.problem(
+                        ops.first().and_then(|o| o.span()),
+                        format!("{local_addr} has no instance {}", key_suffix(&key)),
+                        "",
+                    )));
+                };
+                (iteration, 1)
+            }
+        };
+        let Some(TraversalOperator::GetAttr(arg)) = ops.get(used).map(|o| o.value()) else {
+            return Ok(None);
+        };
+        let Some(attr) = decl.attrs.get(arg.as_str()).cloned() else {
+            return Ok(None);
+        };
+        let memo_key = format!(
+            "{local_addr}{}.{}",
+            iteration.address_suffix(),
+            arg.as_str()
+        );
+        let block = Scope::new(scope.inst, attr.file.clone(), iteration, ScopeKind::Config);
+        let cycle = || {
+            scope.problem(
+                attr.expr.span(),
+                format!("`{memo_key}` depends on itself"),
+                "",
+            )
+        };
+        let value = self.memoised(scope.inst, Memo::Planned, &memo_key.clone(), cycle, |ev| {
+            ev.eval(&attr.expr, &block)
+        })?;
+        Ok((value != Value::Null).then_some((value, used + 1)))
     }
 
     /// A function call, with its problem located at the call.

@@ -40,6 +40,7 @@ pub(crate) struct ModuleInst {
     pub(super) vars: HashMap<String, Slot>,
     pub(super) locals: HashMap<String, Slot>,
     pub(super) outputs: HashMap<String, Slot>,
+    pub(super) planned: HashMap<String, Slot>,
     /// (call name, instance key suffix) → instance index.
     pub(super) children: HashMap<(String, String), usize>,
 }
@@ -50,6 +51,7 @@ impl ModuleInst {
             Memo::Vars => &mut self.vars,
             Memo::Locals => &mut self.locals,
             Memo::Outputs => &mut self.outputs,
+            Memo::Planned => &mut self.planned,
         }
     }
 }
@@ -159,7 +161,10 @@ impl Evaluator {
         let mut collect = Collect::default();
         let mut map = BTreeMap::new();
         for n in names {
+            // An output not known here is an unknown attribute of the object, as in
+            // Terraform: the other outputs stay usable.
             let r = self.output(child, &n, scope, span.clone());
+            let r = self.soften(r, scope);
             if let Some(v) = collect.take(r) {
                 map.insert(n, v);
             }
@@ -301,6 +306,7 @@ impl Evaluator {
             vars: HashMap::new(),
             locals: HashMap::new(),
             outputs: HashMap::new(),
+            planned: HashMap::new(),
             children: HashMap::new(),
         });
         let i = self.insts.len() - 1;

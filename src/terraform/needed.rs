@@ -30,7 +30,15 @@ pub(crate) fn scrub(
     let Json::Array(containers) = &mut defs else {
         return Ok((defs, Vec::new()));
     };
-    let names: Vec<Option<&Json>> = containers.iter().map(|c| c.get("name")).collect();
+    // A container unknown as a whole (a marker where its object would be) has an unknown
+    // name: its problems stand for the name.
+    let names: Vec<Option<&Json>> = containers
+        .iter()
+        .map(|c| match c {
+            Json::String(_) => Some(c),
+            _ => c.get("name"),
+        })
+        .collect();
     let states: Vec<SourceName> = names
         .iter()
         .map(|n| match n {
@@ -48,6 +56,20 @@ pub(crate) fn scrub(
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     for (c, needed) in containers.iter_mut().zip(needed) {
+        if let Json::String(marker) = c
+            && has_marker(marker)
+        {
+            let found = unknowns.in_json(c);
+            if needed {
+                problems.extend(found);
+            } else if let Some(first) = found.first() {
+                notes.push(format!(
+                    "a container is not known here ({first}); marked unresolved"
+                ));
+                *c = unknown_container(c.clone());
+            }
+            continue;
+        }
         let Json::Object(c) = c else { continue };
         let label = match c.get("name").and_then(Json::as_str) {
             Some(name) if !has_marker(name) => {
@@ -107,6 +129,25 @@ pub(crate) fn scrub(
         unique.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Err(unique)
     }
+}
+
+/// A container unknown as a whole, as `check` and `policy` read one: every field they
+/// read unresolved, so that they report it where they need it.
+fn unknown_container(marker: Json) -> Json {
+    let fields = [
+        "name",
+        "environment",
+        "environmentFiles",
+        "secrets",
+        "logConfiguration",
+        "repositoryCredentials",
+    ];
+    Json::Object(
+        fields
+            .into_iter()
+            .map(|f| (f.to_owned(), unresolved(f, marker.clone())))
+            .collect(),
+    )
 }
 
 /// Clears the unknown value of each entry whose variable is overridden.

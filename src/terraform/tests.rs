@@ -2111,3 +2111,160 @@ fn forms_terraform_refuses_are_refused_without_quoting_a_value() {
     );
     assert!(!format!("{} {p:?}", p[0]).contains(canary), "{p:?}");
 }
+
+#[test]
+fn a_module_chain_as_the_most_used_ecs_module_writes_it_works_without_state() {
+    // tests/fixtures/terraform/ecs-modules-chain: the name from basename(path.cwd), a map of
+    // containers handed to a service module, one container-definition module instance per
+    // container (for_each), a log group's configured name, a sidecar image from SSM.
+    let mut i = inputs("ecs-modules-chain");
+    i.region = Some("eu-west-1".to_owned());
+    i.caller.account = Some("123456789012".to_owned());
+    i.wanted = wanted(Some("ecsdemo-frontend"), &[]);
+    let loaded = load(&i).unwrap();
+    assert_eq!(
+        loaded.address,
+        "module.ecs_service.aws_ecs_task_definition.this[0]"
+    );
+    let app = &loaded.container_definitions[0];
+    assert_eq!(
+        (&app["environment"], &app["secrets"]),
+        (
+            &json!([
+                {"name": "NODE_ENV", "value": "production"},
+                {"name": "APP_NAME", "value": "ex-ecs-modules-chain"},
+                {"name": "PORT", "value": "3000"}
+            ]),
+            &json!([
+                {"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ex-ecs-modules-chain/db-AbCdEf:password::"},
+                {"name": "API_TOKEN", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/ex-ecs-modules-chain/api-token"}
+            ])
+        )
+    );
+    // What plan knows of a log group the state lacks: its configured name. The app's own
+    // log configuration replaces the module's default (merge is shallow).
+    assert_eq!(app["logConfiguration"]["logDriver"], "awsfirelens");
+    assert_eq!(app["readonlyRootFilesystem"], false);
+    // The sidecar's image is read from SSM: without it (offline), the sidecar is unknown
+    // as a whole (its `if v != null` filter looks at the image), which only blocks a choice
+    // it could change.
+    assert_eq!(
+        loaded.container_definitions[1]["name"],
+        crate::cloudformation::UNRESOLVED
+    );
+    assert!(
+        loaded
+            .notes
+            .iter()
+            .any(|n| n.starts_with("a container is not known here (")
+                && n.contains("data.aws_ssm_parameter.fluentbit is read from AWS")),
+        "{:?}",
+        loaded.notes
+    );
+    i.wanted = wanted(None, &[]);
+    assert_eq!(
+        problems(&i)[0].expression,
+        "data.aws_ssm_parameter.fluentbit.value"
+    );
+    // Read (as plan reads it), the sidecar is known too.
+    i.live = true;
+    i.looked_up.insert(
+        Lookup::Parameter {
+            name: "/aws/service/aws-for-fluent-bit/stable".to_owned(),
+            decrypt: true,
+        },
+        Ok(json!({"value": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"})),
+    );
+    i.wanted = wanted(Some("fluent-bit"), &[]);
+    let loaded = load(&i).unwrap();
+    let sidecar = &loaded.container_definitions[1];
+    assert_eq!(
+        (&sidecar["name"], &sidecar["image"], &sidecar["user"]),
+        (
+            &json!("fluent-bit"),
+            &json!("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"),
+            &json!("0")
+        )
+    );
+    assert_eq!(
+        sidecar["logConfiguration"]["options"]["awslogs-group"],
+        "/aws/ecs/ex-ecs-modules-chain/fluent-bit"
+    );
+}
+
+#[test]
+fn a_resource_the_state_lacks_has_its_configured_arguments_as_plan_shows_them() {
+    let s = Scratch::new(
+        "planned",
+        &[(
+            "main.tf",
+            r#"
+variable "stage" { default = "prod" }
+resource "aws_cloudwatch_log_group" "one" { name = "/ecs/${var.stage}" }
+resource "aws_cloudwatch_log_group" "counted" {
+  count = 2
+  name  = "/ecs/n${count.index}"
+}
+resource "aws_sqs_queue" "each" {
+  for_each    = toset(["jobs", "mail"])
+  name        = "${var.stage}-${each.key}"
+  name_prefix = null
+}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{
+    name        = "app"
+    environment = [
+      { name = "ONE", value = aws_cloudwatch_log_group.one.name },
+      { name = "SECOND", value = aws_cloudwatch_log_group.counted[1].name },
+      { name = "MAIL", value = aws_sqs_queue.each["mail"].name },
+      { name = "X", value = var.x },
+    ]
+  }])
+}
+variable "x" { default = "" }
+"#,
+        )],
+    );
+    assert_eq!(
+        load(&s.inputs()).unwrap().container_definitions[0]["environment"],
+        json!([
+            {"name": "ONE", "value": "/ecs/prod"},
+            {"name": "SECOND", "value": "/ecs/n1"},
+            {"name": "MAIL", "value": "prod-mail"},
+            {"name": "X", "value": ""}
+        ])
+    );
+    // Known only after apply: a computed attribute, an argument set to null, the whole
+    // resource; an instance the configuration does not make is an error.
+    for (expr, message) in [
+        ("aws_cloudwatch_log_group.one.arn", "not in Terraform state"),
+        (
+            "aws_sqs_queue.each[\"jobs\"].name_prefix",
+            "not in Terraform state",
+        ),
+        (
+            "jsonencode(aws_cloudwatch_log_group.one)",
+            "not in Terraform state",
+        ),
+        (
+            "aws_cloudwatch_log_group.counted[2].name",
+            "aws_cloudwatch_log_group.counted has no instance [2]",
+        ),
+        (
+            "aws_sqs_queue.each[\"web\"].name",
+            "aws_sqs_queue.each has no instance [\"web\"]",
+        ),
+    ] {
+        let s2 = Scratch::new(
+            "planned-x",
+            &[(
+                "main.tf",
+                &std::fs::read_to_string(s.0.join("main.tf"))
+                    .unwrap()
+                    .replace("value = var.x", &format!("value = {expr}")),
+            )],
+        );
+        let p = problems(&s2.inputs());
+        assert_eq!(p[0].message, message, "{expr}: {p:?}");
+    }
+}
