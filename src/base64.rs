@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use zeroize::Zeroizing;
 
 const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
     &STANDARD,
@@ -27,6 +28,18 @@ pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {
     GO_STD_ENCODING.decode(s).ok()
 }
 
+/// [`decode`] for a secret (a private key): every copy it makes is zeroed when dropped.
+pub(crate) fn decode_secret(s: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let mut clean = Zeroizing::new(String::with_capacity(s.len()));
+    clean.extend(s.chars().filter(|c| !matches!(c, '\r' | '\n')));
+    let mut out = Zeroizing::new(vec![0u8; clean.len().div_ceil(4) * 3]);
+    let n = GO_STD_ENCODING
+        .decode_slice(clean.as_bytes(), &mut out[..])
+        .ok()?;
+    out.truncate(n);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,11 +53,13 @@ mod tests {
         assert_eq!(encode(b"hello"), "aGVsbG8=");
         assert_eq!(encode(b"hi"), "aGk=");
         assert_eq!(decode("aGVs\nbG8="), Some(b"hello".to_vec()));
+        assert_eq!(*decode_secret("aGVs\r\nbG8=").unwrap(), b"hello");
         // Go's StdEncoding (and so Terraform) accepts non-zero trailing bits.
         assert_eq!(decode("aGl="), Some(b"hi".to_vec()));
         // What Terraform rejects ("illegal base64 data at input byte N").
         for bad in ["aGk", "a*k=", "aG=k", "aGk==", "=", " aGk="] {
             assert_eq!(decode(bad), None, "{bad}");
+            assert!(decode_secret(bad).is_none(), "{bad}");
         }
     }
 }

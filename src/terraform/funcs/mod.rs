@@ -5,8 +5,8 @@
 //! Each function behaves as Terraform 1.11's does for the arguments it accepts, and an
 //! argument Terraform rejects is an error here too: `tests/vectors/terraform-functions.json`
 //! records Terraform's own answers (`scripts/record-terraform-functions`) and the test in
-//! `vectors.rs` compares. A function not in the table (`base64gzip`, `rsadecrypt`, a
-//! provider's function) is a problem naming it, never a guess. The impure functions
+//! `vectors.rs` compares. A function not in the table (`base64gzip`, a provider's
+//! function) is a problem naming it, never a guess. The impure functions
 //! (`timestamp`, `uuid`, `bcrypt`, `plantimestamp`) are in the table as values known only at
 //! apply: unknown here, which is fatal only where the environment needs them. `try` and `can`
 //! are listed but evaluated by the evaluator, which sees their arguments unevaluated.
@@ -24,6 +24,7 @@ mod glob;
 mod hash;
 mod ipnet;
 mod numeric;
+mod rsadecrypt;
 mod strings;
 #[cfg(test)]
 pub(crate) mod vectors;
@@ -153,6 +154,7 @@ const TABLES: &[&[Func]] = &[
     datetime::FUNCS,
     yaml::FUNCS,
     yamlencode::FUNCS,
+    rsadecrypt::FUNCS,
     &[
         Func::new("can", 1, 1, Imp::Lazy),
         Func::new("try", 1, MANY, Imp::Lazy),

@@ -64,6 +64,22 @@ const DIFFERENCES: &[(&str, &str)] = &[
         "yamlencode(1.0000000000000000001)",
         "the literal has more significant digits than a 64-bit float holds: ecs-env reads it as 1 and writes 1",
     ),
+    (
+        r#"rsadecrypt("ZhXaqOCQDLneUvsKd63oNZrb3SoJReqpWMGIcF6gSOvSCHRQkpBRU8g/M/2bUkdwpu+dsiPNP18IBRziF/DV3t9/ZRMq6KH/DmgOTdXas/UBr1Vl46gsOCdBVZ45ph8dOjGFw2pMKxl8uiixaXmqpEaL9Gyi1IJ5vRQ1YFywNPE=", file("rsa-test-only-pkcs1-1024.pem"))"#,
+        "aws-lc (ecs-env's RSA, chosen over the rsa crate and its unfixed Marvin timing attack, RUSTSEC-2023-0071) takes RSA keys of 2048 to 8192 bits; Terraform also decrypts with this 1024-bit key, ecs-env refuses it",
+    ),
+    (
+        r#"rsadecrypt("pcnqrI9tOt39F7HL1F7fDxIbd/iZ7pg4AmNY26D8sQMiWgNhpV4ywDD1iR+CJ8n3s/DP0MrUpXfcYXxtzW914Zj3rIaQ5/goAUyn8tx04PoZAC+nNwrj/EEB5QzdlJ2yc6DAkSHjerYScbhn565ER8iUo4KHI1PQLxk7bFn37Nk=", file("rsa-test-only-openssh-1024"))"#,
+        "aws-lc (ecs-env's RSA, chosen over the rsa crate and its unfixed Marvin timing attack, RUSTSEC-2023-0071) takes RSA keys of 2048 to 8192 bits; Terraform also decrypts with this 1024-bit key, ecs-env refuses it",
+    ),
+    (
+        r#"rsadecrypt("OPxuRCo2JCg+yKbqSCYptn+KUlsQhQgfa5+a/OQiVgHWv4wj3Hmil3L9INNlYp79ADmeyPn7xZb152Jkq3jwgpEgG1FjeKZ9mQmddsAB6IibbbQSIef2ZfmnOufG8ejX2BgEBZyCf7CICDrv8k/QMBMxRx2AS6rWz9prOTAOlFs=", file("rsa-test-only-pkcs8-1024.pem"))"#,
+        "aws-lc (ecs-env's RSA, chosen over the rsa crate and its unfixed Marvin timing attack, RUSTSEC-2023-0071) takes RSA keys of 2048 to 8192 bits; Terraform also decrypts with this 1024-bit key, ecs-env refuses it",
+    ),
+    (
+        r#"rsadecrypt("Hg9gusISNIHsZsZwMKxeBszkmqqn+yEIH7j7oAT3xLoKvf7xDl2r3kRS54EdzFmo1YFPc7EBnHN3M52IsOjolf82iv5lTAGh7Xsu9aJJRrqXlokOx4c6PtpVUjxIlyIgbiDO57tnJIpLLw1i623hbKgD/Tay90wn1f/T/RMkyALx7iab9yFaZ/PaEHTWTFeHlj6GfK1aFjAyRBUpY0Eh6svZYf3rB+HUs9UMbhPKSo+Wh96r4+y8y8cA05JeSSzTMVPi+YnsQG4Tidg8k8+vQlL0tJRNBddNbZ38/XGdf3ijx86nWa4NHwy3CBl5YGej0wxtPhb7NPq//lXo3EdjCA==", file("rsa-test-only-pkcs1-2048.pem"))"#,
+        "the plaintext is e + U+0301: Terraform normalizes every string to NFC; ecs-env keeps strings as written",
+    ),
 ];
 
 /// Whether two JSON texts' values are the same, numbers compared as 64-bit floats.
