@@ -471,8 +471,11 @@ impl Evaluator {
                 // Terraform evaluates both operands (no short-circuit), so both are checked.
                 let mut collect = Collect::default();
                 let l = self.eval(&op.lhs_expr, scope);
-                let l = self.known(l);
                 let r = self.eval(&op.rhs_expr, scope);
+                if let Some(known) = null_test(*op.operator.value(), &l, &r) {
+                    return Ok(Value::Bool(known));
+                }
+                let l = self.known(l);
                 let r = self.known(r);
                 let (l, r) = (collect.take(l), collect.take(r));
                 let (Some(l), Some(r)) = (l, r) else {
@@ -1328,6 +1331,13 @@ impl Evaluator {
                 Some(Value::String(f)) if !format_truncates(f) => Some(&[0]),
                 _ => None,
             },
+            // The length of a list or object and an object's keys do not depend on its
+            // elements (a set's length does: unknown elements may turn out equal).
+            "length" | "keys"
+                if matches!(args.first(), Some(Value::List(_) | Value::Object(_))) =>
+            {
+                Some(&[])
+            }
             _ => super::funcs::must_know(name),
         };
         match deciding {
@@ -1484,6 +1494,29 @@ fn index_value(value: Value, key: &Value) -> Result<Value, String> {
 }
 
 /// A binary operator, with Terraform's automatic conversions of strings to numbers and bools.
+/// `X == null` or `X != null` where `X` is partly unknown but certainly not null: a
+/// collection, or a string with more than a marker in it (a template's result). Terraform
+/// knows those too (a template result is refined as not null), so that
+/// `{ for k, v in m : k => v if v != null }` keeps the known elements of `m`. `None` where
+/// the comparison needs both values.
+fn null_test(op: BinaryOperator, l: &Eval, r: &Eval) -> Option<bool> {
+    let (Ok(l), Ok(r)) = (l, r) else {
+        return None;
+    };
+    let other = match (l, r) {
+        (Value::Null, other) | (other, Value::Null) => other,
+        _ => return None,
+    };
+    if matches!(other, Value::Null) || super::unknown::is_whole_marker(other) {
+        return None;
+    }
+    match op {
+        BinaryOperator::Eq => Some(false),
+        BinaryOperator::NotEq => Some(true),
+        _ => None,
+    }
+}
+
 fn binary(op: BinaryOperator, l: &Value, r: &Value) -> Result<Value, String> {
     use BinaryOperator as B;
     let nums = || match (l.to_number(), r.to_number()) {

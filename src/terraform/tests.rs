@@ -2268,3 +2268,121 @@ variable "x" { default = "" }
         assert_eq!(p[0].message, message, "{expr}: {p:?}");
     }
 }
+
+#[test]
+fn a_label_module_and_a_registry_container_module_work_without_state() {
+    // tests/fixtures/terraform/label-and-container-modules: the name from a label module,
+    // environment and secrets as maps (sorted by the module), an image from a repository
+    // not yet created, both modules installed under .terraform/modules; a wrapper's inputs
+    // as TF_VAR_ variables (a map in JSON).
+    let mut i = inputs("label-and-container-modules");
+    i.region = Some("us-east-2".to_owned());
+    i.env_vars = vec![
+        ("TF_VAR_stage".to_owned(), "prod".to_owned()),
+        (
+            "TF_VAR_extra_environment".to_owned(),
+            r#"{"FEATURE_X": "on", "LOG_LEVEL": "debug"}"#.to_owned(),
+        ),
+    ];
+    // The secret's ARN (its random suffix) is AWS's to say: the one thing not known.
+    let (p, lookups) = asking(&i);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].expression, "aws_secretsmanager_secret.stripe.arn");
+    assert_eq!(
+        lookups[0].lookup,
+        Lookup::Secret {
+            id: "eg-prod-web-api/stripe".to_owned()
+        }
+    );
+    let arn = "arn:aws:secretsmanager:us-east-2:111122223333:secret:eg-prod-web-api/stripe-a1B2c3";
+    i.looked_up.insert(
+        lookups[0].lookup.clone(),
+        Ok(json!({"arn": arn, "id": arn})),
+    );
+    let loaded = load(&i).unwrap();
+    assert_eq!(loaded.family.as_deref(), Some("eg-prod-web-api"));
+    let web = &loaded.container_definitions[0];
+    assert_eq!(
+        (&web["name"], &web["environment"], &web["secrets"]),
+        (
+            &json!("eg-prod-web-api"),
+            &json!([
+                {"name": "FEATURE_X", "value": "on"},
+                {"name": "LOG_LEVEL", "value": "debug"},
+                {"name": "SERVICE_NAME", "value": "eg-prod-web-api"},
+                {"name": "STAGE", "value": "prod"}
+            ]),
+            &json!([
+                {"name": "DATABASE_URL", "valueFrom": "arn:aws:ssm:us-east-2:111122223333:parameter/eg-prod-web-api/database-url"},
+                {"name": "STRIPE_KEY", "valueFrom": format!("{arn}:key::")}
+            ])
+        )
+    );
+    // The image waits for a repository not yet created: left out, and said so.
+    assert!(web.get("image").is_none(), "{web}");
+    assert!(
+        loaded
+            .notes
+            .iter()
+            .any(|n| n.contains("`image` is not known here")),
+        "{:?}",
+        loaded.notes
+    );
+    assert_eq!(
+        web["logConfiguration"]["options"]["awslogs-group"],
+        "/ecs/eg-prod-web-api"
+    );
+}
+
+#[test]
+fn a_partly_unknown_value_is_still_known_not_to_be_null() {
+    // As Terraform refines them: a template's result and a collection are never null, even
+    // with an unknown piece; an unknown value as a whole may be.
+    let s = Scratch::new(
+        "not-null",
+        &[(
+            "main.tf",
+            r#"
+resource "aws_ecr_repository" "r" { name = "r" }
+locals {
+  image = "${aws_ecr_repository.r.repository_url}:1"
+  m     = { image = local.image, list = [aws_ecr_repository.r.arn], none = null, name = "app" }
+  kept  = { for k, v in local.m : k => v if v != null }
+}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{
+    name        = local.kept.name
+    environment = [
+      { name = "KEYS", value = join(",", keys(local.kept)) },
+      { name = "EQ", value = tostring(local.image == null) },
+      { name = "WHOLE", value = tostring(aws_ecr_repository.r.arn != null) },
+    ]
+  }])
+}
+"#,
+        )],
+    );
+    let p = problems(&s.inputs());
+    // Only the comparison of a wholly unknown value is unknown.
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].expression, "aws_ecr_repository.r.arn");
+    let s2 = Scratch::new(
+        "not-null-2",
+        &[(
+            "main.tf",
+            &std::fs::read_to_string(s.0.join("main.tf"))
+                .unwrap()
+                .replace(
+                    "      { name = \"WHOLE\", value = tostring(aws_ecr_repository.r.arn != null) },\n",
+                    "",
+                ),
+        )],
+    );
+    assert_eq!(
+        load(&s2.inputs()).unwrap().container_definitions[0]["environment"],
+        json!([
+            {"name": "KEYS", "value": "image,list,name"},
+            {"name": "EQ", "value": "false"}
+        ])
+    );
+}
