@@ -219,8 +219,9 @@ fn by_name(rtype: &str, name: String) -> Lookup {
 }
 
 impl Evaluator {
-    /// `data.TYPE.NAME.ATTR` (or `TYPE.NAME.ATTR`) for a type in [`is_builtin`]: the value
-    /// and how many operators it used (counting the type and the name).
+    /// `data.TYPE.NAME.ATTR` (or `TYPE.NAME.ATTR`) for a type in [`is_builtin`], of the
+    /// instance `iteration` (`ops` start after its index): the value and how many operators
+    /// it used (counting the type and the name, not the index).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn builtin_data(
         &mut self,
@@ -228,13 +229,15 @@ impl Evaluator {
         rtype: &str,
         name: &str,
         decl: &ResourceDecl,
+        iteration: Iteration,
         ops: &[Decorated<TraversalOperator>],
         scope: &Scope,
         span: Option<std::ops::Range<usize>>,
     ) -> Result<(Value, usize), Failure> {
+        let suffix = iteration.address_suffix();
         let (addr, used) = match mode {
-            Mode::Data => (format!("data.{rtype}.{name}"), 3),
-            Mode::Managed => (format!("{rtype}.{name}"), 2),
+            Mode::Data => (format!("data.{rtype}.{name}{suffix}"), 3),
+            Mode::Managed => (format!("{rtype}.{name}{suffix}"), 2),
         };
         let Some(TraversalOperator::GetAttr(attr)) = ops.first().map(|o| o.value()) else {
             return Err(Failure::error(scope.problem(
@@ -244,12 +247,7 @@ impl Evaluator {
             )));
         };
         let attr = attr.as_str();
-        let block = Scope::new(
-            scope.inst,
-            decl.file.clone(),
-            Iteration::None,
-            ScopeKind::Config,
-        );
+        let block = Scope::new(scope.inst, decl.file.clone(), iteration, ScopeKind::Config);
         let unknown = |message: String, hint: &str| {
             Err(Failure::unknown(scope.problem(span.clone(), message, hint)))
         };

@@ -1048,17 +1048,28 @@ impl Evaluator {
         // What plan knows without state: rendered templates always; the region, the
         // account, data sources it reads and resources it can look up by name when the state
         // lacks them.
+        // One instance of a `count` or `for_each` block the same way, by its own settings.
         if super::data::is_builtin(mode, rtype)
-            && let Some(decl) = declared.filter(|d| d.count.is_none() && d.for_each.is_none())
+            && let Some(decl) = declared.cloned()
             && (rtype == "template_file"
                 || (self.live && super::data::is_read_live(mode, rtype))
                 || self
                     .state
                     .as_ref()
                     .is_none_or(|s| s.resource(&module_addr, mode, rtype, name).is_none()))
+            && let Some((iteration, used)) = self.instance(&decl, &local_addr, ops, scope)?
         {
-            let decl = decl.clone();
-            return self.builtin_data(mode, rtype, name, &decl, ops, scope, span);
+            let (v, n) = self.builtin_data(
+                mode,
+                rtype,
+                name,
+                &decl,
+                iteration,
+                &ops[used..],
+                scope,
+                span,
+            )?;
+            return Ok((v, n + used));
         }
         let absent = match &self.state {
             None => Some(scope.problem(span.clone(), "not in Terraform state", STATE_HINT)),
@@ -1137,6 +1148,47 @@ impl Evaluator {
         Ok((attrs, names_used + used))
     }
 
+    /// The instance of a resource block that `ops` (starting after its name) names, with how
+    /// many operators that took: the block itself without `count` or `for_each`, else the
+    /// instance the index names. `None` for an expanded block referred to as a whole; an
+    /// index the block does not make is an error.
+    fn instance(
+        &mut self,
+        decl: &ResourceDecl,
+        local_addr: &str,
+        ops: &[Decorated<TraversalOperator>],
+        scope: &Scope,
+    ) -> Result<Option<(Iteration, usize)>, Failure> {
+        let instances = self.expand(
+            scope.inst,
+            decl.count.as_ref(),
+            decl.for_each.as_ref(),
+            &Iteration::None,
+        )?;
+        let Some(instances) = instances else {
+            return Ok(Some((Iteration::None, 0)));
+        };
+        let key = match ops.first().map(|o| o.value()) {
+            Some(TraversalOperator::Index(e)) => self.eval(e, scope)?,
+            Some(TraversalOperator::LegacyIndex(n)) => Value::Number(*n.value() as f64),
+            _ => return Ok(None),
+        };
+        let key = self.unknowns.known(key)?;
+        let found = instances.into_iter().find(|it| match (it, &key) {
+            (Iteration::Count(i), k) => k.to_number() == Some(*i as f64),
+            (Iteration::Each { key, .. }, Value::String(k)) => key == k,
+            _ => false,
+        });
+        match found {
+            Some(iteration) => Ok(Some((iteration, 1))),
+            None => Err(Failure::error(scope.problem(
+                ops.first().and_then(|o| o.span()),
+                format!("{local_addr} has no instance {}", key_suffix(&key)),
+                "",
+            ))),
+        }
+    }
+
     /// An argument of a managed resource the state lacks, as `terraform plan` shows it: the
     /// value the configuration sets (Terraform holds a provider to planning a configured
     /// argument as written), for the instance `ops` names. `None` for anything plan knows
@@ -1150,35 +1202,8 @@ impl Evaluator {
         ops: &[Decorated<TraversalOperator>],
         scope: &Scope,
     ) -> Result<Option<(Value, usize)>, Failure> {
-        let instances = self.expand(
-            scope.inst,
-            decl.count.as_ref(),
-            decl.for_each.as_ref(),
-            &Iteration::None,
-        )?;
-        let (iteration, used) = match instances {
-            None => (Iteration::None, 0),
-            Some(instances) => {
-                let key = match ops.first().map(|o| o.value()) {
-                    Some(TraversalOperator::Index(e)) => self.eval(e, scope)?,
-                    Some(TraversalOperator::LegacyIndex(n)) => Value::Number(*n.value() as f64),
-                    _ => return Ok(None),
-                };
-                let key = self.unknowns.known(key)?;
-                let found = instances.into_iter().find(|it| match (it, &key) {
-                    (Iteration::Count(i), k) => k.to_number() == Some(*i as f64),
-                    (Iteration::Each { key, .. }, Value::String(k)) => key == k,
-                    _ => false,
-                });
-                let Some(iteration) = found else {
-                    return Err(Failure::error(scope.problem(
-                        ops.first().and_then(|o| o.span()),
-                        format!("{local_addr} has no instance {}", key_suffix(&key)),
-                        "",
-                    )));
-                };
-                (iteration, 1)
-            }
+        let Some((iteration, used)) = self.instance(decl, local_addr, ops, scope)? else {
+            return Ok(None);
         };
         let Some(TraversalOperator::GetAttr(arg)) = ops.get(used).map(|o| o.value()) else {
             return Ok(None);

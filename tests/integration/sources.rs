@@ -881,6 +881,65 @@ resource "aws_ecs_task_definition" "app" {{
 }
 
 #[test]
+fn terraform_lookups_of_count_and_for_each_instances_are_read_per_instance() {
+    // Parameters made with for_each from a map of secrets, and a data source with for_each:
+    // each instance is read by its own name, as plan reads it.
+    let e = emulator();
+    let name = unique("tf-each");
+    e.put_parameter(REGION, &format!("/{name}/db_password"), "pw-from-ssm", true);
+    e.put_parameter(REGION, &format!("/{name}/api_key"), "key-from-ssm", true);
+    e.put_parameter(REGION, &format!("/{name}/flags/a"), "on", false);
+    let dir = crate::util::empty_dir();
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            r#"variable "secrets" {{
+  type    = map(string)
+  default = {{ DB_PASSWORD = "set-elsewhere", API_KEY = "set-elsewhere" }}
+}}
+
+resource "aws_ssm_parameter" "this" {{
+  for_each = var.secrets
+  name     = "/{name}/${{lower(each.key)}}"
+  type     = "SecureString"
+  value    = each.value
+}}
+
+data "aws_ssm_parameter" "flags" {{
+  for_each = toset(["a"])
+  name     = "/{name}/flags/${{each.key}}"
+}}
+
+resource "aws_ecs_task_definition" "app" {{
+  container_definitions = jsonencode([{{
+    name        = "app"
+    environment = [{{ name = "FLAG_A", value = data.aws_ssm_parameter.flags["a"].value }}]
+    secrets     = [for k, v in var.secrets : {{ name = k, valueFrom = aws_ssm_parameter.this[k].arn }}]
+  }}])
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let ran = ecs_env()
+        .arg("-f")
+        .arg(&dir)
+        .args([
+            "-v",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$FLAG_A $DB_PASSWORD $API_KEY\"",
+        ])
+        .output();
+    ran.assert_code(0);
+    assert_eq!(ran.stdout(), "on pw-from-ssm key-from-ssm\n");
+    for read in ["db_password", "api_key", "flags/a"] {
+        ran.assert_stderr_contains(&format!("ssm:GetParameter /{name}/{read}"));
+    }
+}
+
+#[test]
 fn an_error_in_what_terraform_evaluated_names_the_tf_file_and_line() {
     let dir = crate::util::empty_dir();
     std::fs::write(
