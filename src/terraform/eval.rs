@@ -1237,15 +1237,16 @@ impl Evaluator {
         span: Option<Range<usize>>,
         scope: &Scope,
     ) -> Eval {
-        let name = call.name.name.as_str();
-        if call.name.is_namespaced() || !super::funcs::is_known(name) {
-            let full = call
-                .name
-                .namespace
-                .iter()
-                .map(|n| format!("{}::", n.as_str()))
-                .collect::<String>()
-                + name;
+        let full = call
+            .name
+            .namespace
+            .iter()
+            .map(|n| format!("{}::", n.as_str()))
+            .collect::<String>()
+            + call.name.name.as_str();
+        // `core::NAME` is the built-in NAME; a provider's function goes by its full name.
+        let name = full.strip_prefix("core::").unwrap_or(&full);
+        if !super::funcs::is_known(name) {
             return Err(Failure::unknown(scope.problem(
                 span,
                 format!("function `{full}` is not supported by ecs-env's Terraform evaluator"),

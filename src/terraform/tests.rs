@@ -634,11 +634,14 @@ fn unknown_functions() {
     assert_eq!(
         messages,
         [
-            "function `base64gzip` is not supported by ecs-env's Terraform evaluator",
-            "function `provider::aws::arn_build` is not supported by ecs-env's Terraform evaluator"
+            "function `provider::corefunc::str_snake` is not supported by ecs-env's Terraform evaluator",
+            "function `provider::time::rfc3339_parse` is not supported by ecs-env's Terraform evaluator"
         ]
     );
-    assert!(p[0].expression.starts_with("base64gzip(file("));
+    assert!(
+        p[0].expression
+            .starts_with("provider::corefunc::str_snake(file(")
+    );
     assert!(p[0].hint.contains("terraform show -json"));
 }
 
@@ -2384,5 +2387,47 @@ resource "aws_ecs_task_definition" "t" {
             {"name": "KEYS", "value": "image,list,name"},
             {"name": "EQ", "value": "false"}
         ])
+    );
+}
+
+#[test]
+fn the_aws_providers_functions_and_core_spellings_evaluate() {
+    let s = Scratch::new(
+        "provider-functions",
+        &[(
+            "main.tf",
+            r#"
+locals {
+  role = "arn:aws:iam::123456789012:role/service/app-task"
+}
+resource "aws_ecs_task_definition" "t" {
+  container_definitions = jsonencode([{
+    name        = "app"
+    environment = [
+      { name = "ACCOUNT", value = provider::aws::arn_parse(local.role).account_id },
+      { name = "ROLE", value = provider::aws::trim_iam_role_path(local.role) },
+      { name = "BIGGER", value = tostring(core::max(1, 2)) },
+    ]
+    secrets = [{
+      name      = "TOKEN"
+      valueFrom = provider::aws::arn_build("aws", "ssm", "eu-west-1", "123456789012", "parameter/app/token")
+    }]
+  }])
+}
+"#,
+        )],
+    );
+    let app = &load(&s.inputs()).unwrap().container_definitions[0];
+    assert_eq!(
+        app["environment"],
+        json!([
+            {"name": "ACCOUNT", "value": "123456789012"},
+            {"name": "ROLE", "value": "arn:aws:iam::123456789012:role/app-task"},
+            {"name": "BIGGER", "value": "2"}
+        ])
+    );
+    assert_eq!(
+        app["secrets"][0]["valueFrom"],
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
     );
 }

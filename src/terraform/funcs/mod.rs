@@ -5,8 +5,9 @@
 //! Each function behaves as Terraform 1.11's does for the arguments it accepts, and an
 //! argument Terraform rejects is an error here too: `tests/vectors/terraform-functions.json`
 //! records Terraform's own answers (`scripts/record-terraform-functions`) and the test in
-//! `vectors.rs` compares. A function not in the table (`base64gzip`, a provider's
-//! function) is a problem naming it, never a guess. The impure functions
+//! `vectors.rs` compares. The AWS provider's ARN functions (`provider::aws::arn_parse`...)
+//! are in the table too; `core::NAME` is the built-in `NAME`. A function not in the table
+//! (another provider's) is a problem naming it, never a guess. The impure functions
 //! (`timestamp`, `uuid`, `bcrypt`, `plantimestamp`) are in the table as values known only at
 //! apply: unknown here, which is fatal only where the environment needs them. `try` and `can`
 //! are listed but evaluated by the evaluator, which sees their arguments unevaluated.
@@ -24,6 +25,7 @@ mod glob;
 mod hash;
 mod ipnet;
 mod numeric;
+mod provider_aws;
 mod rsadecrypt;
 mod strings;
 #[cfg(test)]
@@ -155,6 +157,7 @@ const TABLES: &[&[Func]] = &[
     yaml::FUNCS,
     yamlencode::FUNCS,
     rsadecrypt::FUNCS,
+    provider_aws::FUNCS,
     &[
         Func::new("can", 1, 1, Imp::Lazy),
         Func::new("try", 1, MANY, Imp::Lazy),
