@@ -634,11 +634,11 @@ fn unknown_functions() {
     assert_eq!(
         messages,
         [
-            "function `base64gzip` is not supported by ecs-env's Terraform evaluator",
+            "function `core::base64gzip` is not supported by ecs-env's Terraform evaluator",
             "function `provider::aws::arn_build` is not supported by ecs-env's Terraform evaluator"
         ]
     );
-    assert!(p[0].expression.starts_with("base64gzip(file("));
+    assert!(p[0].expression.starts_with("core::base64gzip(file("));
     assert!(p[0].hint.contains("terraform show -json"));
 }
 

@@ -5,8 +5,8 @@
 //! Each function behaves as Terraform 1.11's does for the arguments it accepts, and an
 //! argument Terraform rejects is an error here too: `tests/vectors/terraform-functions.json`
 //! records Terraform's own answers (`scripts/record-terraform-functions`) and the test in
-//! `vectors.rs` compares. A function not in the table (`base64gzip`, `rsadecrypt`, a
-//! provider's function) is a problem naming it, never a guess. The impure functions
+//! `vectors.rs` compares. A function not in the table (`rsadecrypt`, a provider's
+//! function) is a problem naming it, never a guess. The impure functions
 //! (`timestamp`, `uuid`, `bcrypt`, `plantimestamp`) are in the table as values known only at
 //! apply: unknown here, which is fatal only where the environment needs them. `try` and `can`
 //! are listed but evaluated by the evaluator, which sees their arguments unevaluated.
@@ -21,6 +21,7 @@ mod datetime;
 mod encoding;
 mod filesystem;
 mod glob;
+mod gozip;
 mod hash;
 mod ipnet;
 mod numeric;
