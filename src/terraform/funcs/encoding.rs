@@ -1,5 +1,5 @@
-//! Encoding functions: JSON, base64 (of UTF-8 text and of other character encodings), URL
-//! query escaping and CSV.
+//! Encoding functions: JSON, base64 (of UTF-8 text, of other character encodings and of
+//! gzipped text), URL query escaping and CSV.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use crate::terraform::value::Value;
 pub(super) const FUNCS: &[Func] = &[
     Func::pure("base64decode", 1, 1, base64decode),
     Func::pure("base64encode", 1, 1, base64encode),
+    Func::pure("base64gzip", 1, 1, base64gzip),
     Func::pure("csvdecode", 1, 1, csvdecode),
     Func::pure("jsondecode", 1, 1, jsondecode).passes_unknown_except(&[]),
     Func::pure("jsonencode", 1, 1, jsonencode).passes_unknown_except(&[]),
@@ -36,6 +37,14 @@ fn base64encode(a: &[Value]) -> Ret {
     Ok(s(crate::base64::encode(
         string(&a[0], "the argument")?.as_bytes(),
     )))
+}
+
+/// The string's UTF-8 gzipped with the bytes Go's compressor writes, in base64.
+fn base64gzip(a: &[Value]) -> Ret {
+    let text = string(&a[0], "the argument")?;
+    Ok(s(crate::base64::encode(&super::gozip::gzip(
+        text.as_bytes(),
+    ))))
 }
 
 /// Decoded base64, or Terraform's error.

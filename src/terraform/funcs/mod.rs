@@ -22,6 +22,7 @@ mod datetime;
 mod encoding;
 mod filesystem;
 mod glob;
+mod gozip;
 mod hash;
 mod ipnet;
 mod numeric;
