@@ -98,9 +98,10 @@ pub fn terraform(data: &[u8]) {
     });
 }
 
-/// Terraform's other text parsers: `yamldecode`'s YAML, `fileset`'s glob patterns (matched
-/// against the name after the first NUL), and the respelling of repeated object keys
-/// (the whole input as an HCL body).
+/// Terraform's other text parsers and writers: `yamldecode`'s YAML (and `yamlencode` of what
+/// it read), `base64gzip`'s compressor, `fileset`'s glob patterns (matched against the name
+/// after the first NUL), and the respelling of repeated object keys and the checks after the
+/// parse (the whole input as an HCL body).
 pub fn terraform_text(data: &[u8]) {
     if let Some(s) = text(data) {
         crate::terraform::fuzz_text(s);

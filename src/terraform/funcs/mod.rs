@@ -165,15 +165,26 @@ const TABLES: &[&[Func]] = &[
     ],
 ];
 
-/// For the `terraform_text` fuzz target: the parsers of text beside HCL's own.
+/// For the `terraform_text` fuzz target: the parsers of text beside HCL's own, the
+/// writers of text (`yamlencode` of what `yamldecode` read, `base64gzip`'s compressor), and
+/// the checks after an HCL parse.
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_text(s: &str) {
-    let _ = yaml::decode(s);
+    if let Ok(v) = yaml::decode(s) {
+        let _ = yamlencode::encode(&v);
+    }
+    // The gzip trailer ends with the input's length: a stream cut short or run on shows here.
+    let gz = gozip::gzip(s.as_bytes());
+    assert_eq!(gz[gz.len() - 4..], (s.len() as u32).to_le_bytes());
     let (pattern, name) = s.split_once('\0').unwrap_or((s, "name"));
     let _ = glob::matches(pattern, name);
     let _ = glob::expand(pattern);
-    if crate::terraform::source::parse_hazard(s, false).is_none() {
-        let _ = crate::terraform::respell::parse(s.to_owned(), hcl::edit::parser::parse_body);
+    if crate::terraform::source::parse_hazard(s, false).is_none()
+        && let Ok((body, text)) =
+            crate::terraform::respell::parse(s.to_owned(), hcl::edit::parser::parse_body)
+    {
+        let file = crate::terraform::source::SourceFile::new("fuzz.tf".to_owned(), text);
+        let _ = crate::terraform::strict::check(&body, &file);
     }
 }
 

@@ -50,7 +50,7 @@ fn yamlencode(a: &[Value]) -> Ret {
 }
 
 /// The YAML text of `v`.
-fn encode(v: &Value) -> Result<String, super::FnError> {
+pub(super) fn encode(v: &Value) -> Result<String, super::FnError> {
     let mut e = Emitter {
         out: String::new(),
         column: 0,
