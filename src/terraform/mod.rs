@@ -390,7 +390,13 @@ fn evaluate(
                 Some(line) => format!("{}:{line}", written.file),
                 None => written.file,
             };
-            match ev.eval_attr(target.inst, attr, target.iteration.clone()) {
+            // Terraform holds every string in Unicode NFC (`e` + U+0301 is `é`), so the task
+            // definition it registers has its text composed: the variables' bytes too.
+            let evaluated = ev.eval_attr(target.inst, attr, target.iteration.clone());
+            match evaluated.map(|v| match v {
+                Value::String(text) => Value::String(value::nfc(text)),
+                v => v,
+            }) {
                 // Unknown as a whole, or unknown where the JSON would need it (a number, a
                 // key): its problems, not a JSON syntax error.
                 Ok(Value::String(text))

@@ -2431,3 +2431,24 @@ resource "aws_ecs_task_definition" "t" {
         "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
     );
 }
+
+#[test]
+fn text_reaches_the_task_definition_in_nfc_as_terraform_holds_it() {
+    // `e` + U+0301 (written as an escape, and raw in a heredoc) is `é` in the task
+    // definition Terraform registers; a value already composed is unchanged.
+    let s = Scratch::new(
+        "nfc",
+        &[(
+            "main.tf",
+            "resource \"aws_ecs_task_definition\" \"t\" {\n  container_definitions = jsonencode([{\n    name        = \"app\"\n    environment = [\n      { name = \"ESCAPED\", value = \"Cafe\\u0301\" },\n      { name = \"RAW\", value = trimspace(<<EOT\nnai\u{0308}ve\nEOT\n) },\n      { name = \"COMPOSED\", value = \"\u{e9}t\u{e9}\" },\n    ]\n  }])\n}\n",
+        )],
+    );
+    assert_eq!(
+        load(&s.inputs()).unwrap().container_definitions[0]["environment"],
+        json!([
+            {"name": "ESCAPED", "value": "Caf\u{e9}"},
+            {"name": "RAW", "value": "na\u{ef}ve"},
+            {"name": "COMPOSED", "value": "\u{e9}t\u{e9}"}
+        ])
+    );
+}

@@ -219,6 +219,15 @@ pub(crate) fn quote_json(s: &str, out: &mut String) {
     out.push('"');
 }
 
+/// `text` in Unicode Normalization Form C, as Terraform holds every string (its `cty`
+/// strings are normalized when made).
+pub(crate) fn nfc(text: String) -> String {
+    match icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(composed) => composed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
