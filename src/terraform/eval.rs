@@ -1049,14 +1049,16 @@ impl Evaluator {
         // account, data sources it reads and resources it can look up by name when the state
         // lacks them.
         // One instance of a `count` or `for_each` block the same way, by its own settings.
+        // `None`: no state was given; `Some(None)`: the state lacks the resource.
+        let in_state = self
+            .state
+            .as_ref()
+            .map(|s| s.resource(&module_addr, mode, rtype, name).cloned());
         if super::data::is_builtin(mode, rtype)
             && let Some(decl) = declared.cloned()
             && (rtype == "template_file"
                 || (self.live && super::data::is_read_live(mode, rtype))
-                || self
-                    .state
-                    .as_ref()
-                    .is_none_or(|s| s.resource(&module_addr, mode, rtype, name).is_none()))
+                || !matches!(in_state, Some(Some(_))))
             && let Some((iteration, used)) = self.instance(&decl, &local_addr, ops, scope)?
         {
             let (v, n) = self.builtin_data(
@@ -1071,50 +1073,37 @@ impl Evaluator {
             )?;
             return Ok((v, n + used));
         }
-        let absent = match &self.state {
-            None => Some(scope.problem(span.clone(), "not in Terraform state", STATE_HINT)),
-            Some(state) if state.resource(&module_addr, mode, rtype, name).is_none() => {
-                Some(scope.problem(
-                    span.clone(),
-                    format!("not in Terraform state: the state has no {full_addr}"),
-                    "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
-                ))
+        let resource = match in_state {
+            Some(Some(resource)) => resource,
+            absent => {
+                let problem = match absent {
+                    None => scope.problem(span.clone(), "not in Terraform state", STATE_HINT),
+                    Some(_) => scope.problem(
+                        span.clone(),
+                        format!("not in Terraform state: the state has no {full_addr}"),
+                        "apply the configuration first, or pass the state of the workspace that has it (terraform state pull > state.json)",
+                    ),
+                };
+                let Some(decl) = declared.cloned() else {
+                    return Err(undeclared(scope, span, &local_addr, &module.display_dir));
+                };
+                if mode == Mode::Data {
+                    return Err(Failure::unknown(problem));
+                }
+                let planned = self.planned(&decl, &local_addr, ops, scope)?;
+                return planned
+                    .map(|(v, used)| (v, names_used + used))
+                    .ok_or_else(|| Failure::unknown(problem));
             }
-            Some(_) => None,
-        };
-        if let Some(problem) = absent {
-            let Some(decl) = declared.cloned() else {
-                return Err(undeclared(scope, span, &local_addr, &module.display_dir));
-            };
-            if mode == Mode::Data {
-                return Err(Failure::unknown(problem));
-            }
-            let planned = self.planned(&decl, &local_addr, ops, scope)?;
-            return planned
-                .map(|(v, used)| (v, names_used + used))
-                .ok_or_else(|| Failure::unknown(problem));
-        }
-        let Some(resource) = self
-            .state
-            .as_ref()
-            .and_then(|s| s.resource(&module_addr, mode, rtype, name).cloned())
-        else {
-            unreachable!("checked above: the state has the resource");
         };
         let expanded = resource.each != Each::Single
             || declared.is_some_and(|d| d.count.is_some() || d.for_each.is_some());
-        let mut used = 0;
-        let key = match ops.first().map(|o| o.value()) {
-            Some(TraversalOperator::Index(e)) if expanded => {
-                used += 1;
-                Some(self.eval(e, scope)?)
-            }
-            Some(TraversalOperator::LegacyIndex(n)) if expanded => {
-                used += 1;
-                Some(Value::Number(*n.value() as f64))
-            }
-            _ => None,
+        let key = if expanded {
+            self.index_key(ops.first(), scope)?
+        } else {
+            None
         };
+        let used = usize::from(key.is_some());
         let attrs = match (&key, expanded) {
             (Some(k), _) => match resource.instance(Some(k)) {
                 Some(a) => a.clone(),
@@ -1148,6 +1137,20 @@ impl Evaluator {
         Ok((attrs, names_used + used))
     }
 
+    /// The key an index operator names (`[KEY]`, or the legacy `.0`); `None` for any other
+    /// operator, or none.
+    pub(super) fn index_key(
+        &mut self,
+        op: Option<&Decorated<TraversalOperator>>,
+        scope: &Scope,
+    ) -> Result<Option<Value>, Failure> {
+        match op.map(|o| o.value()) {
+            Some(TraversalOperator::Index(e)) => self.eval(e, scope).map(Some),
+            Some(TraversalOperator::LegacyIndex(n)) => Ok(Some(Value::Number(*n.value() as f64))),
+            _ => Ok(None),
+        }
+    }
+
     /// The instance of a resource block that `ops` (starting after its name) names, with how
     /// many operators that took: the block itself without `count` or `for_each`, else the
     /// instance the index names. `None` for an expanded block referred to as a whole; an
@@ -1168,18 +1171,11 @@ impl Evaluator {
         let Some(instances) = instances else {
             return Ok(Some((Iteration::None, 0)));
         };
-        let key = match ops.first().map(|o| o.value()) {
-            Some(TraversalOperator::Index(e)) => self.eval(e, scope)?,
-            Some(TraversalOperator::LegacyIndex(n)) => Value::Number(*n.value() as f64),
-            _ => return Ok(None),
+        let Some(key) = self.index_key(ops.first(), scope)? else {
+            return Ok(None);
         };
         let key = self.unknowns.known(key)?;
-        let found = instances.into_iter().find(|it| match (it, &key) {
-            (Iteration::Count(i), k) => k.to_number() == Some(*i as f64),
-            (Iteration::Each { key, .. }, Value::String(k)) => key == k,
-            _ => false,
-        });
-        match found {
+        match instances.into_iter().find(|it| iteration_matches(it, &key)) {
             Some(iteration) => Ok(Some((iteration, 1))),
             None => Err(Failure::error(scope.problem(
                 ops.first().and_then(|o| o.span()),
@@ -1224,7 +1220,7 @@ impl Evaluator {
                 "",
             )
         };
-        let value = self.memoised(scope.inst, Memo::Planned, &memo_key.clone(), cycle, |ev| {
+        let value = self.memoised(scope.inst, Memo::Planned, &memo_key, cycle, |ev| {
             ev.eval(&attr.expr, &block)
         })?;
         Ok((value != Value::Null).then_some((value, used + 1)))

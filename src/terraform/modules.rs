@@ -96,18 +96,8 @@ impl Evaluator {
                 "",
             )));
         };
-        let mut used = 1;
-        let key = match ops.get(1).map(|o| o.value()) {
-            Some(TraversalOperator::Index(e)) => {
-                used += 1;
-                Some(self.eval(e, scope)?)
-            }
-            Some(TraversalOperator::LegacyIndex(n)) => {
-                used += 1;
-                Some(Value::Number(*n.value() as f64))
-            }
-            _ => None,
-        };
+        let key = self.index_key(ops.get(1), scope)?;
+        let used = 1 + usize::from(key.is_some());
         let module = self.insts[scope.inst].module.clone();
         if let (None, Some(call)) = (&key, module.calls.get(call_name.as_str()))
             && (call.count.is_some() || call.for_each.is_some())

@@ -35,7 +35,7 @@ pub(crate) fn scrub(
     let names: Vec<Option<&Json>> = containers
         .iter()
         .map(|c| match c {
-            Json::String(_) => Some(c),
+            Json::String(s) if has_marker(s) => Some(c),
             _ => c.get("name"),
         })
         .collect();

@@ -8,30 +8,10 @@
 //! gives a meaning to a file Terraform would not run. Where the two knowingly disagree, the
 //! case is in [`DIFFERENCES`] with why, and must still disagree (so that a fix is noticed).
 
-use std::path::PathBuf;
-
 use serde_json::Value as Json;
 
 /// Cases where ecs-env's reader and Terraform disagree, with why.
 const DIFFERENCES: &[(&str, &str)] = &[];
-
-/// A fresh directory holding `main.tf`, removed on drop.
-struct Case(PathBuf);
-
-impl Case {
-    fn new(i: usize, text: &str) -> Case {
-        let dir = std::env::temp_dir().join(format!("ecs-env-syntax-{}-{i}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("main.tf"), text).unwrap();
-        Case(dir)
-    }
-}
-
-impl Drop for Case {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn the_reader_accepts_what_terraform_accepts_and_nothing_else() {
@@ -53,7 +33,10 @@ fn the_reader_accepts_what_terraform_accepts_and_nothing_else() {
     for (i, case) in cases.iter().enumerate() {
         let name = case["name"].as_str().unwrap();
         let valid = case["valid"].as_bool().unwrap();
-        let dir = Case::new(i, case["text"].as_str().unwrap());
+        let dir = super::tests::Scratch::new(
+            &format!("syntax-{i}"),
+            &[("main.tf", case["text"].as_str().unwrap())],
+        );
         let ours = super::Configuration::read(&dir.0);
         if ours.is_ok() != valid {
             differ.push(format!(

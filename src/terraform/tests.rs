@@ -60,10 +60,10 @@ fn problems(inputs: &Inputs) -> Vec<Problem> {
 }
 
 /// A configuration written to a fresh temporary directory, removed on drop.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Scratch {
-    fn new(name: &str, files: &[(&str, &str)]) -> Scratch {
+    pub(super) fn new(name: &str, files: &[(&str, &str)]) -> Scratch {
         let dir = std::env::temp_dir().join(format!("ecs-env-tf-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for (path, text) in files {
